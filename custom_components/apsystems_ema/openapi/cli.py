@@ -1,0 +1,260 @@
+"""Command line tool to try credentials and endpoints outside Home Assistant.
+
+    python -m custom_components.apsystems_ema.openapi --app-id .. --app-secret .. --sid .. check
+
+Credentials may also come from APSYSTEMS_APP_ID, APSYSTEMS_APP_SECRET and APSYSTEMS_SID.
+Every command costs API calls (``check`` costs three); the monthly quota is 1000.
+"""
+
+import argparse
+import asyncio
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+import dataclasses
+from datetime import date, time
+import json
+import os
+import sys
+from typing import Any
+
+import aiohttp
+
+from .client import DEFAULT_BASE_URL, DEFAULT_TIMEOUT, APsystemsClient, system_today
+from .errors import (
+    APsystemsApiError,
+    APsystemsAuthError,
+    APsystemsError,
+    APsystemsLimitError,
+    APsystemsQuotaExceededError,
+    APsystemsRequestError,
+    APsystemsTransportError,
+)
+from .models import EnergyLevel
+from .signing import SignatureMethod
+
+PROG = "python -m custom_components.apsystems_ema.openapi"
+PERIOD_LEVELS = [lvl.value for lvl in EnergyLevel if lvl is not EnergyLevel.MINUTELY]
+SYSTEM_TYPES = {1: "PV system", 2: "storage system", 3: "PV & storage system"}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the argument parser."""
+    parser = argparse.ArgumentParser(prog=PROG, description=__doc__.split("\n\n", 1)[0])
+    env = os.environ.get
+    parser.add_argument("--app-id", default=env("APSYSTEMS_APP_ID"), help="App ID")
+    parser.add_argument("--app-secret", default=env("APSYSTEMS_APP_SECRET"), help="App Secret")
+    parser.add_argument("--sid", default=env("APSYSTEMS_SID"), help="System ID (SID)")
+    parser.add_argument(
+        "--base-url", default=env("APSYSTEMS_BASE_URL", DEFAULT_BASE_URL), help="API base URL"
+    )
+    parser.add_argument(
+        "--timezone",
+        default=env("APSYSTEMS_TIMEZONE"),
+        help="system timezone for default dates (otherwise read from the API: one extra call)",
+    )
+    parser.add_argument(
+        "--signature-method",
+        choices=[m.value for m in SignatureMethod],
+        default=SignatureMethod.HMAC_SHA256.value,
+    )
+    parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, help="seconds")
+    parser.add_argument("--json", action="store_true", help="print JSON")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(name: str, help_text: str, *args: str) -> None:
+        cmd = sub.add_parser(name, help=help_text)
+        for arg in args:
+            if arg in ("--eid", "--uid"):
+                cmd.add_argument(arg, required=True)
+            elif arg == "--level":
+                cmd.add_argument(arg, choices=PERIOD_LEVELS, default="hourly")
+            elif arg == "--date":
+                cmd.add_argument(
+                    arg, type=date.fromisoformat, help="YYYY-MM-DD (default: system's today)"
+                )
+
+    command("check", "details + inverters + summary: a readable report (3 calls)")
+    command("details", "system details")
+    command("inverters", "ECUs and their inverters")
+    command("meters", "meter ECU ids")
+    command("summary", "system energy today / month / year / lifetime")
+    command("energy", "system energy per hour, day, month or year", "--level", "--date")
+    command("ecu-summary", "energy totals of one ECU", "--eid")
+    command("ecu-energy", "energy of one ECU per period", "--eid", "--level", "--date")
+    command("ecu-minutely", "5-minute power curve of one ECU", "--eid", "--date")
+    command("meter-summary", "meter totals", "--eid")
+    command("meter-energy", "meter energies per period", "--eid", "--level", "--date")
+    command("meter-minutely", "meter power curves", "--eid", "--date")
+    command("inverter-summary", "energy per channel of one inverter", "--uid")
+    command("inverter-energy", "energy per channel per period", "--uid", "--level", "--date")
+    command("inverter-minutely", "detail telemetry of one inverter", "--uid", "--date")
+    command("batch-power", "power curves of all inverters under an ECU", "--eid", "--date")
+    command("batch-energy", "day energy of all inverters under an ECU", "--eid", "--date")
+    return parser
+
+
+def to_jsonable(value: Any) -> Any:
+    """Convert models (dataclasses, dates, times, mappings) to plain JSON values."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, Mapping):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, Sequence) and not isinstance(value, str):
+        return [to_jsonable(v) for v in value]
+    if isinstance(value, date | time):
+        return value.isoformat(timespec="minutes") if isinstance(value, time) else str(value)
+    return value
+
+
+def render(value: Any, indent: str = "") -> list[str]:
+    """A readable, line-per-field rendering of a model."""
+    plain = to_jsonable(value)
+    lines: list[str] = []
+    if isinstance(plain, dict):
+        for key, item in plain.items():
+            if isinstance(item, dict | list) and item and not _is_flat(item):
+                lines.append(f"{indent}{key}:")
+                lines.extend(render(item, indent + "  "))
+            else:
+                lines.append(f"{indent}{key}: {_short(item)}")
+    elif isinstance(plain, list) and not _is_flat(plain):
+        for item in plain:
+            lines.append(f"{indent}-")
+            lines.extend(render(item, indent + "  "))
+    else:
+        lines.append(f"{indent}{_short(plain)}")
+    return lines
+
+
+def _is_flat(value: dict[str, Any] | list[Any]) -> bool:
+    items = value.values() if isinstance(value, dict) else value
+    return all(not isinstance(v, dict | list) for v in items)
+
+
+def _short(value: Any) -> str:
+    if isinstance(value, list):
+        shown = ", ".join(str(v) for v in value[:8])
+        more = f", … ({len(value)} values)" if len(value) > 8 else ""
+        return f"[{shown}{more}]"
+    return str(value)
+
+
+async def _check(client: APsystemsClient) -> tuple[dict[str, Any], list[str]]:
+    details = await client.get_system_details()
+    ecus = await client.get_inverters()
+    summary = await client.get_system_summary()
+    kind = SYSTEM_TYPES.get(details.type, f"type {details.type}")
+    capacity = f"{details.capacity_kw:g} kW" if details.capacity_kw is not None else "? kW"
+    lines = [
+        f"System {details.sid}: {kind}, {capacity}, timezone {details.timezone}, "
+        f"registered {details.create_date or 'unknown'}",
+    ]
+    for ecu in ecus:
+        label = "ECU with meter" if ecu.has_meter else "ECU"
+        lines.append(f"  {label} {ecu.eid}: {len(ecu.inverters)} inverter(s)")
+        lines.extend(
+            f"    inverter {inv.uid} ({inv.type or 'unknown model'})" for inv in ecu.inverters
+        )
+    lines.append(
+        f"Energy: today {summary.today:.2f} kWh, this month {summary.month:.2f} kWh, "
+        f"this year {summary.year:.2f} kWh, lifetime {summary.lifetime:.2f} kWh"
+    )
+    lines.append("OK: the credentials work (3 API calls used).")
+    payload = {"details": details, "inverters": ecus, "summary": summary}
+    return to_jsonable(payload), lines
+
+
+async def run(args: argparse.Namespace, session: aiohttp.ClientSession) -> tuple[Any, list[str]]:
+    """Run one command; return its JSON value and its readable lines."""
+    client = APsystemsClient(
+        args.app_id,
+        args.app_secret,
+        args.sid,
+        session=session,
+        base_url=args.base_url,
+        signature_method=SignatureMethod(args.signature_method),
+        timeout=args.timeout,
+    )
+    if args.command == "check":
+        return await _check(client)
+
+    async def day() -> date:
+        if args.date is not None:
+            return date.fromisoformat(str(args.date))
+        timezone = args.timezone or (await client.get_system_details()).timezone
+        return system_today(timezone)
+
+    level = EnergyLevel(getattr(args, "level", "hourly"))
+    calls: dict[str, Callable[[], Awaitable[Any]]] = {
+        "details": client.get_system_details,
+        "inverters": client.get_inverters,
+        "meters": client.get_meters,
+        "summary": client.get_system_summary,
+        "energy": lambda: _with_day(day, lambda d: client.get_system_energy(level, d)),
+        "ecu-summary": lambda: client.get_ecu_summary(args.eid),
+        "ecu-energy": lambda: _with_day(day, lambda d: client.get_ecu_energy(args.eid, level, d)),
+        "ecu-minutely": lambda: _with_day(day, lambda d: client.get_ecu_minutely(args.eid, d)),
+        "meter-summary": lambda: client.get_meter_summary(args.eid),
+        "meter-energy": lambda: _with_day(
+            day, lambda d: client.get_meter_energy(args.eid, level, d)
+        ),
+        "meter-minutely": lambda: _with_day(day, lambda d: client.get_meter_minutely(args.eid, d)),
+        "inverter-summary": lambda: client.get_inverter_summary(args.uid),
+        "inverter-energy": lambda: _with_day(
+            day, lambda d: client.get_inverter_energy(args.uid, level, d)
+        ),
+        "inverter-minutely": lambda: _with_day(
+            day, lambda d: client.get_inverter_minutely(args.uid, d)
+        ),
+        "batch-power": lambda: _with_day(day, lambda d: client.get_batch_power(args.eid, d)),
+        "batch-energy": lambda: _with_day(day, lambda d: client.get_batch_energy(args.eid, d)),
+    }
+    result = await calls[args.command]()
+    return to_jsonable(result), render(result)
+
+
+async def _with_day[T](
+    day: Callable[[], Awaitable[date]], call: Callable[[date], Awaitable[T]]
+) -> T:
+    return await call(await day())
+
+
+def describe(err: APsystemsError, base_url: str) -> str:
+    """One clear line for an error (never containing the secret)."""
+    if isinstance(err, APsystemsAuthError):
+        return f"the App ID / App Secret were refused ({err})"
+    if isinstance(err, APsystemsQuotaExceededError):
+        return f"the monthly API quota is used up; it resets on the 1st ({err})"
+    if isinstance(err, APsystemsLimitError):
+        return f"the API asks to slow down; try again later ({err})"
+    if isinstance(err, APsystemsRequestError):
+        return (
+            f"the request was refused ({err}); usually a wrong App Secret, "
+            "a wrong SID or ID, or a clock that is off by minutes"
+        )
+    if isinstance(err, APsystemsTransportError):
+        return f"cannot get an answer from {base_url}: {err}"
+    if isinstance(err, APsystemsApiError):
+        return f"the API reported an error ({err})"
+    return f"unexpected answer from {base_url}: {err}"
+
+
+async def _main(args: argparse.Namespace) -> int:
+    async with aiohttp.ClientSession() as session:
+        try:
+            payload, lines = await run(args, session)
+        except APsystemsError as err:
+            print(f"error: {describe(err, args.base_url)}", file=sys.stderr)
+            return 2
+    print(json.dumps(payload, indent=2) if args.json else "\n".join(lines))
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point; returns the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    missing = [name for name in ("app_id", "app_secret", "sid") if not getattr(args, name)]
+    if missing:
+        flags = ", ".join("--" + name.replace("_", "-") for name in missing)
+        parser.error(f"missing {flags} (or the APSYSTEMS_* environment variables)")
+    return asyncio.run(_main(args))

@@ -1,0 +1,343 @@
+"""Async client for the APsystems OpenAPI (manual §3), with signed requests."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from enum import StrEnum
+import json
+import logging
+import socket
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import aiohttp
+
+from .errors import (
+    APsystemsApiError,
+    APsystemsConnectionError,
+    APsystemsError,
+    APsystemsHTTPError,
+    APsystemsResponseError,
+    APsystemsTimeoutError,
+    error_for_code,
+)
+from .models import (
+    BatchEnergy,
+    BatchLevel,
+    BatchPower,
+    EcuInfo,
+    EcuMinutely,
+    EnergyLevel,
+    EnergyPeriod,
+    EnergySummary,
+    InverterEnergy,
+    InverterMinutely,
+    InverterSummary,
+    MeterMinutely,
+    MeterPeriod,
+    MeterSummary,
+    SystemDetails,
+    as_mapping,
+    parse_inventory,
+    parse_meters,
+)
+from .signing import SignatureMethod, Signer
+
+_LOGGER = logging.getLogger(__name__)
+
+DEFAULT_BASE_URL = "https://api.apsystemsema.com:9282"
+DEFAULT_TIMEOUT = 30.0
+API_PREFIX = "/user/api/v2/systems"
+
+
+class Endpoint(StrEnum):
+    """The endpoints, as named to the call hook."""
+
+    DETAILS = "details"
+    INVERTERS = "inverters"
+    METERS = "meters"
+    SYSTEM_SUMMARY = "system_summary"
+    SYSTEM_ENERGY = "system_energy"
+    ECU_SUMMARY = "ecu_summary"
+    ECU_ENERGY = "ecu_energy"
+    ECU_MINUTELY = "ecu_minutely"
+    METER_SUMMARY = "meter_summary"
+    METER_PERIOD = "meter_period"
+    METER_MINUTELY = "meter_minutely"
+    INVERTER_SUMMARY = "inverter_summary"
+    INVERTER_ENERGY = "inverter_energy"
+    INVERTER_MINUTELY = "inverter_minutely"
+    BATCH_POWER = "batch_power"
+    BATCH_ENERGY = "batch_energy"
+
+
+@dataclass(frozen=True, slots=True)
+class CallRecord:
+    """One attempted API call, reported to the ``on_call`` hook whatever its outcome.
+
+    The API counts failed calls toward the monthly quota too, so the caller should count
+    every record.
+    """
+
+    endpoint: Endpoint
+    at: datetime
+    ok: bool
+    code: int | None = None
+    error: str | None = None
+
+
+def date_range(level: EnergyLevel | BatchLevel, day: date | None) -> str | None:
+    """Format ``date_range`` as the level requires (yearly takes none)."""
+    if level is EnergyLevel.YEARLY:
+        return None
+    if day is None:
+        raise ValueError(f"energy level {level} needs a date")
+    if level is EnergyLevel.DAILY:
+        return day.strftime("%Y-%m")
+    if level is EnergyLevel.MONTHLY:
+        return day.strftime("%Y")
+    return day.isoformat()
+
+
+def system_today(timezone: str, now: datetime | None = None) -> date:
+    """Today's date in the system's timezone (the API's dates are system-local)."""
+    try:
+        zone = ZoneInfo(timezone)
+    except ZoneInfoNotFoundError, ValueError:
+        zone = ZoneInfo("UTC")
+    return (now or datetime.now(UTC)).astimezone(zone).date()
+
+
+class APsystemsClient:
+    """Client of one APsystems system (SID) on the OpenAPI.
+
+    The aiohttp session is injected (Home Assistant shares one); the client never closes it.
+    """
+
+    def __init__(
+        self,
+        app_id: str,
+        app_secret: str,
+        sid: str,
+        *,
+        session: aiohttp.ClientSession,
+        base_url: str = DEFAULT_BASE_URL,
+        signature_method: SignatureMethod = SignatureMethod.HMAC_SHA256,
+        timeout: float = DEFAULT_TIMEOUT,
+        on_call: Callable[[CallRecord], None] | None = None,
+    ) -> None:
+        """Create a client; nothing is sent until a ``get_*`` method is awaited."""
+        self.sid = sid
+        self.base_url = base_url.rstrip("/")
+        self._signer = Signer(app_id, app_secret, signature_method)
+        self._session = session
+        self._timeout = aiohttp.ClientTimeout(total=timeout)
+        self._on_call = on_call
+
+    def __repr__(self) -> str:
+        """Never show credentials."""
+        return f"APsystemsClient(base_url={self.base_url!r})"
+
+    # -- transport ------------------------------------------------------------------------
+
+    async def _request(
+        self, endpoint: Endpoint, path: str, params: dict[str, str] | None = None
+    ) -> Any:
+        """GET ``path``, check the envelope, and return its ``data``."""
+        url = f"{self.base_url}{API_PREFIX}/{path}"
+        headers = self._signer.headers(f"{API_PREFIX}/{path}", "GET")
+        _LOGGER.debug("GET %s %s", endpoint, params or "")
+        try:
+            data = await self._send(url, headers, params)
+        except APsystemsError as err:
+            code = err.code if isinstance(err, APsystemsApiError) else None
+            self._report(endpoint, ok=False, code=code, error=type(err).__name__)
+            _LOGGER.debug("%s failed: %s", endpoint, err)
+            raise
+        self._report(endpoint, ok=True, code=0)
+        return data
+
+    async def _send(self, url: str, headers: dict[str, str], params: dict[str, str] | None) -> Any:
+        try:
+            async with self._session.get(
+                url, headers=headers, params=params, timeout=self._timeout
+            ) as resp:
+                if resp.status != 200:
+                    raise APsystemsHTTPError(resp.status, resp.reason)
+                # The API sometimes labels JSON as application/octet-stream: ignore the type.
+                raw = await resp.read()
+        except TimeoutError as err:
+            raise APsystemsTimeoutError(f"No answer from {self.base_url} in time") from err
+        except (aiohttp.ClientError, socket.gaierror, OSError) as err:
+            raise APsystemsConnectionError(f"Cannot reach {self.base_url}: {err}") from err
+        return parse_envelope(raw)
+
+    def _report(
+        self, endpoint: Endpoint, *, ok: bool, code: int | None, error: str | None = None
+    ) -> None:
+        if self._on_call is not None:
+            self._on_call(CallRecord(endpoint, datetime.now(UTC), ok, code, error))
+
+    # -- §3.1 system details ---------------------------------------------------------------
+
+    async def get_system_details(self) -> SystemDetails:
+        """§3.1.1: the system's details (timezone, ECUs, capacity)."""
+        return SystemDetails.from_api(await self._request(Endpoint.DETAILS, f"details/{self.sid}"))
+
+    async def get_inverters(self) -> tuple[EcuInfo, ...]:
+        """§3.1.2: ECUs and their inverters."""
+        return parse_inventory(await self._request(Endpoint.INVERTERS, f"inverters/{self.sid}"))
+
+    async def get_meters(self) -> tuple[str, ...]:
+        """§3.1.3: meter ECU ids."""
+        return parse_meters(await self._request(Endpoint.METERS, f"meters/{self.sid}"))
+
+    # -- §3.2 system data ------------------------------------------------------------------
+
+    async def get_system_summary(self) -> EnergySummary:
+        """§3.2.1: today / month / year / lifetime energy of the system."""
+        return EnergySummary.from_api(
+            await self._request(Endpoint.SYSTEM_SUMMARY, f"summary/{self.sid}")
+        )
+
+    async def get_system_energy(self, level: EnergyLevel, day: date | None = None) -> EnergyPeriod:
+        """§3.2.2: hourly (of ``day``), daily (of its month), monthly (of its year) or yearly."""
+        data = await self._request(
+            Endpoint.SYSTEM_ENERGY, f"energy/{self.sid}", self._period_params(level, day)
+        )
+        return EnergyPeriod.from_api(data, level, "system_energy")
+
+    # -- §3.3 ECU data ---------------------------------------------------------------------
+
+    async def get_ecu_summary(self, eid: str) -> EnergySummary:
+        """§3.3.1: energy totals of one ECU."""
+        data = await self._request(Endpoint.ECU_SUMMARY, f"{self.sid}/devices/ecu/summary/{eid}")
+        return EnergySummary.from_api(data, "ecu_summary")
+
+    async def get_ecu_energy(
+        self, eid: str, level: EnergyLevel, day: date | None = None
+    ) -> EnergyPeriod:
+        """§3.3.2 hourly/daily/monthly/yearly energy of one ECU."""
+        if level is EnergyLevel.MINUTELY:
+            raise ValueError("use get_ecu_minutely for the minutely level")
+        data = await self._request(
+            Endpoint.ECU_ENERGY,
+            f"{self.sid}/devices/ecu/energy/{eid}",
+            self._period_params(level, day),
+        )
+        return EnergyPeriod.from_api(data, level, "ecu_energy")
+
+    async def get_ecu_minutely(self, eid: str, day: date) -> EcuMinutely:
+        """§3.3.2 minutely: the ECU's 5-minute power curve and today's energy."""
+        data = await self._request(
+            Endpoint.ECU_MINUTELY,
+            f"{self.sid}/devices/ecu/energy/{eid}",
+            self._period_params(EnergyLevel.MINUTELY, day),
+        )
+        return EcuMinutely.from_api(data, day)
+
+    # -- §3.4 meter data -------------------------------------------------------------------
+
+    async def get_meter_summary(self, eid: str) -> MeterSummary:
+        """§3.4.1: a meter's consumed / exported / imported / produced totals."""
+        data = await self._request(
+            Endpoint.METER_SUMMARY, f"{self.sid}/devices/meter/summary/{eid}"
+        )
+        return MeterSummary.from_api(data)
+
+    async def get_meter_energy(
+        self, eid: str, level: EnergyLevel, day: date | None = None
+    ) -> MeterPeriod:
+        """§3.4.2 hourly/daily/monthly/yearly meter energies."""
+        if level is EnergyLevel.MINUTELY:
+            raise ValueError("use get_meter_minutely for the minutely level")
+        data = await self._request(
+            Endpoint.METER_PERIOD,
+            f"{self.sid}/devices/meter/period/{eid}",
+            self._period_params(level, day),
+        )
+        return MeterPeriod.from_api(data, level)
+
+    async def get_meter_minutely(self, eid: str, day: date) -> MeterMinutely:
+        """§3.4.2 minutely: the meter's power curves and today's totals."""
+        data = await self._request(
+            Endpoint.METER_MINUTELY,
+            f"{self.sid}/devices/meter/period/{eid}",
+            self._period_params(EnergyLevel.MINUTELY, day),
+        )
+        return MeterMinutely.from_api(data, day)
+
+    # -- §3.5 inverter data ----------------------------------------------------------------
+
+    async def get_inverter_summary(self, uid: str) -> InverterSummary:
+        """§3.5.1: energy per channel of one inverter."""
+        data = await self._request(
+            Endpoint.INVERTER_SUMMARY, f"{self.sid}/devices/inverter/summary/{uid}"
+        )
+        return InverterSummary.from_api(data)
+
+    async def get_inverter_energy(
+        self, uid: str, level: EnergyLevel, day: date | None = None
+    ) -> InverterEnergy:
+        """§3.5.2 hourly/daily/monthly/yearly energy per channel of one inverter."""
+        if level is EnergyLevel.MINUTELY:
+            raise ValueError("use get_inverter_minutely for the minutely level")
+        data = await self._request(
+            Endpoint.INVERTER_ENERGY,
+            f"{self.sid}/devices/inverter/energy/{uid}",
+            self._period_params(level, day),
+        )
+        return InverterEnergy.from_api(data, level)
+
+    async def get_inverter_minutely(self, uid: str, day: date) -> InverterMinutely:
+        """§3.5.2 minutely: detail telemetry (DC/AC voltage, current, power, temperature)."""
+        data = await self._request(
+            Endpoint.INVERTER_MINUTELY,
+            f"{self.sid}/devices/inverter/energy/{uid}",
+            self._period_params(EnergyLevel.MINUTELY, day),
+        )
+        return InverterMinutely.from_api(data, day)
+
+    async def get_batch_power(self, eid: str, day: date) -> BatchPower:
+        """§3.5.3 power: every inverter channel's power curve under one ECU, in one call."""
+        data = await self._request(
+            Endpoint.BATCH_POWER,
+            f"{self.sid}/devices/inverter/batch/energy/{eid}",
+            {"energy_level": BatchLevel.POWER, "date_range": day.isoformat()},
+        )
+        return BatchPower.from_api(data, day)
+
+    async def get_batch_energy(self, eid: str, day: date) -> BatchEnergy:
+        """§3.5.3 energy: every inverter channel's day energy under one ECU, in one call."""
+        data = await self._request(
+            Endpoint.BATCH_ENERGY,
+            f"{self.sid}/devices/inverter/batch/energy/{eid}",
+            {"energy_level": BatchLevel.ENERGY, "date_range": day.isoformat()},
+        )
+        return BatchEnergy.from_api(data, day)
+
+    @staticmethod
+    def _period_params(level: EnergyLevel, day: date | None) -> dict[str, str]:
+        params = {"energy_level": str(level)}
+        if (value := date_range(level, day)) is not None:
+            params["date_range"] = value
+        return params
+
+
+def parse_envelope(raw: bytes) -> Any:
+    """Decode ``{"code": N, "data": ...}``; raise the error a non-zero code stands for."""
+    text = raw.decode("utf-8", errors="replace").strip()
+    try:
+        body = json.loads(text)
+    except ValueError:
+        snippet = " ".join(text[:60].split())
+        raise APsystemsResponseError(f"Response is not JSON: {snippet!r}") from None
+    envelope = as_mapping(body, "response")
+    code = envelope.get("code")
+    if isinstance(code, str) and code.isdigit():
+        code = int(code)
+    if not isinstance(code, int) or isinstance(code, bool):
+        raise APsystemsResponseError(f"Response has no valid code: {code!r}")
+    if code != 0:
+        raise error_for_code(code)
+    return envelope.get("data")

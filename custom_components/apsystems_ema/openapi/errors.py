@@ -1,0 +1,126 @@
+"""One exception hierarchy for everything the APsystems OpenAPI client can raise.
+
+APsystemsError
+├── APsystemsTransportError        the request did not get a usable HTTP answer
+│   ├── APsystemsConnectionError   host unreachable, connection refused or reset, TLS failure
+│   ├── APsystemsTimeoutError      no answer within the timeout
+│   └── APsystemsHTTPError         an HTTP status other than 200 (e.g. a 500 HTML page)
+├── APsystemsResponseError         HTTP 200 but not JSON, or JSON not in the documented shape
+└── APsystemsApiError              the API answered with a non-zero ``code`` (Annex 4.1)
+    ├── APsystemsServerError       1000, 5000, 6000 and codes the manual does not list
+    ├── APsystemsNoDataError       1001
+    ├── APsystemsAuthError         2000-2004, 3000-3004
+    ├── APsystemsLimitError        quota and throttling
+    │   ├── APsystemsQuotaExceededError   2005: the monthly call limit is spent
+    │   └── APsystemsRateLimitError       7000-7003: slow down and retry later
+    └── APsystemsRequestError      4000-4001 (also what a bad signature or clock skew gets)
+"""
+
+# Annex 4.1, Response Code Definition.
+CODE_MESSAGES: dict[int, str] = {
+    0: "Succeed to request.",
+    1000: "Data exception.",
+    1001: "No data.",
+    2000: "Application account exception.",
+    2001: "Invalid application account.",
+    2002: "The application account is not authorized.",
+    2003: "Application account authorization expires.",
+    2004: "The application account has no permission.",
+    2005: "The access limit of the application account was exceeded.",
+    3000: "Access token exception.",
+    3001: "Missing Access token.",
+    3002: "Unable to verify Access token.",
+    3003: "Access token timeout.",
+    3004: "Refresh token timeout.",
+    4000: "Request parameter exception.",
+    4001: "Invalid request parameter.",
+    5000: "Internal server exception.",
+    6000: "Communication exception.",
+    7000: "Server access restriction exception.",
+    7001: "Server access limit exceeded.",
+    7002: "Too many requests, please request later.",
+    7003: "The system is busy, please request later.",
+}
+
+
+class APsystemsError(Exception):
+    """Base class of every error the client raises."""
+
+
+class APsystemsTransportError(APsystemsError):
+    """The request did not produce a usable HTTP answer."""
+
+
+class APsystemsConnectionError(APsystemsTransportError):
+    """The host could not be reached."""
+
+
+class APsystemsTimeoutError(APsystemsTransportError):
+    """The host did not answer in time."""
+
+
+class APsystemsHTTPError(APsystemsTransportError):
+    """The host answered with an HTTP status other than 200."""
+
+    def __init__(self, status: int, reason: str | None = None) -> None:
+        self.status = status
+        super().__init__(f"HTTP {status} {reason or ''}".rstrip())
+
+
+class APsystemsResponseError(APsystemsError):
+    """The body is not JSON, or not in the shape the manual documents."""
+
+
+class APsystemsApiError(APsystemsError):
+    """The API answered with a non-zero response code."""
+
+    def __init__(self, code: int, message: str | None = None) -> None:
+        self.code = code
+        self.message = message or CODE_MESSAGES.get(code, "Unknown response code.")
+        super().__init__(f"APsystems API code {code}: {self.message}")
+
+
+class APsystemsServerError(APsystemsApiError):
+    """A server-side failure (1000, 5000, 6000, or a code the manual does not list)."""
+
+
+class APsystemsNoDataError(APsystemsApiError):
+    """Code 1001: there is no data for this request (yet)."""
+
+
+class APsystemsAuthError(APsystemsApiError):
+    """The App ID / App Secret were refused or lack permission (2000-2004, 3000-3004)."""
+
+
+class APsystemsLimitError(APsystemsApiError):
+    """A quota or throttling limit was hit."""
+
+
+class APsystemsQuotaExceededError(APsystemsLimitError):
+    """Code 2005: the account's monthly call limit is spent until the month resets."""
+
+
+class APsystemsRateLimitError(APsystemsLimitError):
+    """Codes 7000-7003: the server asks to slow down and try again later."""
+
+
+class APsystemsRequestError(APsystemsApiError):
+    """Codes 4000-4001: the request was refused (bad parameter, signature or clock)."""
+
+
+_CODE_CLASSES: tuple[tuple[range, type[APsystemsApiError]], ...] = (
+    (range(1001, 1002), APsystemsNoDataError),
+    (range(2005, 2006), APsystemsQuotaExceededError),
+    (range(2000, 2005), APsystemsAuthError),
+    (range(3000, 3005), APsystemsAuthError),
+    (range(4000, 4002), APsystemsRequestError),
+    (range(7000, 7004), APsystemsRateLimitError),
+)
+
+
+def error_for_code(code: int) -> APsystemsApiError:
+    """Return the exception that represents a non-zero API response code."""
+    for codes, cls in _CODE_CLASSES:
+        if code in codes:
+            return cls(code)
+    return APsystemsServerError(code)
