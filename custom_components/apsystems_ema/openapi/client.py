@@ -326,7 +326,7 @@ class APsystemsClient:
 
 def parse_envelope(raw: bytes) -> Any:
     """Decode ``{"code": N, "data": ...}``; raise the error a non-zero code stands for."""
-    text = raw.decode("utf-8", errors="replace").strip()
+    text = raw.decode("utf-8-sig", errors="replace").strip()
     try:
         body = json.loads(text)
     except ValueError:

@@ -1,0 +1,237 @@
+"""The owners' CLI, run in-process and as ``python -m`` against the simulator."""
+
+import asyncio
+from datetime import timedelta
+import json
+import os
+from pathlib import Path
+import runpy
+import sys
+
+import pytest
+
+from custom_components.apsystems_ema.openapi import (
+    APsystemsConnectionError,
+    APsystemsHTTPError,
+    APsystemsNoDataError,
+    APsystemsRateLimitError,
+    APsystemsResponseError,
+    system_today,
+)
+from custom_components.apsystems_ema.openapi.cli import (
+    _main,
+    build_parser,
+    describe,
+    main,
+    render,
+)
+from tests.simulator import Fault, Simulator
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def argv(sim: Simulator, *rest: str) -> list[str]:
+    """Common options for the simulator's demo account."""
+    return [
+        "--base-url",
+        sim.base_url,
+        "--app-id",
+        sim.app_id,
+        "--app-secret",
+        sim.app_secret,
+        "--sid",
+        sim.sid,
+        *rest,
+    ]
+
+
+async def run_cli(sim: Simulator, *rest: str) -> int:
+    """Parse and run one command in this event loop."""
+    return await _main(build_parser().parse_args(argv(sim, *rest)))
+
+
+async def test_check_prints_the_system(
+    simulator: Simulator, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``check`` reports the system, its ECUs and inverters, energy, and uses three calls."""
+    assert await run_cli(simulator, "check") == 0
+    out = capsys.readouterr().out
+    assert f"System {simulator.sid}" in out
+    assert simulator.site.timezone in out
+    assert "inverter " in out
+    assert "lifetime" in out
+    assert "OK: the credentials work" in out
+    assert simulator.app_secret not in out
+    assert simulator.calls_this_month() == 3
+
+
+async def test_json_output(simulator: Simulator, capsys: pytest.CaptureFixture[str]) -> None:
+    """``--json`` prints parseable JSON of the model."""
+    assert await run_cli(simulator, "--json", "summary") == 0
+    data = json.loads(capsys.readouterr().out)
+    assert set(data) == {"today", "month", "year", "lifetime"}
+    assert await run_cli(simulator, "--json", "check") == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["details"]["sid"] == simulator.sid
+
+
+async def test_every_command(simulator: Simulator, capsys: pytest.CaptureFixture[str]) -> None:
+    """Each command runs against the simulator and prints something readable."""
+    site = simulator.site
+    ecu = site.ecus[0]
+    uid = ecu.inverters[0].uid
+    meter = site.meters[0]
+    yesterday = (system_today(site.timezone) - timedelta(days=1)).isoformat()
+    commands = [
+        ["details"],
+        ["inverters"],
+        ["meters"],
+        ["energy", "--level", "daily", "--date", yesterday],
+        ["ecu-summary", "--eid", ecu.eid],
+        ["ecu-energy", "--eid", ecu.eid, "--level", "hourly", "--date", yesterday],
+        ["ecu-minutely", "--eid", ecu.eid, "--date", yesterday],
+        ["meter-summary", "--eid", meter],
+        ["meter-energy", "--eid", meter, "--level", "monthly", "--date", yesterday],
+        ["meter-minutely", "--eid", meter, "--date", yesterday],
+        ["inverter-summary", "--uid", uid],
+        ["inverter-energy", "--uid", uid, "--date", yesterday],
+        ["inverter-minutely", "--uid", uid, "--date", yesterday],
+        ["batch-power", "--eid", ecu.eid, "--date", yesterday],
+        ["batch-energy", "--eid", ecu.eid, "--date", yesterday],
+    ]
+    for command in commands:
+        assert await run_cli(simulator, *command) == 0, command
+        assert capsys.readouterr().out.strip(), command
+    assert simulator.calls_this_month() == len(commands)
+
+
+async def test_default_date_costs_one_details_call(simulator: Simulator) -> None:
+    """Without --date the system's timezone is read from the API, unless --timezone is given."""
+    eid = simulator.site.ecus[0].eid
+    assert await run_cli(simulator, "ecu-minutely", "--eid", eid) == 0
+    assert simulator.calls_this_month() == 2
+    tz = simulator.site.timezone
+    assert await run_cli(simulator, "--timezone", tz, "ecu-minutely", "--eid", eid) == 0
+    assert simulator.calls_this_month() == 3
+
+
+@pytest.mark.parametrize(
+    ("fault", "expected"),
+    [
+        (Fault(code=2001), "App ID / App Secret were refused"),
+        (Fault(code=2005), "monthly API quota is used up"),
+        (Fault(code=7002), "slow down"),
+        (Fault(code=4000), "clock"),
+        (Fault(code=5000), "API reported an error"),
+        (Fault(http_status=500), "cannot get an answer"),
+        (Fault(invalid_json=True), "unexpected answer"),
+    ],
+)
+async def test_errors_exit_2_with_one_line(
+    simulator: Simulator, capsys: pytest.CaptureFixture[str], fault: Fault, expected: str
+) -> None:
+    """Errors print one clear line on stderr, exit 2, and never echo the secret."""
+    simulator.inject(fault)
+    assert await run_cli(simulator, "summary") == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    err_lines = captured.err.strip().splitlines()
+    assert len(err_lines) == 1
+    assert err_lines[0].startswith("error: ")
+    assert expected in err_lines[0]
+    assert simulator.app_secret not in captured.err
+
+
+def test_describe_other_errors() -> None:
+    """Every error class gets a sentence."""
+    assert "slow down" in describe(APsystemsRateLimitError(7003), "u")
+    assert "API reported" in describe(APsystemsNoDataError(1001), "u")
+    assert "cannot get an answer from u" in describe(APsystemsConnectionError("x"), "u")
+    assert "cannot get an answer" in describe(APsystemsHTTPError(502), "u")
+    assert "unexpected answer" in describe(APsystemsResponseError("x"), "u")
+
+
+def test_missing_credentials(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Without credentials the parser exits 2 naming what is missing."""
+    for var in ("APSYSTEMS_APP_ID", "APSYSTEMS_APP_SECRET", "APSYSTEMS_SID"):
+        monkeypatch.delenv(var, raising=False)
+    with pytest.raises(SystemExit) as exit_info:
+        main(["check"])
+    assert exit_info.value.code == 2
+    assert "--app-id, --app-secret, --sid" in capsys.readouterr().err
+
+
+def test_environment_variables(monkeypatch: pytest.MonkeyPatch) -> None:
+    """APSYSTEMS_* variables fill the options."""
+    monkeypatch.setenv("APSYSTEMS_APP_ID", "id1")
+    monkeypatch.setenv("APSYSTEMS_APP_SECRET", "secret1")
+    monkeypatch.setenv("APSYSTEMS_SID", "sid1")
+    args = build_parser().parse_args(["summary"])
+    assert (args.app_id, args.app_secret, args.sid) == ("id1", "secret1", "sid1")
+
+
+def test_module_entry_point(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``python -m custom_components.apsystems_ema.openapi`` runs the CLI."""
+    monkeypatch.setattr(sys, "argv", ["prog", "--help"])
+    with pytest.raises(SystemExit) as exit_info:
+        runpy.run_module("custom_components.apsystems_ema.openapi", run_name="__main__")
+    assert exit_info.value.code == 0
+    assert "check" in capsys.readouterr().out
+
+
+def test_render_nested() -> None:
+    """Lists of objects render one block per item."""
+    lines = render({"ecus": [{"eid": "1", "inverters": [{"uid": "a"}]}], "empty": []})
+    assert lines == [
+        "ecus:",
+        "  -",
+        "    eid: 1",
+        "    inverters:",
+        "      -",
+        "        uid: a",
+        "empty: []",
+    ]
+
+
+async def test_subprocess_against_simulator(simulator: Simulator) -> None:
+    """A real process: exit 0 and a report on success, exit 2 and one line when unreachable."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "custom_components.apsystems_ema.openapi",
+        *argv(simulator, "check"),
+        cwd=ROOT,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await proc.communicate()
+    assert proc.returncode == 0, err.decode()
+    assert f"System {simulator.sid}" in out.decode()
+    bad = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "custom_components.apsystems_ema.openapi",
+        "--base-url",
+        "http://127.0.0.1:9",
+        "--app-id",
+        "a",
+        "--app-secret",
+        "s3cr3t",
+        "--sid",
+        "S",
+        "summary",
+        cwd=ROOT,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await bad.communicate()
+    assert bad.returncode == 2
+    assert err.decode().startswith("error: cannot get an answer from http://127.0.0.1:9")
+    assert "s3cr3t" not in err.decode()
