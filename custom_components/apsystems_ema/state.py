@@ -1,0 +1,440 @@
+"""The site's state as the entities see it, folded from API answers (pure Python, no HA).
+
+Each ``apply_*`` method takes one parsed API answer and the time it was fetched, and updates
+entity-ready values. The state serialises to plain JSON (``as_dict`` / ``from_dict``) so the
+coordinator can persist it and a restart costs no API call.
+
+Totals follow one mechanism, :class:`Totals`: the energy at the start of the system-local day
+(``start``) plus the energy of today. The daily summary sets ``start`` exactly; between
+summaries a new day starts from where the previous one ended. Lifetime values never decrease.
+"""
+
+from dataclasses import dataclass, field, fields
+from datetime import date, datetime, time, timedelta
+from typing import Any, Self
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from .openapi import (
+    BatchEnergy,
+    BatchPower,
+    EcuInfo,
+    EcuMinutely,
+    EnergySummary,
+    InverterMinutely,
+    MeterMinutely,
+    MeterSummary,
+    SystemDetails,
+)
+
+# An ECU uploads every 5 minutes while its inverters produce; a newest sample older than this
+# (relative to the fetch) means the inverters are asleep: power is 0, not the last value.
+POWER_FRESH_FOR = timedelta(minutes=20)
+STATE_VERSION = 1
+METER_KEYS = ("consumed", "exported", "imported", "produced")
+
+
+def zone_of(name: str | None) -> ZoneInfo:
+    """The ZoneInfo of an API timezone name (UTC when unknown)."""
+    try:
+        return ZoneInfo(name or "UTC")
+    except ZoneInfoNotFoundError, ValueError:
+        return ZoneInfo("UTC")
+
+
+def _newest(day: date, times: tuple[time, ...], zone: ZoneInfo) -> datetime | None:
+    return datetime.combine(day, times[-1], tzinfo=zone) if times else None
+
+
+def _fresh(value: float | None, sample: datetime | None, fetched: datetime) -> float:
+    """Power of the newest sample, or 0 when it is too old to be current."""
+    if value is None or sample is None or fetched - sample > POWER_FRESH_FOR:
+        return 0.0
+    return max(value, 0.0)
+
+
+@dataclass
+class Totals:
+    """An energy counter of the system-local day: ``start`` + ``today`` = ``lifetime``.
+
+    ``month_start`` / ``year_start`` are optional (only the system summary has them).
+    """
+
+    day: date | None = None
+    today: float | None = None
+    start: float | None = None
+    month_start: float | None = None
+    year_start: float | None = None
+    lifetime: float | None = None
+
+    def roll_to(self, day: date) -> None:
+        """Begin a new day: yesterday's end is today's start (until a summary says better)."""
+        if self.day is None or day <= self.day:
+            self.day = self.day or day
+            return
+        ended = self.today or 0.0
+        if self.month_start is not None:
+            same_month = (day.year, day.month) == (self.day.year, self.day.month)
+            self.month_start = self.month_start + ended if same_month else 0.0
+        if self.year_start is not None:
+            self.year_start = self.year_start + ended if day.year == self.day.year else 0.0
+        if self.lifetime is not None:
+            self.start = self.lifetime
+        self.day, self.today = day, 0.0
+
+    def set_today(self, day: date, value: float) -> None:
+        """Today's energy so far (it only grows during a day)."""
+        self.roll_to(day)
+        if day == self.day:
+            self.today = max(value, self.today or 0.0)
+            self._update()
+
+    def set_summary(self, day: date, summary: EnergySummary) -> None:
+        """Exact values at the start of ``day`` from a summary fetched that day."""
+        self.roll_to(day)
+        if day != self.day:
+            return
+        self.start = summary.lifetime - summary.today
+        if self.month_start is not None or summary.month:
+            self.month_start = summary.month - summary.today
+        if self.year_start is not None or summary.year:
+            self.year_start = summary.year - summary.today
+        self.today = max(summary.today, self.today or 0.0)
+        self._update()
+
+    def _update(self) -> None:
+        if self.start is not None:
+            self.lifetime = max(self.start + (self.today or 0.0), self.lifetime or 0.0)
+
+    @property
+    def month(self) -> float | None:
+        """This month's energy."""
+        return None if self.month_start is None else self.month_start + (self.today or 0.0)
+
+    @property
+    def year(self) -> float | None:
+        """This year's energy."""
+        return None if self.year_start is None else self.year_start + (self.today or 0.0)
+
+
+@dataclass
+class ChannelState:
+    """One inverter channel."""
+
+    power_w: float | None = None
+    today_kwh: float | None = None
+
+
+@dataclass
+class InverterDetail:
+    """The newest detail telemetry of an inverter (from its ``minutely`` endpoint)."""
+
+    at: datetime
+    dc_voltage: dict[int, float | None] = field(default_factory=dict)
+    dc_current: dict[int, float | None] = field(default_factory=dict)
+    ac_voltage: float | None = None
+    frequency: float | None = None
+    temperature: float | None = None
+
+
+@dataclass
+class InverterState:
+    """A micro-inverter and its channels."""
+
+    uid: str
+    eid: str
+    model: str | None = None
+    channels: dict[int, ChannelState] = field(default_factory=dict)
+    power_at: datetime | None = None
+    energy_day: date | None = None
+    detail: InverterDetail | None = None
+
+    @property
+    def power_w(self) -> float | None:
+        """AC-side power: the sum of its channels."""
+        values = [c.power_w for c in self.channels.values() if c.power_w is not None]
+        return sum(values) if values else None
+
+    @property
+    def today_kwh(self) -> float | None:
+        """Today's energy over its channels."""
+        values = [c.today_kwh for c in self.channels.values() if c.today_kwh is not None]
+        return sum(values) if values else None
+
+
+@dataclass
+class EcuState:
+    """An ECU: today's energy and power from ``minutely``, lifetime from its summary."""
+
+    eid: str
+    has_meter: bool = False
+    energy: Totals = field(default_factory=Totals)
+    power_w: float | None = None
+    last_report: datetime | None = None
+
+
+@dataclass
+class MeterState:
+    """A meter ECU: one counter per direction, and its newest power readings."""
+
+    eid: str
+    energy: dict[str, Totals] = field(default_factory=lambda: {k: Totals() for k in METER_KEYS})
+    consumption_w: float | None = None
+    grid_w: float | None = None
+    production_w: float | None = None
+    last_report: datetime | None = None
+
+
+@dataclass
+class SiteState:
+    """Everything the entities show."""
+
+    sid: str
+    timezone: str = "UTC"
+    capacity_kw: float | None = None
+    create_date: date | None = None
+    ecus: dict[str, EcuState] = field(default_factory=dict)
+    inverters: dict[str, InverterState] = field(default_factory=dict)
+    meters: dict[str, MeterState] = field(default_factory=dict)
+    energy: Totals = field(default_factory=Totals)
+    last_data: datetime | None = None
+    updated: datetime | None = None
+
+    def local_day(self, at: datetime) -> date:
+        """The system-local date at an instant (the API's dates are system-local)."""
+        return at.astimezone(zone_of(self.timezone)).date()
+
+    @property
+    def power_w(self) -> float | None:
+        """Current power: the sum of the ECUs' fresh newest samples."""
+        values = [e.power_w for e in self.ecus.values() if e.power_w is not None]
+        return sum(values) if values else None
+
+    # -- inventory -------------------------------------------------------------------------
+
+    def apply_details(self, details: SystemDetails) -> None:
+        """Timezone, capacity and the ECU ids."""
+        self.timezone = details.timezone
+        self.capacity_kw = details.capacity_kw
+        self.create_date = details.create_date
+        for eid in details.ecus:
+            self.ecus.setdefault(eid, EcuState(eid))
+
+    def apply_inventory(self, ecus: tuple[EcuInfo, ...]) -> set[str]:
+        """ECUs and inverters as the API lists them now; returns the uids that went away."""
+        seen: set[str] = set()
+        for ecu in ecus:
+            self.ecus.setdefault(ecu.eid, EcuState(ecu.eid)).has_meter = ecu.has_meter
+            for inv in ecu.inverters:
+                seen.add(inv.uid)
+                known = self.inverters.setdefault(inv.uid, InverterState(inv.uid, ecu.eid))
+                known.eid, known.model = ecu.eid, inv.type or known.model
+        gone = set(self.inverters) - seen
+        for uid in gone:
+            del self.inverters[uid]
+        return gone
+
+    def apply_meters(self, meters: tuple[str, ...]) -> None:
+        """Meter ECU ids."""
+        for eid in meters:
+            self.meters.setdefault(eid, MeterState(eid))
+        for eid in set(self.meters) - set(meters):
+            del self.meters[eid]
+
+    # -- energy ----------------------------------------------------------------------------
+
+    def apply_summary(self, summary: EnergySummary, fetched: datetime) -> None:
+        """The system's exact totals at the start of its day."""
+        self.energy.set_summary(self.local_day(fetched), summary)
+        self.updated = fetched
+
+    def apply_ecu_summary(self, eid: str, summary: EnergySummary, fetched: datetime) -> None:
+        """An ECU's exact totals at the start of its day."""
+        self.ecus.setdefault(eid, EcuState(eid)).energy.set_summary(
+            self.local_day(fetched), summary
+        )
+        self.updated = fetched
+
+    def apply_ecu_minutely(self, eid: str, minutely: EcuMinutely, fetched: datetime) -> None:
+        """An ECU's curve of the day: its energy so far and its newest power."""
+        ecu = self.ecus.setdefault(eid, EcuState(eid))
+        if ecu.energy.day is not None and minutely.day < ecu.energy.day:
+            return  # an older day: nothing to learn for the live values
+        today = minutely.today if minutely.today is not None else sum(minutely.energy)
+        ecu.energy.set_today(minutely.day, max(today, 0.0))
+        sample = _newest(minutely.day, minutely.times, zone_of(self.timezone))
+        ecu.last_report = sample or ecu.last_report
+        ecu.power_w = _fresh(minutely.last_power, sample, fetched)
+        producing = [e for e in self.ecus.values() if not e.has_meter or e.energy.day]
+        if all(e.energy.day == minutely.day for e in producing):
+            self.energy.set_today(minutely.day, sum(e.energy.today or 0.0 for e in producing))
+        self.last_data = max(
+            (e.last_report for e in self.ecus.values() if e.last_report), default=None
+        )
+        self.updated = fetched
+
+    # -- inverters -------------------------------------------------------------------------
+
+    def apply_batch_power(self, eid: str, power: BatchPower, fetched: datetime) -> None:
+        """Every channel's newest power under one ECU."""
+        sample = _newest(power.day, power.times, zone_of(self.timezone))
+        for uid, channels in power.power.items():
+            inv = self.inverters.setdefault(uid, InverterState(uid, eid))
+            for number, values in channels.items():
+                channel = inv.channels.setdefault(number, ChannelState())
+                channel.power_w = _fresh(values[-1] if values else None, sample, fetched)
+            inv.power_at = sample or inv.power_at
+        self.updated = fetched
+
+    def apply_batch_energy(self, eid: str, energy: BatchEnergy, fetched: datetime) -> None:
+        """Every channel's energy of the day under one ECU."""
+        for uid, channels in energy.energy.items():
+            inv = self.inverters.setdefault(uid, InverterState(uid, eid))
+            new_day = inv.energy_day != energy.day
+            if inv.energy_day is not None and energy.day < inv.energy_day:
+                continue
+            for number, kwh in channels.items():
+                channel = inv.channels.setdefault(number, ChannelState())
+                old = 0.0 if new_day else channel.today_kwh or 0.0
+                channel.today_kwh = max(kwh, old)
+            inv.energy_day = energy.day
+        self.updated = fetched
+
+    def apply_inverter_detail(self, uid: str, detail: InverterMinutely, fetched: datetime) -> None:
+        """The newest detail telemetry sample of one inverter."""
+        inv = self.inverters.get(uid)
+        at = _newest(detail.day, detail.times, zone_of(self.timezone))
+        if inv is None or at is None:
+            return
+
+        def last(values: tuple[float | None, ...]) -> float | None:
+            return values[-1] if values else None
+
+        ac_voltages = [v for v in (last(s) for s in detail.ac_voltage.values()) if v is not None]
+        inv.detail = InverterDetail(
+            at=at,
+            dc_voltage={n: last(s) for n, s in detail.dc_voltage.items()},
+            dc_current={n: last(s) for n, s in detail.dc_current.items()},
+            ac_voltage=ac_voltages[0] if ac_voltages else None,
+            frequency=last(detail.ac_frequency),
+            temperature=last(detail.temperature),
+        )
+        self.updated = fetched
+
+    # -- meters ----------------------------------------------------------------------------
+
+    def apply_meter_summary(self, eid: str, summary: MeterSummary, fetched: datetime) -> None:
+        """A meter's exact lifetime totals at the start of its day."""
+        meter = self.meters.setdefault(eid, MeterState(eid))
+        if summary.lifetime is None or summary.today is None:
+            return
+        day = self.local_day(fetched)
+        for key in METER_KEYS:
+            today, lifetime = getattr(summary.today, key), getattr(summary.lifetime, key)
+            meter.energy[key].set_summary(day, EnergySummary(today, 0.0, 0.0, lifetime))
+        self.updated = fetched
+
+    def apply_meter_minutely(self, eid: str, minutely: MeterMinutely, fetched: datetime) -> None:
+        """A meter's energy of today and its newest power readings."""
+        meter = self.meters.setdefault(eid, MeterState(eid))
+        if minutely.today is not None:
+            for key in METER_KEYS:
+                meter.energy[key].set_today(minutely.day, getattr(minutely.today, key))
+        sample = _newest(minutely.day, minutely.times, zone_of(self.timezone))
+        if sample is not None and (meter.last_report is None or sample >= meter.last_report):
+            meter.last_report = sample
+            meter.consumption_w = minutely.consumed_power[-1] if minutely.consumed_power else None
+            meter.grid_w = minutely.grid_power[-1] if minutely.grid_power else None
+            meter.production_w = minutely.produced_power[-1] if minutely.produced_power else None
+        self.updated = fetched
+
+    # -- persistence -----------------------------------------------------------------------
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain JSON for HA's Store."""
+        return {"version": STATE_VERSION, **_encode(self)}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Self:
+        """Rebuild from :meth:`as_dict`; raises ``ValueError`` for data it cannot read."""
+        if data.get("version") != STATE_VERSION:
+            raise ValueError(f"unsupported state version {data.get('version')!r}")
+        try:
+            return cls(
+                sid=data["sid"],
+                timezone=data["timezone"],
+                capacity_kw=data["capacity_kw"],
+                create_date=_date(data["create_date"]),
+                ecus={k: _ecu(v) for k, v in data["ecus"].items()},
+                inverters={k: _inverter(v) for k, v in data["inverters"].items()},
+                meters={k: _meter(v) for k, v in data["meters"].items()},
+                energy=_totals(data["energy"]),
+                last_data=_datetime(data["last_data"]),
+                updated=_datetime(data["updated"]),
+            )
+        except (KeyError, TypeError, AttributeError) as err:
+            raise ValueError(f"unreadable state: {err!r}") from err
+
+
+def _encode(value: Any) -> Any:
+    if hasattr(value, "__dataclass_fields__"):
+        return {f.name: _encode(getattr(value, f.name)) for f in fields(value)}
+    if isinstance(value, dict):
+        return {str(k): _encode(v) for k, v in value.items()}
+    if isinstance(value, date):  # datetime is a date too
+        return value.isoformat()
+    return value
+
+
+def _date(value: str | None) -> date | None:
+    return None if value is None else date.fromisoformat(value)
+
+
+def _datetime(value: str | None) -> datetime | None:
+    return None if value is None else datetime.fromisoformat(value)
+
+
+def _totals(data: dict[str, Any]) -> Totals:
+    return Totals(**{**data, "day": _date(data["day"])})
+
+
+def _ecu(data: dict[str, Any]) -> EcuState:
+    return EcuState(
+        eid=data["eid"],
+        has_meter=data["has_meter"],
+        energy=_totals(data["energy"]),
+        power_w=data["power_w"],
+        last_report=_datetime(data["last_report"]),
+    )
+
+
+def _inverter(data: dict[str, Any]) -> InverterState:
+    detail = data["detail"]
+    return InverterState(
+        uid=data["uid"],
+        eid=data["eid"],
+        model=data["model"],
+        channels={int(k): ChannelState(**v) for k, v in data["channels"].items()},
+        power_at=_datetime(data["power_at"]),
+        energy_day=_date(data["energy_day"]),
+        detail=None
+        if detail is None
+        else InverterDetail(
+            at=datetime.fromisoformat(detail["at"]),
+            dc_voltage={int(k): v for k, v in detail["dc_voltage"].items()},
+            dc_current={int(k): v for k, v in detail["dc_current"].items()},
+            ac_voltage=detail["ac_voltage"],
+            frequency=detail["frequency"],
+            temperature=detail["temperature"],
+        ),
+    )
+
+
+def _meter(data: dict[str, Any]) -> MeterState:
+    return MeterState(
+        eid=data["eid"],
+        energy={k: _totals(v) for k, v in data["energy"].items()},
+        consumption_w=data["consumption_w"],
+        grid_w=data["grid_w"],
+        production_w=data["production_w"],
+        last_report=_datetime(data["last_report"]),
+    )

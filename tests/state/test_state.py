@@ -1,0 +1,246 @@
+"""The entity-ready site state: derived lifetime, day rollover, monotonic totals, persistence."""
+
+from datetime import UTC, date, datetime, time, timedelta
+import json
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from custom_components.apsystems_ema.openapi import (
+    BatchEnergy,
+    BatchPower,
+    EcuInfo,
+    EcuMinutely,
+    EnergySummary,
+    InverterInfo,
+    InverterMinutely,
+    MeterMinutely,
+    MeterSummary,
+    MeterTotals,
+    SystemDetails,
+)
+from custom_components.apsystems_ema.state import SiteState, Totals, zone_of
+
+TZ = "Europe/Amsterdam"
+ZONE = ZoneInfo(TZ)
+DAY = date(2026, 6, 30)
+
+
+def at(day: date, hh: int, mm: int = 0) -> datetime:
+    """A system-local instant."""
+    return datetime(day.year, day.month, day.day, hh, mm, tzinfo=ZONE)
+
+
+def minutely(day: date, today: float, last: tuple[int, int], power: float) -> EcuMinutely:
+    """An ECU curve whose newest sample is at ``last`` with ``power``."""
+    return EcuMinutely(day, today, (time(6, 0), time(*last)), (1.0, power), (0.0, today))
+
+
+def site() -> SiteState:
+    """A site with two ECUs and three inverters."""
+    state = SiteState("SID1")
+    state.apply_details(SystemDetails("SID1", date(2024, 1, 1), 4.2, 1, TZ, ("E1", "E2")))
+    state.apply_inventory(
+        (
+            EcuInfo("E1", 0, TZ, (InverterInfo("U1", "DS3"), InverterInfo("U2", "DS3"))),
+            EcuInfo("E2", 0, TZ, (InverterInfo("U3", "QT2"),)),
+        )
+    )
+    return state
+
+
+def test_totals_day_rollover_and_months() -> None:
+    """A new day starts from yesterday's end; month and year restart at their boundaries."""
+    totals = Totals()
+    totals.set_summary(date(2026, 12, 31), EnergySummary(2.0, 50.0, 900.0, 1000.0))
+    assert (totals.start, totals.lifetime, totals.month, totals.year) == (998.0, 1000.0, 50, 900)
+    totals.set_today(date(2026, 12, 31), 5.0)
+    assert totals.lifetime == 1003.0
+    totals.set_today(date(2027, 1, 1), 1.0)
+    assert totals.start == 1003.0
+    assert totals.lifetime == 1004.0
+    assert totals.month == 1.0
+    assert totals.year == 1.0
+    totals.set_today(date(2027, 1, 2), 2.0)
+    assert totals.month == 3.0
+    assert totals.year == 3.0
+
+
+def test_totals_never_go_backwards() -> None:
+    """A lower summary or a lower 'today' keeps the higher value (within a day)."""
+    totals = Totals()
+    totals.set_summary(DAY, EnergySummary(3.0, 0, 0, 100.0))
+    totals.set_today(DAY, 4.0)
+    assert totals.lifetime == 101.0
+    totals.set_today(DAY, 2.0)
+    assert totals.today == 4.0
+    totals.set_summary(DAY, EnergySummary(1.0, 0, 0, 95.0))
+    assert totals.lifetime == 101.0
+    totals.set_today(DAY - timedelta(days=1), 50.0)
+    assert totals.today == 4.0
+    assert totals.day == DAY
+
+
+def test_lifetime_moves_on_every_ecu_poll() -> None:
+    """Lifetime = summary lifetime at the start of the day + the ECUs' energy of today."""
+    state = site()
+    state.apply_summary(EnergySummary(1.0, 30.0, 300.0, 5000.0), at(DAY, 9))
+    assert state.energy.lifetime == 5000.0
+    state.apply_ecu_minutely("E1", minutely(DAY, 2.0, (10, 0), 800.0), at(DAY, 10, 5))
+    assert state.energy.today == 1.0  # E2 has not reported today yet: keep the summary's
+    state.apply_ecu_minutely("E2", minutely(DAY, 1.5, (10, 0), 400.0), at(DAY, 10, 5))
+    assert state.energy.today == 3.5
+    assert state.energy.lifetime == 5002.5
+    assert state.energy.month == 32.5
+    assert state.power_w == 1200.0
+    assert state.last_data == at(DAY, 10)
+    state.apply_ecu_minutely("E1", minutely(DAY, 3.0, (11, 0), 900.0), at(DAY, 11, 5))
+    assert state.energy.lifetime == 5003.5
+
+
+def test_power_is_zero_when_the_newest_sample_is_old() -> None:
+    """After sunset the last sample is hours old: power 0, not the last value."""
+    state = site()
+    state.apply_ecu_minutely("E1", minutely(DAY, 9.0, (21, 10), 15.0), at(DAY, 23))
+    assert state.ecus["E1"].power_w == 0.0
+    state.apply_ecu_minutely("E1", minutely(DAY, 9.0, (21, 10), 15.0), at(DAY, 21, 20))
+    assert state.ecus["E1"].power_w == 15.0
+
+
+def test_older_days_do_not_touch_live_values() -> None:
+    """A curve of yesterday, fetched after today's, changes nothing."""
+    state = site()
+    state.apply_ecu_minutely("E1", minutely(DAY, 2.0, (10, 0), 500.0), at(DAY, 10, 5))
+    state.apply_ecu_minutely(
+        "E1", minutely(DAY - timedelta(days=1), 9.0, (20, 0), 5.0), at(DAY, 10, 6)
+    )
+    assert state.ecus["E1"].energy.today == 2.0
+    assert state.ecus["E1"].power_w == 500.0
+
+
+def test_ecu_lifetime_from_its_summary() -> None:
+    """ECU lifetime = its summary at the start of the day + its minutely today."""
+    state = site()
+    state.apply_ecu_summary("E1", EnergySummary(1.0, 0, 0, 300.0), at(DAY, 8))
+    state.apply_ecu_minutely("E1", minutely(DAY, 2.0, (10, 0), 500.0), at(DAY, 10, 5))
+    assert state.ecus["E1"].energy.lifetime == 301.0
+    state.apply_ecu_minutely(
+        "E1",
+        minutely(DAY + timedelta(days=1), 0.5, (7, 0), 50.0),
+        at(DAY + timedelta(days=1), 7, 5),
+    )
+    assert state.ecus["E1"].energy.lifetime == 301.5
+
+
+def test_inventory_changes() -> None:
+    """New inverters appear, gone ones are reported and dropped; models update."""
+    state = site()
+    gone = state.apply_inventory(
+        (EcuInfo("E1", 0, TZ, (InverterInfo("U1", "DS3-L"), InverterInfo("U9", None))),)
+    )
+    assert gone == {"U2", "U3"}
+    assert set(state.inverters) == {"U1", "U9"}
+    assert state.inverters["U1"].model == "DS3-L"
+    state.apply_meters(("M1",))
+    state.apply_meters(("M2",))
+    assert set(state.meters) == {"M2"}
+
+
+def test_batch_power_and_energy() -> None:
+    """One batch call per ECU fills every channel; energy resets on a new day."""
+    state = site()
+    power = BatchPower(
+        DAY, (time(12, 0), time(12, 5)), {"U1": {1: (100.0, 110.0), 2: (90.0, None)}}
+    )
+    state.apply_batch_power("E1", power, at(DAY, 12, 10))
+    inv = state.inverters["U1"]
+    assert inv.channels[1].power_w == 110.0
+    assert inv.channels[2].power_w == 0.0
+    assert inv.power_w == 110.0
+    assert inv.power_at == at(DAY, 12, 5)
+    state.apply_batch_energy("E1", BatchEnergy(DAY, {"U1": {1: 1.2, 2: 0.8}}), at(DAY, 13))
+    assert inv.today_kwh == pytest.approx(2.0)
+    state.apply_batch_energy("E1", BatchEnergy(DAY, {"U1": {1: 1.0, 2: 0.9}}), at(DAY, 14))
+    assert inv.channels[1].today_kwh == 1.2
+    state.apply_batch_energy(
+        "E1", BatchEnergy(DAY + timedelta(days=1), {"U1": {1: 0.1, 2: 0.0}}), at(DAY, 23)
+    )
+    assert inv.today_kwh == pytest.approx(0.1)
+    state.apply_batch_energy("E1", BatchEnergy(DAY, {"U1": {1: 5.0}}), at(DAY, 23))
+    assert inv.today_kwh == pytest.approx(0.1)
+    assert state.inverters["U2"].power_w is None
+    assert state.inverters["U2"].today_kwh is None
+
+
+def test_inverter_detail() -> None:
+    """The newest sample of voltages, current, frequency and temperature is kept."""
+    state = site()
+    detail = InverterMinutely(
+        DAY,
+        (time(12, 0), time(12, 5)),
+        dc_power={1: (100.0, 110.0)},
+        dc_current={1: (3.0, 3.2)},
+        dc_voltage={1: (33.0, 34.0), 2: (None, None)},
+        dc_energy={},
+        ac_voltage={1: (None, 231.0)},
+        ac_power=(200.0, 210.0),
+        ac_frequency=(50.0, 49.98),
+        temperature=(40.0, 41.0),
+    )
+    state.apply_inverter_detail("U1", detail, at(DAY, 12, 10))
+    got = state.inverters["U1"].detail
+    assert got is not None
+    assert (got.dc_voltage, got.dc_current) == ({1: 34.0, 2: None}, {1: 3.2})
+    assert (got.ac_voltage, got.frequency, got.temperature) == (231.0, 49.98, 41.0)
+    state.apply_inverter_detail("nope", detail, at(DAY, 12, 10))
+    assert "nope" not in state.inverters
+
+
+def test_meter() -> None:
+    """Meter lifetime per direction moves with its minutely totals; power follows the newest."""
+    state = site()
+    block = MeterTotals(consumed=2.0, exported=1.0, imported=1.5, produced=3.0)
+    life = MeterTotals(consumed=900.0, exported=400.0, imported=700.0, produced=1000.0)
+    state.apply_meter_summary("M1", MeterSummary(block, None, None, life), at(DAY, 8))
+    later = MeterTotals(consumed=3.0, exported=1.5, imported=2.0, produced=4.0)
+    curve = MeterMinutely(DAY, later, (time(12, 0),), (500.0,), (-250.0,), (750.0,))
+    state.apply_meter_minutely("M1", curve, at(DAY, 12, 5))
+    meter = state.meters["M1"]
+    assert meter.energy["imported"].lifetime == 700.5
+    assert meter.energy["exported"].lifetime == 400.5
+    assert (meter.consumption_w, meter.grid_w, meter.production_w) == (500.0, -250.0, 750.0)
+    state.apply_meter_summary("M1", MeterSummary(None, None, None, None), at(DAY, 13))
+    assert meter.energy["imported"].lifetime == 700.5
+
+
+def test_round_trip_through_json() -> None:
+    """Everything survives HA's Store (JSON) unchanged."""
+    state = site()
+    state.apply_summary(EnergySummary(1.0, 30.0, 300.0, 5000.0), at(DAY, 9))
+    state.apply_ecu_minutely("E1", minutely(DAY, 2.0, (10, 0), 800.0), at(DAY, 10, 5))
+    state.apply_batch_power(
+        "E1", BatchPower(DAY, (time(10, 0),), {"U1": {1: (5.0,)}}), at(DAY, 10, 5)
+    )
+    detail = InverterMinutely(
+        DAY, (time(10, 0),), {}, {1: (3.0,)}, {1: (33.0,)}, {}, {1: (230.0,)}, (), (50.0,), ()
+    )
+    state.apply_inverter_detail("U1", detail, at(DAY, 10, 5))
+    assert state.inverters["U1"].detail is not None
+    block = MeterTotals(1.0, 2.0, 3.0, 4.0)
+    state.apply_meter_summary("M1", MeterSummary(block, None, None, block), at(DAY, 8))
+    restored = SiteState.from_dict(json.loads(json.dumps(state.as_dict())))
+    assert restored == state
+
+
+@pytest.mark.parametrize("data", [{"version": 99}, {"version": 1}, {"version": 1, "sid": "x"}])
+def test_unreadable_state(data: dict[str, object]) -> None:
+    """Bad persisted data raises ValueError (the coordinator then starts fresh)."""
+    with pytest.raises(ValueError, match="state"):
+        SiteState.from_dict(data)
+
+
+def test_zone_fallback() -> None:
+    """An unknown timezone name falls back to UTC."""
+    assert zone_of("Mars/Olympus") == ZoneInfo("UTC")
+    assert zone_of(None) == ZoneInfo("UTC")
+    assert SiteState("S").local_day(datetime(2026, 1, 1, 23, tzinfo=UTC)) == date(2026, 1, 1)
