@@ -163,6 +163,27 @@ def test_missing_credentials(
     assert "--app-id, --app-secret, --sid" in capsys.readouterr().err
 
 
+def test_main_returns_the_exit_code(
+    socket_enabled: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``main`` runs its own event loop and returns 2 when the host is unreachable."""
+    code = main(
+        [
+            "--base-url",
+            "http://127.0.0.1:9",
+            "--app-id",
+            "a",
+            "--app-secret",
+            "b",
+            "--sid",
+            "S",
+            "summary",
+        ]
+    )
+    assert code == 2
+    assert capsys.readouterr().err.startswith("error: cannot get an answer")
+
+
 def test_environment_variables(monkeypatch: pytest.MonkeyPatch) -> None:
     """APSYSTEMS_* variables fill the options."""
     monkeypatch.setenv("APSYSTEMS_APP_ID", "id1")

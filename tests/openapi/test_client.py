@@ -289,7 +289,7 @@ async def test_nulls_and_truncated_lists(
     assert len(truncated.times) <= len(full.times)
 
 
-async def test_unreachable_host(session: aiohttp.ClientSession) -> None:
+async def test_unreachable_host(socket_enabled: None, session: aiohttp.ClientSession) -> None:
     """Connection refused becomes a connection error naming the host, never the secret."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -67,7 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
                 cmd.add_argument(arg, required=True)
             elif arg == "--level":
                 cmd.add_argument(arg, choices=PERIOD_LEVELS, default="hourly")
-            elif arg == "--date":
+            else:  # --date
                 cmd.add_argument(
                     arg, type=date.fromisoformat, help="YYYY-MM-DD (default: system's today)"
                 )

@@ -1,0 +1,675 @@
+"""The fake APsystems OpenAPI server (aiohttp.web) and its test-facing controls."""
+
+import asyncio
+import base64
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta, tzinfo
+import hashlib
+import hmac
+import json
+import math
+import re
+from types import TracebackType
+from typing import Any, Self
+
+from aiohttp import web
+
+from .faults import HTML_ERROR_PAGE, INVALID_JSON, Fault, reshape
+from .site import DEMO_APP_ID, DEMO_APP_SECRET, ECU_TYPE_METER, ECU_TYPE_PLAIN, Site, demo_site
+from .solar import MeterTotals, Truth, slot_label
+
+BASE_PATH = "/user/api/v2/systems"
+
+CODE_OK = 0
+CODE_NO_DATA = 1001
+CODE_INVALID_ACCOUNT = 2001
+CODE_QUOTA = 2005
+CODE_PARAMETER = 4000
+CODE_INVALID_PARAMETER = 4001
+
+DIGESTS = {"HmacSHA256": hashlib.sha256, "HmacSHA1": hashlib.sha1}
+AUTH_HEADERS = (
+    "X-CA-AppId",
+    "X-CA-Timestamp",
+    "X-CA-Nonce",
+    "X-CA-Signature-Method",
+    "X-CA-Signature",
+)
+
+_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_MONTH = re.compile(r"^\d{4}-\d{2}$")
+_YEAR = re.compile(r"^\d{4}$")
+
+type Json = Any
+type Clock = Callable[[], datetime]
+
+
+class ApiError(Exception):
+    """Answer ``{"code": code, "data": null}``."""
+
+    def __init__(self, code: int) -> None:
+        """Carry an Annex 4.1 code."""
+        super().__init__(code)
+        self.code = code
+
+
+@dataclass(slots=True)
+class CallRecord:
+    """One request that reached an endpoint (they all count toward the quota)."""
+
+    endpoint: str
+    """Endpoint name, e.g. ``system_summary`` or ``ecu_minutely`` (see ``faults.ENDPOINTS``)."""
+    path: str
+    query: dict[str, str]
+    at: datetime
+    """The simulator clock when the request arrived (aware UTC)."""
+    code: int | None = None
+    """API code answered; None when no JSON envelope was sent (HTTP error, invalid JSON)."""
+    status: int = 200
+    fault: Fault | None = None
+
+
+@dataclass(slots=True)
+class _Armed:
+    fault: Fault
+    remaining: int | None
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def sign(secret: str, message: str, method: str) -> str:
+    """base64(HMAC(secret, message)) as in manual §2.2."""
+    mac = hmac.new(secret.encode("utf-8"), message.encode("utf-8"), DIGESTS[method])
+    return base64.b64encode(mac.digest()).decode("ascii")
+
+
+def fmt(value: float, decimals: int, zero: str = "0") -> str:
+    """A number as the API writes it: a string, with ``zero`` for zero."""
+    text = f"{value:.{decimals}f}"
+    return zero if float(text) == 0 else text
+
+
+def fmt_series(values: list[float], decimals: int, zero: str = "0") -> list[str]:
+    """Round a series by its running total so the strings add up to the rounded total."""
+    out: list[str] = []
+    total = 0.0
+    shown = 0.0
+    for value in values:
+        total += value
+        rounded = round(total, decimals)
+        out.append(fmt(rounded - shown, decimals, zero))
+        shown = rounded
+    return out
+
+
+def _parse_range(level: str, value: str) -> date:
+    """``date_range`` as the level formats it (first day of the month / year)."""
+    pattern = {"daily": _MONTH, "monthly": _YEAR}.get(level, _DAY)
+    if not pattern.match(value):
+        raise ApiError(CODE_INVALID_PARAMETER)
+    try:
+        if level == "daily":
+            return date(int(value[:4]), int(value[5:7]), 1)
+        if level == "monthly":
+            return date(int(value), 1, 1)
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ApiError(CODE_INVALID_PARAMETER) from None
+
+
+@dataclass(slots=True)
+class _Request:
+    """What an endpoint builder needs."""
+
+    sid: str
+    target: str
+    query: dict[str, str]
+    now: datetime
+    today: date
+
+
+type Builder = Callable[[_Request], Json]
+
+
+@dataclass(slots=True)
+class _Route:
+    name: str
+    path: str
+    build: Builder
+    levels: dict[str, str] = field(default_factory=dict)
+    """energy_level -> endpoint name, when the level changes the endpoint name."""
+
+
+class Simulator:
+    """A fake APsystems OpenAPI for one site, served over HTTP on loopback.
+
+    ``clock`` returns "now" as an aware UTC datetime (default: the real time); "today"
+    is its date in the system timezone. ``max_skew``: accepted X-CA-Timestamp distance
+    from the clock (None: no check — use with a clock far from real time). The quota
+    counts calls per calendar month in ``quota_zone`` (default UTC).
+
+    Unknown sid/eid/uid answer 4001; missing parameters 4000; malformed or future
+    ``date_range`` and unknown ``energy_level`` 4001; dates before the system was created
+    answer zeros.
+    """
+
+    def __init__(
+        self,
+        site: Site | None = None,
+        *,
+        app_id: str = DEMO_APP_ID,
+        app_secret: str = DEMO_APP_SECRET,
+        quota: int = 1000,
+        clock: Clock | None = None,
+        max_skew: timedelta | None = timedelta(minutes=15),
+        quota_zone: tzinfo = UTC,
+    ) -> None:
+        """Build the simulator (call :meth:`start` to serve it)."""
+        self.clock: Clock = clock or _utcnow
+        self.site = site or demo_site(self.clock())
+        self.truth = Truth(self.site)
+        self.app_id = app_id
+        self.app_secret = app_secret
+        self.quota = quota
+        self.max_skew = max_skew
+        self.quota_zone = quota_zone
+        self.calls: list[CallRecord] = []
+        self.base_url = ""
+        self._faults: list[_Armed] = []
+        self._runner: web.AppRunner | None = None
+        self._stopping = asyncio.Event()
+        self.app = self.make_app()
+
+    @property
+    def sid(self) -> str:
+        """The system id."""
+        return self.site.sid
+
+    def now(self) -> datetime:
+        """The simulator clock, as aware UTC."""
+        return self.clock().astimezone(UTC)
+
+    # ---------------------------------------------------------------- controls
+    def inject(self, *faults: Fault) -> None:
+        """Arm faults; each request takes the first armed fault matching its endpoint."""
+        self._faults.extend(_Armed(f, f.times) for f in faults)
+
+    def clear_faults(self) -> None:
+        """Disarm every fault."""
+        self._faults.clear()
+
+    def calls_this_month(self) -> int:
+        """Requests counted toward the quota in the clock's current month (``quota_zone``)."""
+        now = self.now().astimezone(self.quota_zone)
+        month = (now.year, now.month)
+        count = 0
+        for call in self.calls:
+            at = call.at.astimezone(self.quota_zone)
+            if (at.year, at.month) == month:
+                count += 1
+        return count
+
+    def reset_calls(self) -> None:
+        """Forget every recorded call (the quota starts over)."""
+        self.calls.clear()
+
+    # ---------------------------------------------------------------- lifecycle
+    async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
+        """Serve on ``host:port`` (0: any free port); returns the base URL."""
+        if self._runner is not None:
+            raise RuntimeError("simulator already started")
+        self._stopping = asyncio.Event()
+        self.truth.warm(self.now())
+        runner = web.AppRunner(
+            self.app, access_log=None, handler_cancellation=True, shutdown_timeout=1.0
+        )
+        await runner.setup()
+        try:
+            await web.TCPSite(runner, host, port).start()
+        except BaseException:
+            await runner.cleanup()
+            raise
+        self._runner = runner
+        bound_host, bound_port = runner.addresses[0][:2]
+        self.base_url = f"http://{bound_host}:{bound_port}"
+        return self.base_url
+
+    async def stop(self) -> None:
+        """Stop serving (pending delayed answers are released first)."""
+        self._stopping.set()
+        runner, self._runner = self._runner, None
+        if runner is not None:
+            await runner.cleanup()
+
+    async def __aenter__(self) -> Self:
+        """``async with Simulator() as sim:`` starts on a free loopback port."""
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        """Stop."""
+        await self.stop()
+
+    # ---------------------------------------------------------------- HTTP
+    def make_app(self) -> web.Application:
+        """The aiohttp application with every §3 endpoint."""
+        app = web.Application()
+        for route in self._routes():
+            app.router.add_get(BASE_PATH + route.path, self._handler(route))
+        return app
+
+    def _routes(self) -> list[_Route]:
+        dev = "/{sid}/devices"
+        return [
+            _Route("details", "/details/{target}", self._details),
+            _Route("inverters", "/inverters/{target}", self._inverters),
+            _Route("meters", "/meters/{target}", self._meters),
+            _Route("system_summary", "/summary/{target}", self._system_summary),
+            _Route("system_energy", "/energy/{target}", self._system_energy),
+            _Route("ecu_summary", dev + "/ecu/summary/{target}", self._ecu_summary),
+            _Route(
+                "ecu_energy",
+                dev + "/ecu/energy/{target}",
+                self._ecu_energy,
+                {"minutely": "ecu_minutely"},
+            ),
+            _Route("meter_summary", dev + "/meter/summary/{target}", self._meter_summary),
+            _Route(
+                "meter_period",
+                dev + "/meter/period/{target}",
+                self._meter_period,
+                {"minutely": "meter_minutely"},
+            ),
+            _Route("inverter_summary", dev + "/inverter/summary/{target}", self._inverter_summary),
+            _Route(
+                "inverter_energy",
+                dev + "/inverter/energy/{target}",
+                self._inverter_energy,
+                {"minutely": "inverter_minutely"},
+            ),
+            _Route(
+                "batch_energy",
+                dev + "/inverter/batch/energy/{target}",
+                self._batch,
+                {"power": "batch_power"},
+            ),
+        ]
+
+    def _handler(self, route: _Route) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+        async def handler(request: web.Request) -> web.StreamResponse:
+            return await self._handle(request, route)
+
+        return handler
+
+    def _take_fault(self, endpoint: str) -> Fault | None:
+        for armed in self._faults:
+            if armed.fault.matches(endpoint):
+                if armed.remaining is not None:
+                    armed.remaining -= 1
+                    if armed.remaining <= 0:
+                        self._faults.remove(armed)
+                return armed.fault
+        return None
+
+    async def _sleep(self, seconds: float) -> None:
+        """Sleep, but wake up when the simulator stops."""
+        try:
+            async with asyncio.timeout(seconds):
+                await self._stopping.wait()
+        except TimeoutError:
+            pass
+
+    async def _handle(self, request: web.Request, route: _Route) -> web.StreamResponse:
+        query = dict(request.query)
+        endpoint = route.levels.get(query.get("energy_level", ""), route.name)
+        now = self.now()
+        record = CallRecord(endpoint, request.path, query, now)
+        self.calls.append(record)
+        fault = self._take_fault(endpoint)
+        record.fault = fault
+        if fault is not None:
+            if fault.delay:
+                await self._sleep(fault.delay)
+            if fault.http_status is not None:
+                record.status = fault.http_status
+                return web.Response(
+                    status=fault.http_status,
+                    text=HTML_ERROR_PAGE.format(status=fault.http_status),
+                    content_type="text/html",
+                )
+            if fault.invalid_json:
+                return web.Response(body=INVALID_JSON, content_type="application/json")
+            if fault.code is not None:
+                return self._answer(record, fault.code, None)
+        try:
+            self._authenticate(request, now)
+            self._check_quota()
+            info = self._request(request, query, now)
+            data = route.build(info)
+        except ApiError as err:
+            return self._answer(record, err.code, None)
+        if fault is not None and fault.shapes:
+            data = reshape(fault, data)
+        return self._answer(
+            record, CODE_OK, data, octet_stream=fault is not None and fault.octet_stream
+        )
+
+    @staticmethod
+    def _answer(
+        record: CallRecord, code: int, data: Json, *, octet_stream: bool = False
+    ) -> web.Response:
+        record.code = code
+        body = json.dumps({"data": data, "code": code}, separators=(",", ":")).encode()
+        if octet_stream:
+            return web.Response(body=body, content_type="application/octet-stream")
+        return web.Response(body=body, content_type="application/json", charset="utf-8")
+
+    def _authenticate(self, request: web.Request, now: datetime) -> None:
+        """Manual §2.2; raises ApiError(4000 / 2001)."""
+        values = [request.headers.get(name, "") for name in AUTH_HEADERS]
+        if not all(values):
+            raise ApiError(CODE_PARAMETER)
+        app_id, timestamp, nonce, method, signature = values
+        if app_id != self.app_id:
+            raise ApiError(CODE_INVALID_ACCOUNT)
+        if method not in DIGESTS or not timestamp.isdigit():
+            raise ApiError(CODE_PARAMETER)
+        if self.max_skew is not None:
+            sent = datetime.fromtimestamp(int(timestamp) / 1000, UTC)
+            if abs(sent - now) > self.max_skew:
+                raise ApiError(CODE_PARAMETER)
+        last = request.path.rstrip("/").rsplit("/", 1)[-1]
+        message = "/".join((timestamp, nonce, app_id, last, request.method.upper(), method))
+        if not hmac.compare_digest(sign(self.app_secret, message, method), signature):
+            raise ApiError(CODE_PARAMETER)
+
+    def _check_quota(self) -> None:
+        if self.calls_this_month() > self.quota:
+            raise ApiError(CODE_QUOTA)
+
+    def _request(self, request: web.Request, query: dict[str, str], now: datetime) -> _Request:
+        sid = request.match_info.get("sid", request.match_info["target"])
+        if sid != self.site.sid:
+            raise ApiError(CODE_INVALID_PARAMETER)
+        return _Request(sid, request.match_info["target"], query, now, self.truth.today(now))
+
+    # ---------------------------------------------------------------- parameters
+    @staticmethod
+    def _level(req: _Request, allowed: tuple[str, ...]) -> str:
+        level = req.query.get("energy_level")
+        if not level:
+            raise ApiError(CODE_PARAMETER)
+        if level not in allowed:
+            raise ApiError(CODE_INVALID_PARAMETER)
+        return level
+
+    @staticmethod
+    def _date(req: _Request, level: str) -> date:
+        """Parse ``date_range`` for ``level``; reject malformed and future values."""
+        if level == "yearly":
+            return req.today
+        value = req.query.get("date_range")
+        if not value:
+            raise ApiError(CODE_PARAMETER)
+        day = _parse_range(level, value)
+        today = req.today
+        if level == "daily":
+            future = (day.year, day.month) > (today.year, today.month)
+        elif level == "monthly":
+            future = day.year > today.year
+        else:
+            future = day > today
+        if future:
+            raise ApiError(CODE_INVALID_PARAMETER)
+        return day
+
+    def _ecu(self, req: _Request) -> str:
+        if self.site.ecu(req.target) is None:
+            raise ApiError(CODE_INVALID_PARAMETER)
+        return req.target
+
+    # ---------------------------------------------------------------- system
+    def _details(self, req: _Request) -> Json:
+        site = self.site
+        return {
+            "sid": site.sid,
+            "create_date": site.create_date.isoformat(),
+            "capacity": f"{site.capacity_kw:.2f}",
+            "type": 1,
+            "timezone": site.timezone,
+            "ecu": [ecu.eid for ecu in site.ecus],
+        }
+
+    def _inverters(self, req: _Request) -> Json:
+        tz = self.site.ecu_timezone or self.site.timezone
+        ecus: list[dict[str, Any]] = [
+            {
+                "eid": ecu.eid,
+                "type": ECU_TYPE_PLAIN,
+                "timezone": tz,
+                "inverter": [{"uid": inv.uid, "type": inv.model} for inv in ecu.inverters],
+                "model": None,
+                "capacity": None,
+            }
+            for ecu in self.site.ecus
+        ]
+        meters: list[dict[str, Any]] = [
+            {
+                "eid": eid,
+                "type": ECU_TYPE_METER,
+                "timezone": tz,
+                "inverter": [],
+                "model": None,
+                "capacity": None,
+            }
+            for eid in self.site.meters
+        ]
+        return ecus + meters
+
+    def _meters(self, req: _Request) -> Json:
+        return list(self.site.meters)
+
+    def _summary(self, req: _Request, eid: str | None = None) -> Json:
+        totals = self.truth.summary(req.now, eid=eid) if eid else self.truth.summary(req.now)
+        return {
+            "today": fmt(totals.today, 2),
+            "month": fmt(totals.month, 2),
+            "year": fmt(totals.year, 2),
+            "lifetime": fmt(totals.lifetime, 2),
+        }
+
+    def _system_summary(self, req: _Request) -> Json:
+        return self._summary(req)
+
+    def _period(self, req: _Request, levels: tuple[str, ...], eid: str | None = None) -> Json:
+        level = self._level(req, levels)
+        key = self._date(req, level)
+        values = (
+            self.truth.series(level, key, req.now, eid=eid)
+            if eid
+            else self.truth.series(level, key, req.now)
+        )
+        return fmt_series(values, 2, "0" if level == "hourly" else "0.00")
+
+    def _system_energy(self, req: _Request) -> Json:
+        return self._period(req, ("hourly", "daily", "monthly", "yearly"))
+
+    # ---------------------------------------------------------------- ECU
+    def _ecu_summary(self, req: _Request) -> Json:
+        return self._summary(req, self._ecu(req))
+
+    def _ecu_energy(self, req: _Request) -> Json:
+        eid = self._ecu(req)
+        levels = ("minutely", "hourly", "daily", "monthly", "yearly")
+        if req.query.get("energy_level") != "minutely":
+            return self._period(req, levels, eid)
+        day = self._date(req, self._level(req, levels))
+        window = self.truth.window(day, req.now)
+        energy = self.truth.slot_energy(day, req.now, eid=eid)
+        power = self.truth.slot_power(day, eid=eid)
+        return {
+            "today": fmt(sum(energy), 2),
+            "time": [slot_label(i) for i in window],
+            "power": [fmt(power[i], 2) for i in window],
+            "energy": fmt_series([energy[i] for i in window], 5),
+        }
+
+    # ---------------------------------------------------------------- meter
+    def _meter(self, req: _Request) -> str:
+        if req.target not in self.site.meters:
+            raise ApiError(CODE_INVALID_PARAMETER)
+        return req.target
+
+    @staticmethod
+    def _meter_block(totals: MeterTotals, decimals: int = 6) -> dict[str, str]:
+        return {k: fmt(v, decimals, f"{0:.{decimals}f}") for k, v in totals.as_dict().items()}
+
+    def _meter_summary(self, req: _Request) -> Json:
+        self._meter(req)
+        return {k: self._meter_block(v) for k, v in self.truth.meter_summary(req.now).items()}
+
+    def _meter_period(self, req: _Request) -> Json:
+        self._meter(req)
+        level = self._level(req, ("minutely", "hourly", "daily", "monthly", "yearly"))
+        key = self._date(req, level)
+        if level == "minutely":
+            return self._meter_minutely(req, key)
+        series = self.truth.meter_series(level, key, req.now)
+        if level == "yearly":
+            labels = [str(self.site.create_date.year + i) for i in range(len(series))]
+        else:
+            first = 0 if level == "hourly" else 1
+            labels = [f"{i + first:02d}" for i in range(len(series))]
+        out: dict[str, list[str]] = {"time": labels}
+        for name in ("produced", "consumed", "imported", "exported"):
+            out[name] = fmt_series([getattr(t, name) for t in series], 3, "0")
+        return out
+
+    def _meter_minutely(self, req: _Request, day: date) -> Json:
+        upto = self.truth.slots_until(day, req.now)
+        samples = self.truth.meter_samples(day)
+        slots = range(upto)
+        today = self.truth.meter_day(day, req.now)
+        return {
+            "today": self._meter_block(today),
+            "time": [slot_label(i) for i in slots],
+            "power": {
+                "consumed": [fmt(samples.consumed_w[i], 2) for i in slots],
+                "imported_exported": [
+                    fmt(samples.consumed_w[i] - samples.produced_w[i], 2) for i in slots
+                ],
+                "produced": [fmt(samples.produced_w[i], 2, "0.00") for i in slots],
+            },
+            "energy": {
+                name: fmt_series([getattr(samples, name)[i] for i in slots], 6, "0")
+                for name in ("consumed", "exported", "imported", "produced")
+            },
+        }
+
+    # ---------------------------------------------------------------- inverter
+    def _inverter(self, req: _Request) -> int:
+        inv = self.site.inverter(req.target)
+        if inv is None:
+            raise ApiError(CODE_INVALID_PARAMETER)
+        return inv.channels
+
+    def _inverter_summary(self, req: _Request) -> Json:
+        uid = req.target
+        out: dict[str, str] = {}
+        for ch in range(1, self._inverter(req) + 1):
+            totals = self.truth.summary(req.now, uid=uid, channel=ch)
+            out[f"d{ch}"] = fmt(totals.today, 2)
+            out[f"m{ch}"] = fmt(totals.month, 2)
+            out[f"y{ch}"] = fmt(totals.year, 2)
+            out[f"t{ch}"] = fmt(totals.lifetime, 2)
+        return out
+
+    def _inverter_energy(self, req: _Request) -> Json:
+        uid = req.target
+        channels = self._inverter(req)
+        level = self._level(req, ("minutely", "hourly", "daily", "monthly", "yearly"))
+        key = self._date(req, level)
+        if level == "minutely":
+            return self._inverter_minutely(req, uid, channels, key)
+        return {
+            f"e{ch}": fmt_series(
+                self.truth.series(level, key, req.now, uid=uid, channel=ch),
+                2,
+                "0" if level == "hourly" else "0.00",
+            )
+            for ch in range(1, channels + 1)
+        }
+
+    def _inverter_minutely(self, req: _Request, uid: str, channels: int, day: date) -> Json:
+        truth = self.truth
+        window = truth.window(day, req.now)
+        seed = sum(map(ord, uid))
+        out: dict[str, list[str]] = {"t": [slot_label(i) for i in window]}
+        total_power = [0.0] * len(window)
+        powers: dict[int, list[float]] = {}
+        for ch in range(1, channels + 1):
+            power = truth.slot_power(day, uid=uid, channel=ch)
+            powers[ch] = [power[i] for i in window]
+            for n, p in enumerate(powers[ch]):
+                total_power[n] += p
+        for ch, values in powers.items():
+            volts = [
+                30.5 + 7.5 * min(1.0, p / 120) + (seed % 7) / 10 if p > 0 else 0.0 for p in values
+            ]
+            out[f"dc_p{ch}"] = [fmt(p, 1) for p in values]
+            out[f"dc_i{ch}"] = [
+                fmt(p / v if v else 0.0, 2) for p, v in zip(values, volts, strict=True)
+            ]
+            out[f"dc_v{ch}"] = [fmt(v, 1) for v in volts]
+        for ch in powers:
+            energy = truth.slot_energy(day, req.now, uid=uid, channel=ch)
+            out[f"dc_e{ch}"] = fmt_series([energy[i] for i in window], 5)
+        peak = sum(truth.scale(uid=uid, channel=ch) for ch in powers) or 1.0
+        season = math.sin(2 * math.pi * (day.timetuple().tm_yday - 110) / 365)
+        out["ac_v1"] = [fmt(231 + 4 * math.sin(i * 0.37 + seed), 1) for i in window]
+        out["ac_t"] = [fmt(12 + 9 * season + 28 * p / peak, 0, "0") for p in total_power]
+        out["ac_p1" if channels == 4 else "ac_p"] = [fmt(p * 0.965, 1) for p in total_power]
+        out["ac_f"] = [fmt(50 + 0.03 * math.sin(i * 0.91 + seed), 2) for i in window]
+        return out
+
+    def _batch(self, req: _Request) -> Json:
+        eid = self._ecu(req)
+        level = self._level(req, ("power", "energy"))
+        day = self._date(req, "hourly")
+        ecu = self.site.ecu(eid)
+        assert ecu is not None
+        if level == "energy":
+            return {
+                "energy": [
+                    f"{inv.uid}-{ch}-"
+                    + fmt(self.truth.day_energy(day, req.now, uid=inv.uid, channel=ch), 2)
+                    for inv in ecu.inverters
+                    for ch in range(1, inv.channels + 1)
+                ]
+            }
+        window = self.truth.window(day, req.now)
+        power: dict[str, list[str]] = {}
+        for inv in ecu.inverters:
+            for ch in range(1, inv.channels + 1):
+                values = self.truth.slot_power(day, uid=inv.uid, channel=ch)
+                power[f"{inv.uid}-{ch}"] = [fmt(values[i], 0) for i in window]
+        return {"time": [slot_label(i) for i in window], "power": power}
+
+
+__all__ = [
+    "BASE_PATH",
+    "ApiError",
+    "CallRecord",
+    "Simulator",
+    "fmt",
+    "fmt_series",
+    "sign",
+]
