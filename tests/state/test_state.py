@@ -244,3 +244,31 @@ def test_zone_fallback() -> None:
     assert zone_of("Mars/Olympus") == ZoneInfo("UTC")
     assert zone_of(None) == ZoneInfo("UTC")
     assert SiteState("S").local_day(datetime(2026, 1, 1, 23, tzinfo=UTC)) == date(2026, 1, 1)
+
+
+def test_totals_without_a_summary_and_late_summaries() -> None:
+    """Counters without a summary only track today; a summary of an earlier day is ignored."""
+    totals = Totals()
+    totals.set_today(DAY, 3.0)
+    totals.set_today(DAY + timedelta(days=1), 1.0)
+    assert (totals.today, totals.lifetime, totals.month, totals.year) == (1.0, None, None, None)
+    totals.set_summary(DAY, EnergySummary(9.0, 9.0, 9.0, 999.0))
+    assert totals.lifetime is None
+    assert totals.day == DAY + timedelta(days=1)
+
+
+def test_meter_without_totals_and_older_samples() -> None:
+    """A curve without totals still updates power; an older sample never replaces a newer."""
+    state = site()
+    newer = MeterMinutely(DAY, None, (time(12, 0),), (500.0,), (100.0,), (0.0,))
+    older = MeterMinutely(DAY, None, (time(11, 0),), (400.0,), (50.0,), (0.0,))
+    state.apply_meter_minutely("M1", newer, at(DAY, 12, 5))
+    state.apply_meter_minutely("M1", older, at(DAY, 12, 6))
+    meter = state.meters["M1"]
+    assert meter.grid_w == 100.0
+    assert meter.energy["imported"].today is None
+    empty = MeterMinutely(DAY, None, (time(13, 0),), (), (), ())
+    state.apply_meter_minutely("M1", empty, at(DAY, 13, 5))
+    assert (meter.consumption_w, meter.grid_w, meter.production_w) == (None, None, None)
+    state.apply_meter_minutely("M1", MeterMinutely(DAY, None, (), (), (), ()), at(DAY, 13, 6))
+    assert meter.last_report == at(DAY, 13)
