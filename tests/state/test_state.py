@@ -269,6 +269,6 @@ def test_meter_without_totals_and_older_samples() -> None:
     assert meter.energy["imported"].today is None
     empty = MeterMinutely(DAY, None, (time(13, 0),), (), (), ())
     state.apply_meter_minutely("M1", empty, at(DAY, 13, 5))
-    assert (meter.consumption_w, meter.grid_w, meter.production_w) == (None, None, None)
+    assert [meter.consumption_w, meter.grid_w, meter.production_w] == [None, None, None]
     state.apply_meter_minutely("M1", MeterMinutely(DAY, None, (), (), (), ()), at(DAY, 13, 6))
     assert meter.last_report == at(DAY, 13)

@@ -1,0 +1,36 @@
+"""Fixtures of the Home Assistant tests."""
+
+import pytest
+from pytest_homeassistant_custom_component.common import (  # type: ignore[import-untyped]
+    MockConfigEntry,
+)
+
+from custom_components.apsystems_ema.const import (
+    CONF_APP_ID,
+    CONF_APP_SECRET,
+    CONF_BASE_URL,
+    CONF_SID,
+    DOMAIN,
+)
+from tests.simulator import Simulator
+
+
+@pytest.fixture(autouse=True)
+def auto_enable(enable_custom_integrations: None) -> None:
+    """Let Home Assistant load the integration from custom_components."""
+
+
+@pytest.fixture
+def mock_config_entry(simulator: Simulator) -> MockConfigEntry:
+    """A config entry of the simulated system (not added to hass)."""
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title=f"APsystems {simulator.sid}",
+        unique_id=simulator.sid,
+        data={
+            CONF_APP_ID: simulator.app_id,
+            CONF_APP_SECRET: simulator.app_secret,
+            CONF_SID: simulator.sid,
+            CONF_BASE_URL: simulator.base_url,
+        },
+    )

@@ -1,0 +1,112 @@
+"""Setting up and unloading a config entry, against the simulator over real HTTP."""
+
+from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
+from homeassistant.core import HomeAssistant
+import pytest
+from pytest_homeassistant_custom_component.common import (  # type: ignore[import-untyped]
+    MockConfigEntry,
+)
+
+from custom_components.apsystems_ema import APsystemsConfigEntry
+from custom_components.apsystems_ema.const import CONF_APP_SECRET, CONF_BASE_URL, DOMAIN
+from tests.simulator import Fault, Simulator
+
+
+async def test_setup_and_unload(
+    hass: HomeAssistant, simulator: Simulator, mock_config_entry: MockConfigEntry
+) -> None:
+    """Setup fetches the system's details once and keeps them with the client."""
+    mock_config_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    await hass.async_block_till_done()
+
+    entry: APsystemsConfigEntry = mock_config_entry
+    assert entry.state is ConfigEntryState.LOADED
+    runtime = entry.runtime_data
+    assert runtime.details.sid == simulator.sid
+    assert runtime.details.timezone == simulator.site.timezone
+    assert runtime.details.ecus == tuple(ecu.eid for ecu in simulator.site.ecus)
+    assert runtime.client.base_url == simulator.base_url
+    assert simulator.calls_this_month() == 1
+
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done()
+    assert mock_config_entry.state is ConfigEntryState.NOT_LOADED
+    assert simulator.calls_this_month() == 1
+
+
+@pytest.mark.parametrize("code", [2001, 2003, 3002, 4000])
+async def test_setup_auth_failed_starts_reauth(
+    hass: HomeAssistant, simulator: Simulator, mock_config_entry: MockConfigEntry, code: int
+) -> None:
+    """Refused credentials put the entry in error and start a reauth flow."""
+    simulator.inject(Fault(endpoint="details", code=code))
+    mock_config_entry.add_to_hass(hass)
+    assert not await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    await hass.async_block_till_done()
+
+    assert mock_config_entry.state is ConfigEntryState.SETUP_ERROR
+    flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    assert len(flows) == 1
+    assert flows[0]["context"]["source"] == SOURCE_REAUTH
+    assert flows[0]["context"]["entry_id"] == mock_config_entry.entry_id
+    assert flows[0]["step_id"] == "reauth_confirm"
+
+
+async def test_setup_wrong_secret_starts_reauth(
+    hass: HomeAssistant, simulator: Simulator, mock_config_entry: MockConfigEntry
+) -> None:
+    """A secret that no longer matches (bad signature, code 4000) asks for new credentials."""
+    mock_config_entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(
+        mock_config_entry,
+        data={**mock_config_entry.data, CONF_APP_SECRET: "revoked-secret-000000000000000000"},
+    )
+    assert not await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    await hass.async_block_till_done()
+
+    assert mock_config_entry.state is ConfigEntryState.SETUP_ERROR
+    assert any(
+        flow["context"]["source"] == SOURCE_REAUTH
+        for flow in hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    )
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        Fault(endpoint="details", http_status=500),
+        Fault(endpoint="details", invalid_json=True),
+        Fault(endpoint="details", code=4001),
+        Fault(endpoint="details", code=5000),
+        Fault(endpoint="details", code=2005),
+        Fault(endpoint="details", code=7002),
+    ],
+)
+async def test_setup_not_ready(
+    hass: HomeAssistant, simulator: Simulator, mock_config_entry: MockConfigEntry, fault: Fault
+) -> None:
+    """Transport, response, server and limit errors retry later, without a reauth flow."""
+    simulator.inject(fault)
+    mock_config_entry.add_to_hass(hass)
+    assert not await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    await hass.async_block_till_done()
+
+    assert mock_config_entry.state is ConfigEntryState.SETUP_RETRY
+    assert not hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    assert simulator.calls_this_month() == 1
+
+
+async def test_setup_unreachable(
+    hass: HomeAssistant, simulator: Simulator, mock_config_entry: MockConfigEntry
+) -> None:
+    """Nothing listens at the server URL: retry later."""
+    mock_config_entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(
+        mock_config_entry, data={**mock_config_entry.data, CONF_BASE_URL: "http://127.0.0.1:9"}
+    )
+    assert not await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    await hass.async_block_till_done()
+
+    assert mock_config_entry.state is ConfigEntryState.SETUP_RETRY
+    assert simulator.calls_this_month() == 0
