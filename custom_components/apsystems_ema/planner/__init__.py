@@ -1,0 +1,46 @@
+"""The call planner (pure Python, no Home Assistant): when to poll the APsystems OpenAPI next
+and exactly which endpoints to call, within the monthly quota.
+
+Typical use by the coordinator::
+
+    planner = Planner(PlannerConfig(), SiteGeometry(lat, lon, tz, ecus, inverters, meters))
+    plan = planner.next_plan(now, ledger, state)   # sleep until plan.at, then:
+    for call in plan.calls:
+        code = ...run call...
+        if not planner.record(call, now, ledger, state, code=code, plan=plan):
+            break
+    # persist ledger.as_dict() and state.as_dict(), then ask for the next plan
+"""
+
+from .core import Budget, Planner, auto_pattern
+from .model import (
+    CallKind,
+    DetailMode,
+    Ledger,
+    Plan,
+    PlanKind,
+    PlannedCall,
+    PlannerConfig,
+    PlannerState,
+    PollStep,
+    SiteGeometry,
+)
+from .sun import Daylight, DayWindow
+
+__all__ = [
+    "Budget",
+    "CallKind",
+    "DayWindow",
+    "Daylight",
+    "DetailMode",
+    "Ledger",
+    "Plan",
+    "PlanKind",
+    "PlannedCall",
+    "Planner",
+    "PlannerConfig",
+    "PlannerState",
+    "PollStep",
+    "SiteGeometry",
+    "auto_pattern",
+]

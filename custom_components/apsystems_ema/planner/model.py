@@ -1,0 +1,221 @@
+"""The planner's vocabulary: calls, plans, configuration, site, ledger and state.
+
+Everything the caller persists (:class:`Ledger`, :class:`PlannerState`) converts to and from
+plain JSON-able dicts for Home Assistant's ``Store``.
+"""
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+from typing import Any, Self
+
+
+class CallKind(StrEnum):
+    """One API endpoint (manual §3) as the planner schedules it."""
+
+    DETAILS = "details"  # 3.1.1
+    INVENTORY = "inventory"  # 3.1.2, ECUs and their inverters
+    METERS = "meters"  # 3.1.3
+    SYSTEM_SUMMARY = "system_summary"  # 3.2.1, today/month/year/lifetime
+    SYSTEM_HOURLY = "system_hourly"  # 3.2.2 hourly, the day's 24 hourly energies
+    ECU_SUMMARY = "ecu_summary"  # 3.3.1
+    ECU_MINUTELY = "ecu_minutely"  # 3.3.2 minutely, the day's power curve + today
+    METER_SUMMARY = "meter_summary"  # 3.4.1
+    METER_MINUTELY = "meter_minutely"  # 3.4.2 minutely
+    INVERTER_MINUTELY = "inverter_minutely"  # 3.5.2 minutely, detail telemetry
+    BATCH_POWER = "batch_power"  # 3.5.3 power, every inverter's curve under one ECU
+    BATCH_ENERGY = "batch_energy"  # 3.5.3 energy, every inverter's day energy
+
+
+class PlanKind(StrEnum):
+    """Why a plan exists."""
+
+    POLL = "poll"  # the daylight fast loop
+    CLOSING = "closing"  # once a day after the window: the day's exact figures
+    PROBE = "probe"  # quota exhausted (2005): one call a day to see whether it reset
+    WAKE = "wake"  # no call: wake up then and plan again (e.g. at the month's rollover)
+
+
+class DetailMode(StrEnum):
+    """Per-inverter detail telemetry (temperature, voltages, frequency)."""
+
+    OFF = "off"
+    ROTATE = "rotate"  # one inverter after the other, only with spare budget
+
+
+class PollStep(StrEnum):
+    """What one fast poll asks of every ECU."""
+
+    ENERGY = "energy"  # ECU minutely: power curve + today's energy
+    BATCH = "batch"  # batch power: every inverter's per-channel power curve
+    BOTH = "both"
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedCall:
+    """One API call: the endpoint, its ECU/inverter/meter id, and its date when it takes one."""
+
+    kind: CallKind
+    target: str | None = None
+    day: date | None = None
+
+    @property
+    def key(self) -> str:
+        """A stable text key (used to remember which closing calls are done)."""
+        return f"{self.kind}:{self.target or ''}"
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """When to call next and exactly what.
+
+    ``day`` is the system-local day the plan serves; ``cycle`` is the fast-loop position
+    after this plan (the caller passes the plan to :meth:`Planner.record`, which stores it).
+    """
+
+    at: datetime
+    kind: PlanKind
+    calls: tuple[PlannedCall, ...]
+    reason: str
+    day: date
+    interval: timedelta | None = None
+    cycle: int = 0
+
+    @property
+    def cost(self) -> int:
+        """API calls the plan spends (every attempt counts toward the quota)."""
+        return len(self.calls)
+
+
+@dataclass(frozen=True, slots=True)
+class PlannerConfig:
+    """User options and tuning. Offsets are minutes, signed (negative = earlier)."""
+
+    quota: int = 1000
+    reserve_fraction: float = 0.04
+    sunrise_offset_minutes: int = 0
+    sunset_offset_minutes: int = 0
+    interval: timedelta | None = None  # None: automatic (adapts to the budget)
+    min_interval: timedelta = timedelta(minutes=5)
+    pattern: tuple[PollStep, ...] | None = None  # None: automatic (see Planner.pattern)
+    detail: DetailMode = DetailMode.OFF
+    detail_max_per_poll: int = 2
+    closing_delay: timedelta = timedelta(minutes=30)
+    closing_retry_for: timedelta = timedelta(hours=3)
+    inventory_every: timedelta = timedelta(days=7)
+    backoff_base: timedelta = timedelta(minutes=10)
+    backoff_max: timedelta = timedelta(hours=4)
+    probe_every: timedelta = timedelta(hours=24)
+
+
+@dataclass(frozen=True, slots=True)
+class SiteGeometry:
+    """Where the site is and what it has (ids, as the API names them)."""
+
+    latitude: float
+    longitude: float
+    timezone: str
+    ecus: tuple[str, ...]
+    inverters: tuple[str, ...] = ()
+    meters: tuple[str, ...] = ()
+
+
+def _time(value: str | None) -> datetime | None:
+    return None if value is None else datetime.fromisoformat(value)
+
+
+def _day(value: str | None) -> date | None:
+    return None if value is None else date.fromisoformat(value)
+
+
+def _iso(value: date | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+@dataclass
+class Ledger:
+    """Calls spent in a quota month ("YYYY-MM", system-local). Every attempt counts."""
+
+    month: str
+    used: int = 0
+    exhausted: bool = False  # the API answered 2005 this month
+
+    def roll(self, month: str) -> None:
+        """Start counting a new month (a no-op within the same month)."""
+        if month != self.month:
+            self.month, self.used, self.exhausted = month, 0, False
+
+    def used_in(self, month: str) -> int:
+        """Calls spent in ``month`` as far as this ledger knows."""
+        return self.used if month == self.month else 0
+
+    def exhausted_in(self, month: str) -> bool:
+        """Whether the quota of ``month`` is known to be spent."""
+        return self.exhausted and month == self.month
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-able form."""
+        return {"month": self.month, "used": self.used, "exhausted": self.exhausted}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Self:
+        """Inverse of :meth:`as_dict`."""
+        return cls(str(data["month"]), int(data["used"]), bool(data.get("exhausted", False)))
+
+
+@dataclass
+class PlannerState:
+    """What the planner remembers between polls (the caller persists it; no API data)."""
+
+    last_poll: datetime | None = None  # when the last fast poll ran (attempted)
+    cycle: int = 0  # fast-loop pattern position of the next poll of the day
+    summary_at: datetime | None = None  # last successful system summary
+    closing_day: date | None = None  # the day ``closing_done`` refers to
+    closing_done: tuple[str, ...] = ()  # PlannedCall.key of the closing calls done
+    closed_day: date | None = None  # last day whose closing calls all succeeded
+    inventory_at: datetime | None = None  # last successful inverter list
+    detail_index: int = 0  # next inverter of the detail rotation
+    errors: int = 0  # consecutive failed calls
+    backoff_until: datetime | None = None
+    exhausted_at: datetime | None = None  # last 2005 answer (probe a day later)
+    last_ok: dict[CallKind, datetime] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-able form."""
+        return {
+            "last_poll": _iso(self.last_poll),
+            "cycle": self.cycle,
+            "summary_at": _iso(self.summary_at),
+            "closing_day": _iso(self.closing_day),
+            "closing_done": list(self.closing_done),
+            "closed_day": _iso(self.closed_day),
+            "inventory_at": _iso(self.inventory_at),
+            "detail_index": self.detail_index,
+            "errors": self.errors,
+            "backoff_until": _iso(self.backoff_until),
+            "exhausted_at": _iso(self.exhausted_at),
+            "last_ok": {str(k): v.isoformat() for k, v in self.last_ok.items()},
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Self:
+        """Inverse of :meth:`as_dict` (unknown endpoint names are dropped)."""
+        known = {str(k) for k in CallKind}
+        return cls(
+            last_poll=_time(data.get("last_poll")),
+            cycle=int(data.get("cycle", 0)),
+            summary_at=_time(data.get("summary_at")),
+            closing_day=_day(data.get("closing_day")),
+            closing_done=tuple(data.get("closing_done", ())),
+            closed_day=_day(data.get("closed_day")),
+            inventory_at=_time(data.get("inventory_at")),
+            detail_index=int(data.get("detail_index", 0)),
+            errors=int(data.get("errors", 0)),
+            backoff_until=_time(data.get("backoff_until")),
+            exhausted_at=_time(data.get("exhausted_at")),
+            last_ok={
+                CallKind(k): datetime.fromisoformat(v)
+                for k, v in data.get("last_ok", {}).items()
+                if k in known
+            },
+        )

@@ -1,0 +1,1 @@
+"""Benchmarks that print figures (run as scripts, not collected as tests)."""
