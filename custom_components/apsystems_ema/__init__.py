@@ -1,39 +1,27 @@
 """APsystems EMA (OpenAPI) integration for Home Assistant.
 
-The Home Assistant glue (config flow, coordinator, entity platforms) lands on top of the
-pure parts: ``openapi`` (the signed API client) and ``planner`` (the call budget planner).
+The Home Assistant glue over two pure parts: ``openapi`` (the signed API client) and
+``planner`` (which calls to make, within the monthly quota).
 """
 
-from dataclasses import dataclass
-
-from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
-from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryNotReady
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.helpers.device_registry import DeviceEntry
 
-from .const import CONF_APP_ID, CONF_APP_SECRET, CONF_BASE_URL, CONF_SID
+from .const import CONF_APP_ID, CONF_APP_SECRET, CONF_BASE_URL, CONF_SID, DOMAIN
+from .coordinator import APsystemsConfigEntry, APsystemsCoordinator
 from .openapi import (
     DEFAULT_BASE_URL,
     APsystemsAuthError,
     APsystemsClient,
     APsystemsError,
     APsystemsRequestError,
-    SystemDetails,
 )
 
-PLATFORMS: list[Platform] = []
+PLATFORMS: list[Platform] = [Platform.BUTTON, Platform.SENSOR]
 
-
-@dataclass(slots=True)
-class APsystemsRuntimeData:
-    """What a loaded entry holds: the API client and the system's details."""
-
-    client: APsystemsClient
-    details: SystemDetails
-
-
-type APsystemsConfigEntry = ConfigEntry[APsystemsRuntimeData]
+__all__ = ["APsystemsConfigEntry", "is_auth_error"]
 
 
 def is_auth_error(err: APsystemsError) -> bool:
@@ -47,7 +35,7 @@ def is_auth_error(err: APsystemsError) -> bool:
 
 
 async def async_setup_entry(hass: HomeAssistant, entry: APsystemsConfigEntry) -> bool:
-    """Set up a system from a config entry."""
+    """Set up a system: restore its state and let the planner decide what to fetch."""
     client = APsystemsClient(
         entry.data[CONF_APP_ID],
         entry.data[CONF_APP_SECRET],
@@ -55,14 +43,9 @@ async def async_setup_entry(hass: HomeAssistant, entry: APsystemsConfigEntry) ->
         session=async_get_clientsession(hass),
         base_url=entry.data.get(CONF_BASE_URL, DEFAULT_BASE_URL),
     )
-    try:
-        details = await client.get_system_details()
-    except APsystemsError as err:
-        if is_auth_error(err):
-            raise ConfigEntryAuthFailed(f"Credentials refused: {err}") from err
-        raise ConfigEntryNotReady(f"Cannot reach the APsystems OpenAPI: {err}") from err
-
-    entry.runtime_data = APsystemsRuntimeData(client=client, details=details)
+    coordinator = APsystemsCoordinator(hass, entry, client)
+    await coordinator.async_config_entry_first_refresh()
+    entry.runtime_data = coordinator
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     return True
 
@@ -70,3 +53,12 @@ async def async_setup_entry(hass: HomeAssistant, entry: APsystemsConfigEntry) ->
 async def async_unload_entry(hass: HomeAssistant, entry: APsystemsConfigEntry) -> bool:
     """Unload a config entry."""
     return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+
+
+async def async_remove_config_entry_device(
+    hass: HomeAssistant, entry: APsystemsConfigEntry, device: DeviceEntry
+) -> bool:
+    """Allow deleting a device only when the API no longer reports it."""
+    site = entry.runtime_data.site
+    current = {site.sid, *site.ecus, *site.inverters, *(f"meter_{m}" for m in site.meters)}
+    return not any(domain == DOMAIN and ident in current for domain, ident in device.identifiers)

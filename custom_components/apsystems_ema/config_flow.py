@@ -39,6 +39,7 @@ from .const import (
     CONF_SUNRISE_OFFSET,
     CONF_SUNSET_OFFSET,
     DEFAULT_OPTIONS,
+    DETAILS_HANDOFF,
     DOMAIN,
     MAX_FIXED_INTERVAL,
     MAX_MONTHLY_QUOTA,
@@ -160,7 +161,7 @@ class APsystemsConfigFlow(ConfigFlow, domain=DOMAIN):
             base_url=data[CONF_BASE_URL],
         )
         try:
-            return await client.get_system_details()
+            details = await client.get_system_details()
         except APsystemsLimitError:
             errors["base"] = "quota_exceeded"
         except APsystemsError as err:
@@ -170,6 +171,9 @@ class APsystemsConfigFlow(ConfigFlow, domain=DOMAIN):
             # signer and its repr hides it.
             _LOGGER.exception("Unexpected error while validating the APsystems credentials")
             errors["base"] = "unknown"
+        else:
+            self.hass.data.setdefault(DETAILS_HANDOFF, {})[data[CONF_SID]] = details
+            return details
         return None
 
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:

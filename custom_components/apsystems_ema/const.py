@@ -9,6 +9,10 @@ MANUFACTURER: Final = "APsystems"
 
 LOGGER = logging.getLogger(__package__)
 
+# hass.data key: the config flow hands the system details it validated with to the
+# coordinator, so setting the entry up does not spend that call again.
+DETAILS_HANDOFF: Final = f"{DOMAIN}_details"
+
 # Config entry data.
 CONF_APP_ID: Final = "app_id"
 CONF_APP_SECRET: Final = "app_secret"  # noqa: S105 - a key name, not a secret

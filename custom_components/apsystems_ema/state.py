@@ -264,13 +264,22 @@ class SiteState:
         sample = _newest(minutely.day, minutely.times, zone_of(self.timezone))
         ecu.last_report = sample or ecu.last_report
         ecu.power_w = _fresh(minutely.last_power, sample, fetched)
-        producing = [e for e in self.ecus.values() if not e.has_meter or e.energy.day]
-        if all(e.energy.day == minutely.day for e in producing):
-            self.energy.set_today(minutely.day, sum(e.energy.today or 0.0 for e in producing))
+        self._sum_ecus(minutely.day)
         self.last_data = max(
             (e.last_report for e in self.ecus.values() if e.last_report), default=None
         )
         self.updated = fetched
+
+    def apply_system_day_energy(self, day: date, total: float, fetched: datetime) -> None:
+        """The system's energy of a day (e.g. the sum of its hourly list)."""
+        self.energy.set_today(day, total)
+        self.updated = fetched
+
+    def _sum_ecus(self, day: date) -> None:
+        """System today = the producing ECUs' todays, once they all report ``day``."""
+        producing = [e for e in self.ecus.values() if not e.has_meter]
+        if producing and all(e.energy.day == day for e in producing):
+            self.energy.set_today(day, sum(e.energy.today or 0.0 for e in producing))
 
     # -- inverters -------------------------------------------------------------------------
 
@@ -297,6 +306,12 @@ class SiteState:
                 old = 0.0 if new_day else channel.today_kwh or 0.0
                 channel.today_kwh = max(kwh, old)
             inv.energy_day = energy.day
+        # The inverters' day energies add up to the ECU's: this closes the ECU's day exactly.
+        ecu = self.ecus.get(eid)
+        if ecu is not None and energy.energy:
+            total = sum(sum(channels.values()) for channels in energy.energy.values())
+            ecu.energy.set_today(energy.day, total)
+            self._sum_ecus(energy.day)
         self.updated = fetched
 
     def apply_inverter_detail(self, uid: str, detail: InverterMinutely, fetched: datetime) -> None:

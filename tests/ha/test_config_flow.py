@@ -43,6 +43,15 @@ from tests.simulator import Fault, Simulator, build_site
 WRONG_SECRET = "not-the-secret-0000000000000000"
 
 
+def details_calls(simulator: Simulator) -> int:
+    """System-details calls: the flow validates with exactly one per submit.
+
+    Setting the entry up afterwards reuses the flow's answer, and a reload restores the
+    stored state, so neither adds one.
+    """
+    return sum(call.endpoint == "details" for call in simulator.calls)
+
+
 def user_input(sim: Simulator, **changes: str) -> dict[str, str]:
     """The user step's form, filled in with the simulator's credentials."""
     return {
@@ -125,9 +134,9 @@ async def test_user_flow(
     entry = result["result"]
     assert entry.unique_id == simulator.sid
     assert entry.options == {}
-    # One call validates the input, one more is the entry's first setup.
+    # One call validates the input; the entry's first setup reuses its answer.
     assert entry.state is ConfigEntryState.LOADED
-    assert simulator.calls_this_month() == 2
+    assert details_calls(simulator) == 1
     assert simulator.app_secret not in caplog.text
 
 
@@ -172,7 +181,7 @@ async def test_user_flow_errors_and_recovery(
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == {"base": error}
     assert suggested_values(result) == user_input(simulator)
-    assert simulator.calls_this_month() == 1
+    assert details_calls(simulator) == 1
 
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], user_input(simulator)
@@ -180,7 +189,7 @@ async def test_user_flow_errors_and_recovery(
     await hass.async_block_till_done()
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["data"] == user_input(simulator)
-    assert simulator.calls_this_month() == 3  # + the retry + the first setup
+    assert details_calls(simulator) == 2  # + the retry (the setup reuses its answer)
 
 
 @pytest.mark.parametrize(
@@ -206,7 +215,7 @@ async def test_user_flow_wrong_input(
     )
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == {"base": error}
-    assert simulator.calls_this_month() == 1
+    assert details_calls(simulator) == 1
     assert WRONG_SECRET not in caplog.text
     assert simulator.app_secret not in caplog.text
 
@@ -227,7 +236,7 @@ async def test_user_flow_unreachable(hass: HomeAssistant, simulator: Simulator) 
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == {"base": "cannot_connect"}
     assert suggested_values(result)[CONF_BASE_URL] == unreachable
-    assert simulator.calls_this_month() == 0
+    assert details_calls(simulator) == 0
 
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], user_input(simulator)
@@ -260,7 +269,7 @@ async def test_user_flow_unexpected_error(
     )
     await hass.async_block_till_done()
     assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert simulator.calls_this_month() == 2
+    assert details_calls(simulator) == 1  # the patched call never reached the API
 
 
 async def test_user_flow_already_configured(
@@ -274,7 +283,7 @@ async def test_user_flow_already_configured(
     )
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "already_configured"
-    assert simulator.calls_this_month() == 0
+    assert details_calls(simulator) == 0
 
 
 async def test_user_flow_already_in_progress(hass: HomeAssistant, simulator: Simulator) -> None:
@@ -289,7 +298,7 @@ async def test_user_flow_already_in_progress(hass: HomeAssistant, simulator: Sim
     )
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "already_in_progress"
-    assert simulator.calls_this_month() == 1
+    assert details_calls(simulator) == 1
 
 
 # ---------------------------------------------------------------------------- reauth
@@ -325,7 +334,7 @@ async def test_reauth(
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == {"base": "invalid_auth"}
     assert suggested_values(result) == credentials
-    assert simulator.calls_this_month() == 1
+    assert details_calls(simulator) == 1
 
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"],
@@ -336,7 +345,7 @@ async def test_reauth(
     assert result["reason"] == "reauth_successful"
     assert entry.data == user_input(simulator)
     assert entry.state is ConfigEntryState.LOADED
-    assert simulator.calls_this_month() == 3  # + the good credentials + the reload
+    assert details_calls(simulator) == 2  # + the good credentials (the reload reuses them)
     assert simulator.app_secret not in caplog.text
 
 
@@ -372,7 +381,7 @@ async def test_reauth_wrong_account(hass: HomeAssistant, simulator: Simulator) -
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "wrong_account"
     assert entry.data[CONF_APP_SECRET] == WRONG_SECRET
-    assert simulator.calls_this_month() == 1
+    assert details_calls(simulator) == 1
 
 
 # ---------------------------------------------------------------------------- reconfigure
@@ -403,7 +412,7 @@ async def test_reconfigure(hass: HomeAssistant, simulator: Simulator) -> None:
     assert entry.data == user_input(simulator)
     assert entry.unique_id == simulator.sid
     assert entry.state is ConfigEntryState.LOADED
-    assert simulator.calls_this_month() == 2  # the validation + the reload
+    assert details_calls(simulator) == 1  # the validation (the reload reuses its answer)
 
 
 @pytest.mark.parametrize(
@@ -434,7 +443,7 @@ async def test_reconfigure_errors_and_recovery(
     assert result["errors"] == {"base": error}
     assert suggested_values(result) == entered
     assert mock_config_entry.data == user_input(simulator)
-    assert simulator.calls_this_month() == 1
+    assert details_calls(simulator) == 1
 
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], user_input(simulator)
@@ -456,7 +465,7 @@ async def test_reconfigure_other_sid(
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "wrong_account"
     assert mock_config_entry.data[CONF_SID] == simulator.sid
-    assert simulator.calls_this_month() == 0
+    assert details_calls(simulator) == 0
 
 
 async def test_reconfigure_answer_of_other_system(
@@ -471,7 +480,7 @@ async def test_reconfigure_answer_of_other_system(
         )
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "wrong_account"
-    assert simulator.calls_this_month() == 1
+    assert details_calls(simulator) == 1
 
 
 # ---------------------------------------------------------------------------- options
@@ -484,7 +493,7 @@ async def test_options_flow(
     mock_config_entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
     await hass.async_block_till_done()
-    assert simulator.calls_this_month() == 1
+    assert details_calls(simulator) == 1
 
     result = await hass.config_entries.options.async_init(mock_config_entry.entry_id)
     assert result["type"] is FlowResultType.FORM
@@ -509,7 +518,7 @@ async def test_options_flow(
     assert type(mock_config_entry.options[CONF_MONTHLY_QUOTA]) is int
     assert type(mock_config_entry.options[CONF_FIXED_INTERVAL]) is int
     assert mock_config_entry.state is ConfigEntryState.LOADED
-    assert simulator.calls_this_month() == 2  # the reload set the entry up again
+    assert details_calls(simulator) == 1  # the reload restored the stored state
 
     # Reopened, the form shows the stored options.
     result = await hass.config_entries.options.async_init(mock_config_entry.entry_id)
@@ -554,7 +563,7 @@ async def test_user_flow_quota_spent(hass: HomeAssistant, simulator: Simulator) 
     )
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == {"base": "quota_exceeded"}
-    assert simulator.calls_this_month() == 1
+    assert details_calls(simulator) == 1
 
 
 # ---------------------------------------------------------------------------- translations

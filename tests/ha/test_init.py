@@ -15,24 +15,27 @@ from tests.simulator import Fault, Simulator
 async def test_setup_and_unload(
     hass: HomeAssistant, simulator: Simulator, mock_config_entry: MockConfigEntry
 ) -> None:
-    """Setup fetches the system's details once and keeps them with the client."""
+    """Setup reads the system's details and inventory, then unloads cleanly."""
     mock_config_entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
     await hass.async_block_till_done()
 
     entry: APsystemsConfigEntry = mock_config_entry
     assert entry.state is ConfigEntryState.LOADED
-    runtime = entry.runtime_data
-    assert runtime.details.sid == simulator.sid
-    assert runtime.details.timezone == simulator.site.timezone
-    assert runtime.details.ecus == tuple(ecu.eid for ecu in simulator.site.ecus)
-    assert runtime.client.base_url == simulator.base_url
-    assert simulator.calls_this_month() == 1
+    coordinator = entry.runtime_data
+    assert coordinator.site.sid == simulator.sid
+    assert coordinator.site.timezone == simulator.site.timezone
+    assert set(coordinator.site.ecus) >= {ecu.eid for ecu in simulator.site.ecus}
+    assert coordinator.client.base_url == simulator.base_url
+    endpoints = [call.endpoint for call in simulator.calls]
+    assert endpoints[:3] == ["details", "inverters", "meters"]
+    assert coordinator.calls_used == len(simulator.calls)
+    calls = len(simulator.calls)
 
     assert await hass.config_entries.async_unload(entry.entry_id)
     await hass.async_block_till_done()
     assert mock_config_entry.state is ConfigEntryState.NOT_LOADED
-    assert simulator.calls_this_month() == 1
+    assert len(simulator.calls) == calls
 
 
 @pytest.mark.parametrize("code", [2001, 2003, 3002, 4000])

@@ -1,0 +1,363 @@
+"""The coordinator: runs the planner's calls, folds the answers into the site state, and
+persists state, call ledger and planner memory so a restart with fresh data costs no call."""
+
+import asyncio
+from datetime import datetime, timedelta
+from typing import Any
+
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ConfigEntryAuthFailed, HomeAssistantError
+from homeassistant.helpers import device_registry as dr, issue_registry as ir
+from homeassistant.helpers.storage import Store
+from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
+from homeassistant.util import dt as dt_util
+
+from .const import (
+    CONF_AUTOMATIC_INTERVAL,
+    CONF_DETAIL_TELEMETRY,
+    CONF_FIXED_INTERVAL,
+    CONF_MONTHLY_QUOTA,
+    CONF_SID,
+    CONF_SUNRISE_OFFSET,
+    CONF_SUNSET_OFFSET,
+    DEFAULT_OPTIONS,
+    DETAILS_HANDOFF,
+    DOMAIN,
+    LOGGER,
+)
+from .openapi import (
+    APsystemsApiError,
+    APsystemsAuthError,
+    APsystemsClient,
+    APsystemsError,
+    APsystemsRequestError,
+    EnergyLevel,
+    SystemDetails,
+)
+from .planner import (
+    CallKind,
+    DetailMode,
+    Ledger,
+    Plan,
+    PlannedCall,
+    Planner,
+    PlannerConfig,
+    PlannerState,
+    SiteGeometry,
+)
+from .state import SiteState
+
+STORE_VERSION = 1
+SAVE_DELAY = 10  # seconds
+# The planner is pure and cheap: wake at least this often to plan again (no call needed).
+MAX_SLEEP = timedelta(hours=1)
+MIN_SLEEP = timedelta(seconds=30)
+DUE_SLACK = timedelta(seconds=5)
+
+type APsystemsConfigEntry = ConfigEntry[APsystemsCoordinator]
+
+
+class APsystemsCoordinator(DataUpdateCoordinator[SiteState]):
+    """Plans, runs and remembers the API calls of one system."""
+
+    config_entry: APsystemsConfigEntry
+
+    def __init__(
+        self, hass: HomeAssistant, entry: APsystemsConfigEntry, client: APsystemsClient
+    ) -> None:
+        """Create the coordinator; state is loaded in ``_async_setup``."""
+        super().__init__(
+            hass,
+            LOGGER,
+            config_entry=entry,
+            name=DOMAIN,
+            update_interval=MIN_SLEEP,
+            always_update=True,
+        )
+        self.client = client
+        self.site = SiteState(entry.data[CONF_SID])
+        self.planner_state = PlannerState()
+        self.planner: Planner = self._make_planner()
+        self.ledger: Ledger = self.planner.new_ledger(dt_util.utcnow())
+        self.next_poll: datetime | None = None
+        self.last_plan: Plan | None = None
+        self.removed_inverters: set[str] = set()
+        self._store: Store[dict[str, Any]] = Store(
+            hass, STORE_VERSION, f"{DOMAIN}.{entry.entry_id}"
+        )
+        self._lock = asyncio.Lock()
+        self._unreachable = False
+
+    # -- configuration ---------------------------------------------------------------------
+
+    def option(self, key: str) -> Any:
+        """An option, or its default."""
+        return self.config_entry.options.get(key, DEFAULT_OPTIONS[key])
+
+    def _make_planner(self) -> Planner:
+        fixed = None
+        if not self.option(CONF_AUTOMATIC_INTERVAL):
+            fixed = timedelta(minutes=int(self.option(CONF_FIXED_INTERVAL)))
+        config = PlannerConfig(
+            quota=int(self.option(CONF_MONTHLY_QUOTA)),
+            sunrise_offset_minutes=int(self.option(CONF_SUNRISE_OFFSET)),
+            sunset_offset_minutes=int(self.option(CONF_SUNSET_OFFSET)),
+            interval=fixed,
+            detail=DetailMode(self.option(CONF_DETAIL_TELEMETRY)),
+        )
+        site = self.site
+        geometry = SiteGeometry(
+            latitude=self.hass.config.latitude,
+            longitude=self.hass.config.longitude,
+            timezone=site.timezone,
+            ecus=tuple(eid for eid, ecu in site.ecus.items() if not ecu.has_meter),
+            inverters=tuple(site.inverters),
+            meters=tuple(site.meters),
+        )
+        return Planner(config, geometry)
+
+    @property
+    def quota(self) -> int:
+        """The monthly call quota."""
+        return self.planner.config.quota
+
+    @property
+    def calls_used(self) -> int:
+        """Calls spent this (system-local) month, failures included."""
+        return self.ledger.used_in(self.planner.month_key(dt_util.utcnow()))
+
+    @property
+    def calls_remaining(self) -> int:
+        """Calls left this month."""
+        return max(self.quota - self.calls_used, 0)
+
+    # -- persistence -----------------------------------------------------------------------
+
+    async def _async_setup(self) -> None:
+        """Load the persisted state: with fresh data, the first refresh makes no call."""
+        stored = await self._store.async_load()
+        if stored:
+            try:
+                self.site = SiteState.from_dict(stored["site"])
+                self.ledger = Ledger.from_dict(stored["ledger"])
+                self.planner_state = PlannerState.from_dict(stored["planner"])
+            except (KeyError, TypeError, ValueError) as err:
+                LOGGER.warning("Ignoring unreadable stored state (%s); starting afresh", err)
+                self.site = SiteState(self.config_entry.data[CONF_SID])
+                self.ledger = self.planner.new_ledger(dt_util.utcnow())
+                self.planner_state = PlannerState()
+        self.planner = self._make_planner()
+
+    def _payload(self) -> dict[str, Any]:
+        return {
+            "site": self.site.as_dict(),
+            "ledger": self.ledger.as_dict(),
+            "planner": self.planner_state.as_dict(),
+        }
+
+    async def async_shutdown(self) -> None:
+        """Write the state now (the entry unloads or Home Assistant stops)."""
+        await super().async_shutdown()
+        await self._store.async_save(self._payload())
+
+    # -- the update loop -------------------------------------------------------------------
+
+    async def _async_update_data(self) -> SiteState:
+        """Run whatever the planner says is due now, then sleep until the next plan."""
+        async with self._lock:
+            now = dt_util.utcnow()
+            if self.site.timezone == "UTC" and not self.site.ecus:
+                await self._bootstrap(now)
+            plan = self.planner.next_plan(now, self._ledger(), self.planner_state)
+            if plan.calls and plan.at <= now + DUE_SLACK:
+                self.last_plan = plan
+                await self._run(plan.calls, plan)
+            self._schedule_next()
+            self._store.async_delay_save(self._payload, SAVE_DELAY)
+        if not self.site.ecus:
+            raise UpdateFailed(
+                translation_domain=DOMAIN,
+                translation_key="no_data_yet",
+                translation_placeholders={"error": "the system has no ECU data yet"},
+            )
+        return self.site
+
+    def _ledger(self) -> Ledger:
+        self.ledger.roll(self.planner.month_key(dt_util.utcnow()))
+        return self.ledger
+
+    def _schedule_next(self) -> None:
+        now = dt_util.utcnow()
+        upcoming = self.planner.next_plan(now, self._ledger(), self.planner_state)
+        self.next_poll = upcoming.at if upcoming.calls else None
+        sleep = upcoming.at - now
+        self.update_interval = min(max(sleep, MIN_SLEEP), MAX_SLEEP)
+
+    async def _bootstrap(self, now: datetime) -> None:
+        """First run: the system's details (timezone, ECUs) before anything can be planned."""
+        handed = self.hass.data.get(DETAILS_HANDOFF, {}).pop(self.site.sid, None)
+        if isinstance(handed, SystemDetails):
+            # The config flow just fetched them: use its answer, count its call.
+            self.site.apply_details(handed)
+            self.planner.record(PlannedCall(CallKind.DETAILS), now, self.ledger, self.planner_state)
+        else:
+            await self._run((PlannedCall(CallKind.DETAILS),), None)
+        if not self.site.ecus:
+            return
+        await self._run((PlannedCall(CallKind.INVENTORY), PlannedCall(CallKind.METERS)), None)
+
+    async def _run(self, calls: tuple[PlannedCall, ...], plan: Plan | None) -> None:
+        """Run calls in order; every attempt is recorded in the ledger."""
+        succeeded = False
+        inventory_before = (set(self.site.ecus), set(self.site.inverters), set(self.site.meters))
+        for call in calls:
+            at = dt_util.utcnow()
+            code: int | None = 0
+            failure: APsystemsError | None = None
+            try:
+                await self._call(call, at)
+            except APsystemsError as err:
+                failure = err
+                code = err.code if isinstance(err, APsystemsApiError) else None
+            keep_going = self.planner.record(
+                call, at, self._ledger(), self.planner_state, code=code, plan=plan
+            )
+            if failure is None:
+                succeeded = True
+                self._reachable()
+            else:
+                self._failed(call, failure, succeeded)
+            if not keep_going:
+                break
+        self._quota_issue()
+        after = (set(self.site.ecus), set(self.site.inverters), set(self.site.meters))
+        if after != inventory_before:
+            self.planner = self._make_planner()
+
+    async def _call(self, call: PlannedCall, at: datetime) -> None:
+        """One API call, folded into the site state."""
+        client, site = self.client, self.site
+        day = call.day or site.local_day(at)
+        target = call.target or ""
+        match call.kind:
+            case CallKind.DETAILS:
+                site.apply_details(await client.get_system_details())
+            case CallKind.INVENTORY:
+                gone = site.apply_inventory(await client.get_inverters())
+                self._remove_devices(gone)
+            case CallKind.METERS:
+                site.apply_meters(await client.get_meters())
+            case CallKind.SYSTEM_SUMMARY:
+                site.apply_summary(await client.get_system_summary(), at)
+            case CallKind.SYSTEM_HOURLY:
+                hourly = await client.get_system_energy(EnergyLevel.HOURLY, day)
+                site.apply_system_day_energy(day, hourly.total, at)
+            case CallKind.ECU_SUMMARY:
+                site.apply_ecu_summary(target, await client.get_ecu_summary(target), at)
+            case CallKind.ECU_MINUTELY:
+                site.apply_ecu_minutely(target, await client.get_ecu_minutely(target, day), at)
+            case CallKind.METER_SUMMARY:
+                site.apply_meter_summary(target, await client.get_meter_summary(target), at)
+            case CallKind.METER_MINUTELY:
+                site.apply_meter_minutely(target, await client.get_meter_minutely(target, day), at)
+            case CallKind.INVERTER_MINUTELY:
+                detail = await client.get_inverter_minutely(target, day)
+                site.apply_inverter_detail(target, detail, at)
+            case CallKind.BATCH_POWER:
+                site.apply_batch_power(target, await client.get_batch_power(target, day), at)
+            case CallKind.BATCH_ENERGY:
+                site.apply_batch_energy(target, await client.get_batch_energy(target, day), at)
+
+    # -- outcomes --------------------------------------------------------------------------
+
+    def _reachable(self) -> None:
+        if self._unreachable:
+            LOGGER.info("The APsystems OpenAPI answers again")
+            self._unreachable = False
+
+    def _failed(self, call: PlannedCall, err: APsystemsError, any_ok: bool) -> None:
+        if isinstance(err, APsystemsAuthError) or (
+            isinstance(err, APsystemsRequestError) and err.code == 4000 and not any_ok
+        ):
+            raise ConfigEntryAuthFailed(
+                translation_domain=DOMAIN,
+                translation_key="auth_failed",
+                translation_placeholders={"code": str(err.code)},
+            ) from err
+        if isinstance(err, APsystemsApiError):
+            LOGGER.debug("%s answered %s", call.kind, err)
+            return
+        if not self._unreachable:
+            LOGGER.warning("The APsystems OpenAPI is unreachable: %s", err)
+            self._unreachable = True
+
+    def _quota_issue(self) -> None:
+        issue_id = f"quota_exhausted_{self.config_entry.entry_id}"
+        ledger = self._ledger()
+        if ledger.exhausted:
+            _, reset = self.planner.month_bounds(dt_util.utcnow())
+            ir.async_create_issue(
+                self.hass,
+                DOMAIN,
+                issue_id,
+                is_fixable=False,
+                severity=ir.IssueSeverity.WARNING,
+                translation_key="quota_exhausted",
+                translation_placeholders={
+                    "quota": str(self.quota),
+                    "reset": dt_util.as_local(reset).date().isoformat(),
+                },
+            )
+        else:
+            ir.async_delete_issue(self.hass, DOMAIN, issue_id)
+
+    def _remove_devices(self, uids: set[str]) -> None:
+        """Inverters the API no longer lists lose their device (and entities)."""
+        registry = dr.async_get(self.hass)
+        for uid in uids:
+            device = registry.async_get_device_by_identifier(
+                (DOMAIN, uid), self.config_entry.entry_id
+            )
+            if device is not None:
+                registry.async_update_device(
+                    device.id, remove_config_entry_id=self.config_entry.entry_id
+                )
+            self.removed_inverters.add(uid)
+
+    # -- buttons ---------------------------------------------------------------------------
+
+    def _manual(self, calls: tuple[PlannedCall, ...]) -> None:
+        now = dt_util.utcnow()
+        if not self.planner.can_spend(len(calls), now, self._ledger(), self.planner_state):
+            raise HomeAssistantError(
+                translation_domain=DOMAIN,
+                translation_key="budget_reserved",
+                translation_placeholders={
+                    "calls": str(len(calls)),
+                    "remaining": str(self.calls_remaining),
+                },
+            )
+
+    async def async_refresh_now(self) -> None:
+        """Fetch every ECU's curve, every inverter's power and the meters now (button)."""
+        day = self.site.local_day(dt_util.utcnow())
+        ecus = [eid for eid, ecu in self.site.ecus.items() if not ecu.has_meter]
+        calls = tuple(
+            [PlannedCall(CallKind.ECU_MINUTELY, eid, day) for eid in ecus]
+            + [PlannedCall(CallKind.BATCH_POWER, eid, day) for eid in ecus]
+            + [PlannedCall(CallKind.METER_MINUTELY, eid, day) for eid in self.site.meters]
+        )
+        await self._manual_run(calls)
+
+    async def async_rescan(self) -> None:
+        """Fetch the ECU / inverter / meter lists now (button)."""
+        await self._manual_run((PlannedCall(CallKind.INVENTORY), PlannedCall(CallKind.METERS)))
+
+    async def _manual_run(self, calls: tuple[PlannedCall, ...]) -> None:
+        self._manual(calls)
+        async with self._lock:
+            await self._run(calls, None)
+            self._schedule_next()
+            self._store.async_delay_save(self._payload, SAVE_DELAY)
+        self.async_update_listeners()

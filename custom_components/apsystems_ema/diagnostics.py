@@ -1,0 +1,65 @@
+"""Diagnostics: the config entry, site state, planner and ledger, with identifiers redacted."""
+
+from typing import Any
+
+from homeassistant.components.diagnostics import async_redact_data
+from homeassistant.core import HomeAssistant
+
+from .const import CONF_APP_ID, CONF_APP_SECRET, CONF_SID
+from .coordinator import APsystemsConfigEntry
+
+REDACTED = "**REDACTED**"
+TO_REDACT = {CONF_APP_ID, CONF_APP_SECRET, CONF_SID, "latitude", "longitude"}
+
+
+def _redact_ids(value: Any, ids: dict[str, str]) -> Any:
+    """Replace every serial (SID, ECU and inverter ids) in keys and values with a stand-in."""
+    if isinstance(value, dict):
+        return {_redact_ids(k, ids): _redact_ids(v, ids) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_redact_ids(v, ids) for v in value]
+    if isinstance(value, str):
+        for serial, alias in ids.items():
+            value = value.replace(serial, alias)
+    return value
+
+
+async def async_get_config_entry_diagnostics(
+    hass: HomeAssistant, entry: APsystemsConfigEntry
+) -> dict[str, Any]:
+    """Everything needed to understand the planner's choices, nothing that identifies."""
+    coordinator = entry.runtime_data
+    site = coordinator.site
+    ids = {site.sid: "sid"}
+    ids |= {eid: f"ecu_{n}" for n, eid in enumerate(site.ecus, 1)}
+    ids |= {uid: f"inverter_{n}" for n, uid in enumerate(site.inverters, 1)}
+    ids |= {eid: f"meter_{n}" for n, eid in enumerate(site.meters, 1)}
+    plan = coordinator.last_plan
+    data = {
+        "entry": {
+            "data": async_redact_data(dict(entry.data), TO_REDACT),
+            "options": dict(entry.options),
+        },
+        "site": site.as_dict(),
+        "ledger": coordinator.ledger.as_dict(),
+        "planner": {
+            "config": {
+                "quota": coordinator.planner.config.quota,
+                "interval": str(coordinator.planner.config.interval),
+                "detail": str(coordinator.planner.config.detail),
+            },
+            "state": coordinator.planner_state.as_dict(),
+            "last_plan": None
+            if plan is None
+            else {
+                "at": plan.at.isoformat(),
+                "kind": str(plan.kind),
+                "reason": plan.reason,
+                "calls": [f"{c.kind}:{c.target or ''}" for c in plan.calls],
+            },
+            "next_poll": coordinator.next_poll.isoformat() if coordinator.next_poll else None,
+            "calls_used": coordinator.calls_used,
+            "calls_remaining": coordinator.calls_remaining,
+        },
+    }
+    return _redact_ids(data, ids)  # type: ignore[no-any-return]

@@ -1,0 +1,317 @@
+"""The coordinator, sensors and buttons against the simulator, with a frozen clock that moves."""
+
+import dataclasses
+from datetime import datetime, timedelta
+import json
+import logging
+
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers import (
+    device_registry as dr,
+    entity_registry as er,
+    issue_registry as ir,
+)
+import pytest
+from pytest_homeassistant_custom_component.common import (  # type: ignore[import-untyped]
+    MockConfigEntry,
+    async_fire_time_changed,
+)
+
+from custom_components.apsystems_ema import async_remove_config_entry_device
+from custom_components.apsystems_ema.const import DOMAIN
+from custom_components.apsystems_ema.coordinator import APsystemsCoordinator
+from custom_components.apsystems_ema.diagnostics import async_get_config_entry_diagnostics
+from tests.simulator import Fault, Inverter, Simulator
+from tests.simulator.solar import Truth
+
+# 10:00 in Amsterdam on a long summer day.
+MORNING = datetime.fromisoformat("2026-06-17T08:00:00+00:00")
+
+
+async def setup(
+    hass: HomeAssistant, sim: Simulator, entry: MockConfigEntry
+) -> APsystemsCoordinator:
+    """Set the entry up with Home Assistant located at the simulated site."""
+    hass.config.latitude = sim.site.latitude
+    hass.config.longitude = sim.site.longitude
+    if entry.state is ConfigEntryState.NOT_LOADED and entry.entry_id not in {
+        e.entry_id for e in hass.config_entries.async_entries(DOMAIN)
+    }:
+        entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    coordinator: APsystemsCoordinator = entry.runtime_data
+    return coordinator
+
+
+def state_of(hass: HomeAssistant, unique_id: str, platform: str = "sensor") -> str:
+    """The state of the entity with this unique id."""
+    entity_id = er.async_get(hass).async_get_entity_id(platform, DOMAIN, unique_id)
+    assert entity_id is not None, unique_id
+    state = hass.states.get(entity_id)
+    assert state is not None, entity_id
+    return state.state
+
+
+async def advance(hass: HomeAssistant, freezer: FrozenDateTimeFactory, delta: timedelta) -> None:
+    """Move the clock in 5-minute steps, letting scheduled refreshes run."""
+    step = timedelta(minutes=5)
+    while delta > timedelta(0):
+        freezer.tick(min(step, delta))
+        delta -= step
+        async_fire_time_changed(hass)
+        # Refreshes run as background tasks: let their HTTP calls finish before time moves.
+        await hass.async_block_till_done(wait_background_tasks=True)
+
+
+async def test_first_setup_in_daylight(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    simulator: Simulator,
+    mock_config_entry: MockConfigEntry,
+) -> None:
+    """Bootstrap and the first poll of the day give every entity a value; lifetime is exact."""
+    freezer.move_to(MORNING)
+    coordinator = await setup(hass, simulator, mock_config_entry)
+    sid = simulator.sid
+    endpoints = [c.endpoint for c in simulator.calls]
+    assert endpoints[:3] == ["details", "inverters", "meters"]
+    assert endpoints.count("ecu_minutely") == 2
+    assert endpoints.count("batch_power") == 2
+    assert "system_summary" in endpoints
+
+    truth: Truth = simulator.truth
+    lifetime = float(state_of(hass, f"{sid}_lifetime_energy"))
+    assert lifetime == pytest.approx(truth.lifetime(MORNING), abs=0.1)
+    assert float(state_of(hass, f"{sid}_today_energy")) == pytest.approx(
+        truth.day_energy(MORNING.date(), MORNING), abs=0.1
+    )
+    assert float(state_of(hass, f"{sid}_power")) > 100
+    assert int(state_of(hass, f"{sid}_api_calls_used")) == simulator.calls_this_month()
+    assert int(state_of(hass, f"{sid}_api_calls_remaining")) == 1000 - len(simulator.calls)
+    assert state_of(hass, f"{sid}_next_poll") != "unknown"
+    # Per channel, 2 and 4 channels, for every inverter.
+    for ecu in simulator.site.ecus:
+        assert float(state_of(hass, f"{sid}_ecu_{ecu.eid}_power")) > 0
+        for inv in ecu.inverters:
+            channels = range(1, inv.channels + 1)
+            assert [float(state_of(hass, f"{sid}_{inv.uid}_ch{n}_power")) for n in channels]
+    meter = simulator.site.meters[0]
+    assert state_of(hass, f"{sid}_meter_{meter}_imported_lifetime") != "unknown"
+    assert coordinator.calls_used == len(simulator.calls)
+
+
+async def test_restart_with_fresh_data_costs_no_call(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    simulator: Simulator,
+    mock_config_entry: MockConfigEntry,
+) -> None:
+    """Unload and set up again a minute later: state comes from the store, not the API."""
+    freezer.move_to(MORNING)
+    await setup(hass, simulator, mock_config_entry)
+    sid = simulator.sid
+    before = (len(simulator.calls), state_of(hass, f"{sid}_lifetime_energy"))
+    assert await hass.config_entries.async_unload(mock_config_entry.entry_id)
+    await hass.async_block_till_done()
+    freezer.tick(timedelta(minutes=1))
+    await setup(hass, simulator, mock_config_entry)
+    assert (len(simulator.calls), state_of(hass, f"{sid}_lifetime_energy")) == before
+
+
+async def test_a_whole_day(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    simulator: Simulator,
+    mock_config_entry: MockConfigEntry,
+) -> None:
+    """A day from before sunrise to the next night: budget kept, lifetime never decreases,
+    no call at night but the closing, and the day ends on the simulator's exact figures."""
+    start = datetime.fromisoformat("2026-06-17T01:00:00+00:00")  # 03:00 in Amsterdam
+    freezer.move_to(start)
+    coordinator = await setup(hass, simulator, mock_config_entry)
+    sid = simulator.sid
+    lifetimes: list[float] = []
+    for _ in range(24 * 12):
+        await advance(hass, freezer, timedelta(minutes=5))
+        value = state_of(hass, f"{sid}_lifetime_energy")
+        if value not in ("unknown", "unavailable"):
+            lifetimes.append(float(value))
+    assert lifetimes == sorted(lifetimes)
+    day_calls = [c for c in simulator.calls if c.at >= start]
+    # Set up mid-month with the month's budget unspent: it is spread over the days left
+    # (14, from the 17th of June), not more.
+    assert 1000 / 30 <= len(day_calls) <= 1000 / 14 * 1.1
+    window = coordinator.planner.daylight.window(MORNING.date())
+    assert window is not None
+    night = [c for c in day_calls if c.at > window.end + timedelta(hours=4)]
+    assert night == []
+    closing = [c.endpoint for c in day_calls if c.at > window.end]
+    assert "system_hourly" not in closing or closing.count("system_hourly") == 1
+    end = start + timedelta(days=1)
+    assert lifetimes[-1] == pytest.approx(simulator.truth.lifetime(end), abs=0.1)
+    assert coordinator.calls_used == len(simulator.calls)
+
+
+async def test_buttons(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    simulator: Simulator,
+    mock_config_entry: MockConfigEntry,
+) -> None:
+    """Refresh spends one poll's calls; near the end of the budget it is refused, clearly."""
+    freezer.move_to(MORNING)
+    coordinator = await setup(hass, simulator, mock_config_entry)
+    button = er.async_get(hass).async_get_entity_id("button", DOMAIN, f"{simulator.sid}_refresh")
+    assert button is not None
+    calls = len(simulator.calls)
+    await hass.services.async_call("button", "press", {"entity_id": button}, blocking=True)
+    assert [c.endpoint for c in simulator.calls[calls:]] == [
+        "ecu_minutely",
+        "ecu_minutely",
+        "batch_power",
+        "batch_power",
+        "meter_minutely",
+    ]
+    coordinator.ledger.used = 990
+    with pytest.raises(HomeAssistantError) as refused:
+        await hass.services.async_call("button", "press", {"entity_id": button}, blocking=True)
+    assert refused.value.translation_key == "budget_reserved"
+
+
+async def test_rescan_adds_and_removes_devices(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    simulator: Simulator,
+    mock_config_entry: MockConfigEntry,
+) -> None:
+    """A new inverter appears without reload; a gone one loses its device and may be deleted."""
+    freezer.move_to(MORNING)
+    coordinator = await setup(hass, simulator, mock_config_entry)
+    site = simulator.site
+    first, second = site.ecus[0], site.ecus[1]
+    gone = first.inverters[0]
+    new = Inverter("806000009999", "DS3")
+    stale = dr.async_get(hass).async_get_device_by_identifier(
+        (DOMAIN, gone.uid), mock_config_entry.entry_id
+    )
+    assert stale is not None
+    simulator.site = dataclasses.replace(
+        site,
+        ecus=(
+            dataclasses.replace(first, inverters=(*first.inverters[1:], new)),
+            second,
+            *site.ecus[2:],
+        ),
+    )
+    simulator.truth = Truth(simulator.site)
+    rescan = er.async_get(hass).async_get_entity_id("button", DOMAIN, f"{site.sid}_rescan")
+    await hass.services.async_call("button", "press", {"entity_id": rescan}, blocking=True)
+    await hass.async_block_till_done()
+    devices = dr.async_get(hass)
+    entry_id = mock_config_entry.entry_id
+    assert devices.async_get_device_by_identifier((DOMAIN, new.uid), entry_id) is not None
+    assert devices.async_get_device_by_identifier((DOMAIN, gone.uid), entry_id) is None
+    assert state_of(hass, f"{site.sid}_{new.uid}_power") == "unknown"
+    # Its channels come with the next batch answer.
+    await hass.services.async_call(
+        "button",
+        "press",
+        {"entity_id": f"button.apsystems_{site.sid.lower()}_refresh_now"},
+        blocking=True,
+    )
+    await hass.async_block_till_done()
+    assert float(state_of(hass, f"{site.sid}_{new.uid}_ch1_power")) >= 0
+    current = devices.async_get_device_by_identifier((DOMAIN, new.uid), entry_id)
+    assert current is not None
+    assert not await async_remove_config_entry_device(hass, mock_config_entry, current)
+    assert await async_remove_config_entry_device(hass, mock_config_entry, stale)
+    assert coordinator.removed_inverters == {gone.uid}
+
+
+async def test_quota_exhausted_raises_and_clears_a_repair_issue(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    simulator: Simulator,
+    mock_config_entry: MockConfigEntry,
+) -> None:
+    """Code 2005 stops polling and opens an issue; the daily probe's success closes it."""
+    freezer.move_to(MORNING)
+    coordinator = await setup(hass, simulator, mock_config_entry)
+    issue_id = f"quota_exhausted_{mock_config_entry.entry_id}"
+    simulator.inject(Fault(code=2005, times=None))
+    await advance(hass, freezer, timedelta(hours=2))
+    issue = ir.async_get(hass).async_get_issue(DOMAIN, issue_id)
+    assert issue is not None
+    assert issue.translation_key == "quota_exhausted"
+    assert coordinator.ledger.exhausted
+    calls = len(simulator.calls)
+    await advance(hass, freezer, timedelta(hours=6))
+    assert len(simulator.calls) == calls  # no polling while exhausted
+    simulator.clear_faults()
+    await advance(hass, freezer, timedelta(hours=24))
+    assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is None
+    assert not coordinator.ledger.exhausted
+
+
+async def test_auth_failure_during_updates_starts_reauth(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    simulator: Simulator,
+    mock_config_entry: MockConfigEntry,
+) -> None:
+    """Credentials revoked while running: a reauth flow starts."""
+    freezer.move_to(MORNING)
+    await setup(hass, simulator, mock_config_entry)
+    simulator.inject(Fault(code=2002, times=None))
+    await advance(hass, freezer, timedelta(hours=2))
+    flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    assert [f["context"]["source"] for f in flows] == [SOURCE_REAUTH]
+
+
+async def test_unreachable_is_logged_once_and_data_kept(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    simulator: Simulator,
+    mock_config_entry: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """An outage logs one warning and one recovery line; entities keep their values."""
+    freezer.move_to(MORNING)
+    await setup(hass, simulator, mock_config_entry)
+    sid = simulator.sid
+    lifetime = state_of(hass, f"{sid}_lifetime_energy")
+    simulator.inject(Fault(http_status=500, times=None))
+    caplog.set_level(logging.INFO)
+    await advance(hass, freezer, timedelta(hours=3))
+    assert caplog.text.count("is unreachable") == 1
+    assert state_of(hass, f"{sid}_lifetime_energy") == lifetime
+    simulator.clear_faults()
+    await advance(hass, freezer, timedelta(hours=3))
+    assert caplog.text.count("answers again") == 1
+    assert float(state_of(hass, f"{sid}_lifetime_energy")) > float(lifetime)
+
+
+async def test_diagnostics_are_redacted(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    simulator: Simulator,
+    mock_config_entry: MockConfigEntry,
+) -> None:
+    """No credential, SID or serial number leaves in diagnostics; the planner state does."""
+    freezer.move_to(MORNING)
+    await setup(hass, simulator, mock_config_entry)
+    data = await async_get_config_entry_diagnostics(hass, mock_config_entry)
+    text = json.dumps(data)
+    secrets = [simulator.app_id, simulator.app_secret, simulator.sid]
+    secrets += [ecu.eid for ecu in simulator.site.ecus]
+    secrets += [inv.uid for ecu in simulator.site.ecus for inv in ecu.inverters]
+    secrets += list(simulator.site.meters)
+    assert [s for s in secrets if s in text] == []
+    assert data["planner"]["calls_used"] == len(simulator.calls)
+    assert data["planner"]["last_plan"]["calls"]
+    assert data["entry"]["data"]["app_secret"] == "**REDACTED**"
+    assert "inverter_1" in data["site"]["inverters"]
