@@ -206,6 +206,10 @@ class APsystemsCoordinator(DataUpdateCoordinator[SiteState]):
         if not self.site.ecus:
             return
         await self._run((PlannedCall(CallKind.INVENTORY), PlannedCall(CallKind.METERS)), None)
+        # Each ECU's lifetime at the start of today, once: from then on its counter rolls
+        # forward day by day (the daily batch-energy closing ends each day exactly).
+        producing = [eid for eid, ecu in self.site.ecus.items() if not ecu.has_meter]
+        await self._run(tuple(PlannedCall(CallKind.ECU_SUMMARY, eid) for eid in producing), None)
 
     async def _run(self, calls: tuple[PlannedCall, ...], plan: Plan | None) -> None:
         """Run calls in order; every attempt is recorded in the ledger."""

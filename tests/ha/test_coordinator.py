@@ -78,7 +78,7 @@ async def test_first_setup_in_daylight(
     coordinator = await setup(hass, simulator, mock_config_entry)
     sid = simulator.sid
     endpoints = [c.endpoint for c in simulator.calls]
-    assert endpoints[:3] == ["details", "inverters", "meters"]
+    assert endpoints[:5] == ["details", "inverters", "meters", "ecu_summary", "ecu_summary"]
     assert endpoints.count("ecu_minutely") == 2
     assert endpoints.count("batch_power") == 2
     assert "system_summary" in endpoints
@@ -96,6 +96,9 @@ async def test_first_setup_in_daylight(
     # Per channel, 2 and 4 channels, for every inverter.
     for ecu in simulator.site.ecus:
         assert float(state_of(hass, f"{sid}_ecu_{ecu.eid}_power")) > 0
+        assert float(state_of(hass, f"{sid}_ecu_{ecu.eid}_lifetime_energy")) == pytest.approx(
+            truth.lifetime(MORNING, eid=ecu.eid), abs=0.1
+        )
         for inv in ecu.inverters:
             channels = range(1, inv.channels + 1)
             assert [float(state_of(hass, f"{sid}_{inv.uid}_ch{n}_power")) for n in channels]
@@ -153,6 +156,9 @@ async def test_a_whole_day(
     assert "system_hourly" not in closing or closing.count("system_hourly") == 1
     end = start + timedelta(days=1)
     assert lifetimes[-1] == pytest.approx(simulator.truth.lifetime(end), abs=0.1)
+    for ecu in simulator.site.ecus:
+        ecu_lifetime = float(state_of(hass, f"{sid}_ecu_{ecu.eid}_lifetime_energy"))
+        assert ecu_lifetime == pytest.approx(simulator.truth.lifetime(end, eid=ecu.eid), abs=0.1)
     assert coordinator.calls_used == len(simulator.calls)
 
 
