@@ -288,10 +288,21 @@ class SiteState:
         sample = _newest(power.day, power.times, zone_of(self.timezone))
         for uid, channels in power.power.items():
             inv = self.inverters.setdefault(uid, InverterState(uid, eid))
+            if sample is not None and inv.power_at is not None and sample < inv.power_at:
+                continue  # an older curve than the one we have
             for number, values in channels.items():
                 channel = inv.channels.setdefault(number, ChannelState())
                 channel.power_w = _fresh(values[-1] if values else None, sample, fetched)
             inv.power_at = sample or inv.power_at
+        # The same call covers every inverter of the ECU: a newer sample is the ECU's power too.
+        ecu = self.ecus.get(eid)
+        if ecu is not None and sample is not None and power.power:
+            if ecu.last_report is None or sample > ecu.last_report:
+                ecu.last_report = sample
+                ecu.power_w = sum(
+                    inv.power_w or 0.0 for inv in self.inverters.values() if inv.eid == eid
+                )
+                self.last_data = max(sample, self.last_data or sample)
         self.updated = fetched
 
     def apply_batch_energy(self, eid: str, energy: BatchEnergy, fetched: datetime) -> None:

@@ -15,8 +15,8 @@ datum was last refreshed by an API call. The ECU's own 5-minute upload lag is th
 schedules and ignored. What refreshes what:
 
 * ours: lifetime energy <- ECU minutely of every ECU (today's energy, added to the day's
-  start) or the system summary; current power <- ECU minutely (the state's ``power_w`` sums the
-  ECUs' newest samples; batch power is NOT counted although it carries the same curve);
+  start) or the system summary; current power <- ECU minutely or batch power of every ECU (the
+  state's ``power_w`` sums the ECUs' newest samples, from whichever of the two is newer);
   per-inverter power <- batch power of the inverter's ECU.
 * anchor: lifetime energy <- the daily summary only (its lifetime sensor is the summary's
   ``lifetime``; its hourly endpoint moves "today", not the lifetime sensor); current power <-
@@ -158,6 +158,8 @@ def _note_refreshes(run: Run, plan: Plan, ecus: int) -> None:
         run.lifetime.append(plan.at)
     if kinds[CallKind.BATCH_POWER] == ecus:
         run.inverter_power.append(plan.at)
+        if not kinds[CallKind.ECU_MINUTELY]:
+            run.power.append(plan.at)  # the state sums the ECUs' batch curves as site power
 
 
 def _check_night(run: Run, plan: Plan, planner: Planner, closings: Counter[date]) -> None:

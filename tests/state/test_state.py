@@ -158,6 +158,15 @@ def test_batch_power_and_energy() -> None:
     assert inv.channels[2].power_w == 0.0
     assert inv.power_w == 110.0
     assert inv.power_at == at(DAY, 12, 5)
+    # One batch call covers the ECU: its newer sample refreshes the ECU's and the site's power.
+    assert state.ecus["E1"].power_w == 110.0
+    assert state.ecus["E1"].last_report == at(DAY, 12, 5)
+    assert state.last_data == at(DAY, 12, 5)
+    older = BatchPower(DAY, (time(11, 0),), {"U1": {1: (999.0,)}})
+    state.apply_batch_power("E1", older, at(DAY, 12, 11))
+    assert inv.channels[1].power_w == 110.0  # an older curve changes nothing
+    assert state.ecus["E1"].power_w == 110.0
+    assert state.ecus["E1"].last_report == at(DAY, 12, 5)
     state.apply_batch_energy("E1", BatchEnergy(DAY, {"U1": {1: 1.2, 2: 0.8}}), at(DAY, 13))
     assert inv.today_kwh == pytest.approx(2.0)
     state.apply_batch_energy("E1", BatchEnergy(DAY, {"U1": {1: 1.0, 2: 0.9}}), at(DAY, 14))
