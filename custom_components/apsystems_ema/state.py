@@ -45,6 +45,11 @@ def _newest(day: date, times: tuple[time, ...], zone: ZoneInfo) -> datetime | No
     return datetime.combine(day, times[-1], tzinfo=zone) if times else None
 
 
+def _after(sample: datetime, previous: datetime | None) -> bool:
+    """Whether a sample is newer than the previous one (or there was none)."""
+    return previous is None or sample > previous
+
+
 def _fresh(value: float | None, sample: datetime | None, fetched: datetime) -> float:
     """Power of the newest sample, or 0 when it is too old to be current."""
     if value is None or sample is None or fetched - sample > POWER_FRESH_FOR:
@@ -296,13 +301,12 @@ class SiteState:
             inv.power_at = sample or inv.power_at
         # The same call covers every inverter of the ECU: a newer sample is the ECU's power too.
         ecu = self.ecus.get(eid)
-        if ecu is not None and sample is not None and power.power:
-            if ecu.last_report is None or sample > ecu.last_report:
-                ecu.last_report = sample
-                ecu.power_w = sum(
-                    inv.power_w or 0.0 for inv in self.inverters.values() if inv.eid == eid
-                )
-                self.last_data = max(sample, self.last_data or sample)
+        if ecu is not None and sample is not None and _after(sample, ecu.last_report):
+            ecu.last_report = sample
+            ecu.power_w = sum(
+                inv.power_w or 0.0 for inv in self.inverters.values() if inv.eid == eid
+            )
+            self.last_data = max(sample, self.last_data or sample)
         self.updated = fetched
 
     def apply_batch_energy(self, eid: str, energy: BatchEnergy, fetched: datetime) -> None:
