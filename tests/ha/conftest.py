@@ -1,5 +1,8 @@
 """Fixtures of the Home Assistant tests."""
 
+from collections.abc import Iterator
+from unittest.mock import PropertyMock, patch
+
 import pytest
 from pytest_homeassistant_custom_component.common import (  # type: ignore[import-untyped]
     MockConfigEntry,
@@ -34,3 +37,14 @@ def mock_config_entry(simulator: Simulator) -> MockConfigEntry:
             CONF_BASE_URL: simulator.base_url,
         },
     )
+
+
+@pytest.fixture
+def entity_registry_enabled_by_default() -> Iterator[None]:
+    """Create entities that are disabled by default as enabled (for snapshots)."""
+    with patch(
+        "homeassistant.helpers.entity.Entity.entity_registry_enabled_default",
+        return_value=True,
+        new_callable=PropertyMock,
+    ):
+        yield
