@@ -47,6 +47,18 @@ async def setup(
     return coordinator
 
 
+@pytest.fixture
+async def coordinator(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    simulator: Simulator,
+    mock_config_entry: MockConfigEntry,
+) -> APsystemsCoordinator:
+    """The entry set up at 10:00 on a summer morning (bootstrap and first poll done)."""
+    freezer.move_to(MORNING)
+    return await setup(hass, simulator, mock_config_entry)
+
+
 def state_of(hass: HomeAssistant, unique_id: str, platform: str = "sensor") -> str:
     """The state of the entity with this unique id."""
     entity_id = er.async_get(hass).async_get_entity_id(platform, DOMAIN, unique_id)
@@ -69,13 +81,10 @@ async def advance(hass: HomeAssistant, freezer: FrozenDateTimeFactory, delta: ti
 
 async def test_first_setup_in_daylight(
     hass: HomeAssistant,
-    freezer: FrozenDateTimeFactory,
     simulator: Simulator,
-    mock_config_entry: MockConfigEntry,
+    coordinator: APsystemsCoordinator,
 ) -> None:
     """Bootstrap and the first poll of the day give every entity a value; lifetime is exact."""
-    freezer.move_to(MORNING)
-    coordinator = await setup(hass, simulator, mock_config_entry)
     sid = simulator.sid
     endpoints = [c.endpoint for c in simulator.calls]
     assert endpoints[:5] == ["details", "inverters", "meters", "ecu_summary", "ecu_summary"]
@@ -107,6 +116,7 @@ async def test_first_setup_in_daylight(
     assert coordinator.calls_used == len(simulator.calls)
 
 
+@pytest.mark.usefixtures("coordinator")
 async def test_restart_with_fresh_data_costs_no_call(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,
@@ -114,8 +124,6 @@ async def test_restart_with_fresh_data_costs_no_call(
     mock_config_entry: MockConfigEntry,
 ) -> None:
     """Unload and set up again a minute later: state comes from the store, not the API."""
-    freezer.move_to(MORNING)
-    await setup(hass, simulator, mock_config_entry)
     sid = simulator.sid
     before = (len(simulator.calls), state_of(hass, f"{sid}_lifetime_energy"))
     assert await hass.config_entries.async_unload(mock_config_entry.entry_id)
@@ -164,13 +172,10 @@ async def test_a_whole_day(
 
 async def test_buttons(
     hass: HomeAssistant,
-    freezer: FrozenDateTimeFactory,
     simulator: Simulator,
-    mock_config_entry: MockConfigEntry,
+    coordinator: APsystemsCoordinator,
 ) -> None:
     """Refresh spends one poll's calls; near the end of the budget it is refused, clearly."""
-    freezer.move_to(MORNING)
-    coordinator = await setup(hass, simulator, mock_config_entry)
     button = er.async_get(hass).async_get_entity_id("button", DOMAIN, f"{simulator.sid}_refresh")
     assert button is not None
     calls = len(simulator.calls)
@@ -190,13 +195,11 @@ async def test_buttons(
 
 async def test_rescan_adds_and_removes_devices(
     hass: HomeAssistant,
-    freezer: FrozenDateTimeFactory,
     simulator: Simulator,
     mock_config_entry: MockConfigEntry,
+    coordinator: APsystemsCoordinator,
 ) -> None:
     """A new inverter appears without reload; a gone one loses its device and may be deleted."""
-    freezer.move_to(MORNING)
-    coordinator = await setup(hass, simulator, mock_config_entry)
     site = simulator.site
     first, second = site.ecus[0], site.ecus[1]
     gone = first.inverters[0]
@@ -243,10 +246,9 @@ async def test_quota_exhausted_raises_and_clears_a_repair_issue(
     freezer: FrozenDateTimeFactory,
     simulator: Simulator,
     mock_config_entry: MockConfigEntry,
+    coordinator: APsystemsCoordinator,
 ) -> None:
     """Code 2005 stops polling and opens an issue; the daily probe's success closes it."""
-    freezer.move_to(MORNING)
-    coordinator = await setup(hass, simulator, mock_config_entry)
     issue_id = f"quota_exhausted_{mock_config_entry.entry_id}"
     simulator.inject(Fault(code=2005, times=None))
     await advance(hass, freezer, timedelta(hours=2))
@@ -263,31 +265,27 @@ async def test_quota_exhausted_raises_and_clears_a_repair_issue(
     assert not coordinator.ledger.exhausted
 
 
+@pytest.mark.usefixtures("coordinator")
 async def test_auth_failure_during_updates_starts_reauth(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,
     simulator: Simulator,
-    mock_config_entry: MockConfigEntry,
 ) -> None:
     """Credentials revoked while running: a reauth flow starts."""
-    freezer.move_to(MORNING)
-    await setup(hass, simulator, mock_config_entry)
     simulator.inject(Fault(code=2002, times=None))
     await advance(hass, freezer, timedelta(hours=2))
     flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
     assert [f["context"]["source"] for f in flows] == [SOURCE_REAUTH]
 
 
+@pytest.mark.usefixtures("coordinator")
 async def test_unreachable_is_logged_once_and_data_kept(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,
     simulator: Simulator,
-    mock_config_entry: MockConfigEntry,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     """An outage logs one warning and one recovery line; entities keep their values."""
-    freezer.move_to(MORNING)
-    await setup(hass, simulator, mock_config_entry)
     sid = simulator.sid
     lifetime = state_of(hass, f"{sid}_lifetime_energy")
     simulator.inject(Fault(http_status=500, times=None))
@@ -301,15 +299,13 @@ async def test_unreachable_is_logged_once_and_data_kept(
     assert float(state_of(hass, f"{sid}_lifetime_energy")) > float(lifetime)
 
 
+@pytest.mark.usefixtures("coordinator")
 async def test_diagnostics_are_redacted(
     hass: HomeAssistant,
-    freezer: FrozenDateTimeFactory,
     simulator: Simulator,
     mock_config_entry: MockConfigEntry,
 ) -> None:
     """No credential, SID or serial number leaves in diagnostics; the planner state does."""
-    freezer.move_to(MORNING)
-    await setup(hass, simulator, mock_config_entry)
     data = await async_get_config_entry_diagnostics(hass, mock_config_entry)
     text = json.dumps(data)
     secrets = [simulator.app_id, simulator.app_secret, simulator.sid]
