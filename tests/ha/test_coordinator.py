@@ -138,9 +138,11 @@ async def test_a_whole_day(
     freezer: FrozenDateTimeFactory,
     simulator: Simulator,
     mock_config_entry: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     """A day from before sunrise to the next night: budget kept, lifetime never decreases,
     no call at night but the closing, and the day ends on the simulator's exact figures."""
+    caplog.set_level(logging.DEBUG)
     start = datetime.fromisoformat("2026-06-17T01:00:00+00:00")  # 03:00 in Amsterdam
     freezer.move_to(start)
     coordinator = await setup(hass, simulator, mock_config_entry)
@@ -168,6 +170,10 @@ async def test_a_whole_day(
         ecu_lifetime = float(state_of(hass, f"{sid}_ecu_{ecu.eid}_lifetime_energy"))
         assert ecu_lifetime == pytest.approx(simulator.truth.lifetime(end, eid=ecu.eid), abs=0.1)
     assert coordinator.calls_used == len(simulator.calls)
+    # A day of DEBUG logging never shows the credentials or the signing headers.
+    assert "GET ecu_minutely" in caplog.text
+    for secret in (simulator.app_id, simulator.app_secret, "X-CA-", "Signature"):
+        assert secret not in caplog.text
 
 
 async def test_buttons(
