@@ -153,6 +153,23 @@ def of_channel(uid: str, n: int, read: Callable[[ChannelState], Value]) -> Reade
     return of_inverter(uid, channel)
 
 
+def of_today(uid: str, read: Callable[[InverterState], Value]) -> Reader:
+    """Read an inverter's energy of today; a figure of an earlier day is no value for today."""
+
+    def today(c: APsystemsCoordinator) -> Value:
+        inv = c.site.inverters.get(uid)
+        if inv is None or inv.energy_day is None or inv.energy_day != c.site.energy.day:
+            return None
+        return read(inv)
+
+    return today
+
+
+def _channel_today(n: int, inv: InverterState) -> Value:
+    channel = inv.channels.get(n)
+    return None if channel is None else channel.today_kwh
+
+
 def of_detail(uid: str, read: Callable[[InverterDetail], Value]) -> Reader:
     """Read a detail telemetry value of one inverter."""
     return of_inverter(uid, lambda inv: None if inv.detail is None else read(inv.detail))
@@ -189,7 +206,7 @@ def inverter_sensors(uid: str) -> list[APsystemsSensorDescription]:
     return [
         power_sensor(f"{uid}_power", "inverter_power", of_inverter(uid, lambda i: i.power_w)),
         energy_sensor(
-            f"{uid}_today_energy", "inverter_today_energy", of_inverter(uid, lambda i: i.today_kwh)
+            f"{uid}_today_energy", "inverter_today_energy", of_today(uid, lambda i: i.today_kwh)
         ),
         detail_sensor(
             f"{uid}_ac_voltage",
@@ -224,7 +241,7 @@ def channel_sensors(uid: str, n: int) -> list[APsystemsSensorDescription]:
         energy_sensor(
             f"{uid}_ch{n}_today_energy",
             "channel_today_energy",
-            of_channel(uid, n, lambda s: s.today_kwh),
+            of_today(uid, partial(_channel_today, n)),
         ),
         detail_sensor(
             f"{uid}_ch{n}_dc_voltage",

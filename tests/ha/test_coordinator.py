@@ -170,6 +170,13 @@ async def test_a_whole_day(
         ecu_lifetime = float(state_of(hass, f"{sid}_ecu_{ecu.eid}_lifetime_energy"))
         assert ecu_lifetime == pytest.approx(simulator.truth.lifetime(end, eid=ecu.eid), abs=0.1)
     assert coordinator.calls_used == len(simulator.calls)
+    # Inverter day energy comes exact with the closing, and is not shown as today's tomorrow.
+    uid = simulator.site.ecus[1].inverters[0].uid
+    day_energy = simulator.truth.day_energy(MORNING.date(), uid=uid)
+    assert float(state_of(hass, f"{sid}_{uid}_today_energy")) == pytest.approx(day_energy, abs=0.01)
+    await advance(hass, freezer, timedelta(hours=5))  # past the next sunrise's first poll
+    assert state_of(hass, f"{sid}_{uid}_today_energy") == "unknown"
+    assert state_of(hass, f"{sid}_{uid}_ch1_today_energy") == "unknown"
     # A day of DEBUG logging never shows the credentials or the signing headers.
     assert "GET ecu_minutely" in caplog.text
     for secret in (simulator.app_id, simulator.app_secret, "X-CA-", "Signature"):
