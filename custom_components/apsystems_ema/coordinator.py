@@ -167,20 +167,20 @@ class APsystemsCoordinator(DataUpdateCoordinator[SiteState]):
         """Run whatever the planner says is due now, then sleep until the next plan."""
         async with self._lock:
             now = dt_util.utcnow()
-            if self.site.timezone == "UTC" and not self.site.ecus:
+            if not self.site.ecus:
                 await self._bootstrap(now)
+            if not self.site.ecus:
+                raise UpdateFailed(
+                    translation_domain=DOMAIN,
+                    translation_key="no_data_yet",
+                    translation_placeholders={"error": "the system has no ECU data yet"},
+                )
             plan = self.planner.next_plan(now, self._ledger(), self.planner_state)
             if plan.calls and plan.at <= now + DUE_SLACK:
                 self.last_plan = plan
                 await self._run(plan.calls, plan)
             self._schedule_next()
             self._store.async_delay_save(self._payload, SAVE_DELAY)
-        if not self.site.ecus:
-            raise UpdateFailed(
-                translation_domain=DOMAIN,
-                translation_key="no_data_yet",
-                translation_placeholders={"error": "the system has no ECU data yet"},
-            )
         return self.site
 
     def _ledger(self) -> Ledger:
@@ -195,7 +195,24 @@ class APsystemsCoordinator(DataUpdateCoordinator[SiteState]):
         self.update_interval = min(max(sleep, MIN_SLEEP), MAX_SLEEP)
 
     async def _bootstrap(self, now: datetime) -> None:
-        """First run: the system's details (timezone, ECUs) before anything can be planned."""
+        """First run: the system's details (timezone, ECUs) before anything can be planned.
+
+        Home Assistant retries a failed setup within seconds: a failure's backoff is saved
+        at once and respected, so retries do not eat the monthly quota.
+        """
+        backoff = self.planner_state.backoff_until
+        if backoff is not None and now < backoff:
+            return
+        answered = self.planner_state.last_ok.get(CallKind.DETAILS)
+        if answered is not None and now - answered < timedelta(days=1):
+            return  # the system has no ECU yet: ask again tomorrow, not every refresh
+        try:
+            await self._bootstrap_calls(now)
+        finally:
+            if not self.site.ecus:
+                await self._store.async_save(self._payload())
+
+    async def _bootstrap_calls(self, now: datetime) -> None:
         handed = self.hass.data.get(DETAILS_HANDOFF, {}).pop(self.site.sid, None)
         if isinstance(handed, SystemDetails):
             # The config flow just fetched them: use its answer, count its call.

@@ -1,5 +1,7 @@
 """Setting up and unloading a config entry, against the simulator over real HTTP."""
 
+import dataclasses
+
 from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
 from homeassistant.core import HomeAssistant
 import pytest
@@ -113,3 +115,33 @@ async def test_setup_unreachable(
 
     assert mock_config_entry.state is ConfigEntryState.SETUP_RETRY
     assert simulator.calls_this_month() == 0
+
+
+async def test_setup_retries_respect_the_backoff(
+    hass: HomeAssistant, simulator: Simulator, mock_config_entry: MockConfigEntry
+) -> None:
+    """A failed first call backs off: quick setup retries spend no more calls until it ends."""
+    simulator.inject(Fault(endpoint="details", http_status=500, times=None))
+    mock_config_entry.add_to_hass(hass)
+    assert not await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    await hass.async_block_till_done()
+    assert simulator.calls_this_month() == 1
+    for _ in range(3):
+        await hass.config_entries.async_reload(mock_config_entry.entry_id)
+        await hass.async_block_till_done()
+    assert mock_config_entry.state is ConfigEntryState.SETUP_RETRY
+    assert simulator.calls_this_month() == 1
+
+
+async def test_system_without_ecus_is_asked_once_a_day(
+    hass: HomeAssistant, simulator: Simulator, mock_config_entry: MockConfigEntry
+) -> None:
+    """A system with no ECU yet is not ready; its details are not fetched again on retries."""
+    simulator.site = dataclasses.replace(simulator.site, ecus=(), meters=())
+    mock_config_entry.add_to_hass(hass)
+    assert not await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    await hass.async_block_till_done()
+    assert mock_config_entry.state is ConfigEntryState.SETUP_RETRY
+    await hass.config_entries.async_reload(mock_config_entry.entry_id)
+    await hass.async_block_till_done()
+    assert [call.endpoint for call in simulator.calls] == ["details"]
