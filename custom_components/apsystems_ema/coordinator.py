@@ -2,7 +2,7 @@
 persists state, call ledger and planner memory so a restart with fresh data costs no call."""
 
 import asyncio
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from homeassistant.config_entries import ConfigEntry
@@ -17,6 +17,7 @@ from .const import (
     CONF_AUTOMATIC_INTERVAL,
     CONF_DETAIL_TELEMETRY,
     CONF_FIXED_INTERVAL,
+    CONF_IMPORT_STATISTICS,
     CONF_MONTHLY_QUOTA,
     CONF_SID,
     CONF_SUNRISE_OFFSET,
@@ -47,6 +48,7 @@ from .planner import (
     SiteGeometry,
 )
 from .state import SiteState
+from .statistics import async_import_production
 
 STORE_VERSION = 1
 SAVE_DELAY = 10  # seconds
@@ -83,6 +85,7 @@ class APsystemsCoordinator(DataUpdateCoordinator[SiteState]):
         self.next_poll: datetime | None = None
         self.last_plan: Plan | None = None
         self.removed_inverters: set[str] = set()
+        self.history: dict[date, list[float]] = {}
         self._store: Store[dict[str, Any]] = Store(
             hass, STORE_VERSION, f"{DOMAIN}.{entry.entry_id}"
         )
@@ -142,6 +145,10 @@ class APsystemsCoordinator(DataUpdateCoordinator[SiteState]):
                 self.site = SiteState.from_dict(stored["site"])
                 self.ledger = Ledger.from_dict(stored["ledger"])
                 self.planner_state = PlannerState.from_dict(stored["planner"])
+                self.history = {
+                    date.fromisoformat(day): [float(v) for v in values]
+                    for day, values in stored.get("history", {}).items()
+                }
             except (KeyError, TypeError, ValueError) as err:
                 LOGGER.warning("Ignoring unreadable stored state (%s); starting afresh", err)
                 self.site = SiteState(self.config_entry.data[CONF_SID])
@@ -154,6 +161,7 @@ class APsystemsCoordinator(DataUpdateCoordinator[SiteState]):
             "site": self.site.as_dict(),
             "ledger": self.ledger.as_dict(),
             "planner": self.planner_state.as_dict(),
+            "history": {day.isoformat(): values for day, values in self.history.items()},
         }
 
     async def async_shutdown(self) -> None:
@@ -274,6 +282,7 @@ class APsystemsCoordinator(DataUpdateCoordinator[SiteState]):
             case CallKind.SYSTEM_HOURLY:
                 hourly = await client.get_system_energy(EnergyLevel.HOURLY, day)
                 site.apply_system_day_energy(day, hourly.total, at)
+                self._record_hours(day, list(hourly.values))
             case CallKind.ECU_SUMMARY:
                 site.apply_ecu_summary(target, await client.get_ecu_summary(target), at)
             case CallKind.ECU_MINUTELY:
@@ -289,6 +298,15 @@ class APsystemsCoordinator(DataUpdateCoordinator[SiteState]):
                 site.apply_batch_power(target, await client.get_batch_power(target, day), at)
             case CallKind.BATCH_ENERGY:
                 site.apply_batch_energy(target, await client.get_batch_energy(target, day), at)
+
+    def _record_hours(self, day: date, values: list[float]) -> None:
+        """Keep the day's hourly energies and send them (and every later day's) to the
+        recorder as external statistics."""
+        if self.history.get(day) == values:
+            return
+        self.history[day] = values
+        if self.option(CONF_IMPORT_STATISTICS):
+            async_import_production(self.hass, self.site.sid, self.site.timezone, self.history, day)
 
     # -- outcomes --------------------------------------------------------------------------
 

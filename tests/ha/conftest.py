@@ -3,6 +3,8 @@
 from collections.abc import Iterator
 from unittest.mock import PropertyMock, patch
 
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.core import HomeAssistant
 import pytest
 from pytest_homeassistant_custom_component.common import (  # type: ignore[import-untyped]
     MockConfigEntry,
@@ -15,11 +17,13 @@ from custom_components.apsystems_ema.const import (
     CONF_SID,
     DOMAIN,
 )
+from custom_components.apsystems_ema.coordinator import APsystemsCoordinator
+from tests.ha.helpers import MORNING, setup
 from tests.simulator import Simulator
 
 
 @pytest.fixture(autouse=True)
-def auto_enable(enable_custom_integrations: None) -> None:
+def auto_enable(recorder_mock: None, enable_custom_integrations: None) -> None:
     """Let Home Assistant load the integration from custom_components."""
 
 
@@ -48,3 +52,15 @@ def entity_registry_enabled_by_default() -> Iterator[None]:
         new_callable=PropertyMock,
     ):
         yield
+
+
+@pytest.fixture
+async def coordinator(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    simulator: Simulator,
+    mock_config_entry: MockConfigEntry,
+) -> APsystemsCoordinator:
+    """The entry set up at 10:00 on a summer morning (bootstrap and first poll done)."""
+    freezer.move_to(MORNING)
+    return await setup(hass, simulator, mock_config_entry)

@@ -1,0 +1,55 @@
+"""Helpers of the Home Assistant tests: set an entry up, move a frozen clock."""
+
+from datetime import datetime, timedelta
+
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import entity_registry as er
+from pytest_homeassistant_custom_component.common import (  # type: ignore[import-untyped]
+    MockConfigEntry,
+    async_fire_time_changed,
+)
+
+from custom_components.apsystems_ema.const import DOMAIN
+from custom_components.apsystems_ema.coordinator import APsystemsCoordinator
+from tests.simulator import Simulator
+
+# 10:00 in Amsterdam on a long summer day.
+MORNING = datetime.fromisoformat("2026-06-17T08:00:00+00:00")
+
+
+async def setup(
+    hass: HomeAssistant, sim: Simulator, entry: MockConfigEntry
+) -> APsystemsCoordinator:
+    """Set the entry up with Home Assistant located at the simulated site."""
+    hass.config.latitude = sim.site.latitude
+    hass.config.longitude = sim.site.longitude
+    if entry.state is ConfigEntryState.NOT_LOADED and entry.entry_id not in {
+        e.entry_id for e in hass.config_entries.async_entries(DOMAIN)
+    }:
+        entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    coordinator: APsystemsCoordinator = entry.runtime_data
+    return coordinator
+
+
+def state_of(hass: HomeAssistant, unique_id: str, platform: str = "sensor") -> str:
+    """The state of the entity with this unique id."""
+    entity_id = er.async_get(hass).async_get_entity_id(platform, DOMAIN, unique_id)
+    assert entity_id is not None, unique_id
+    state = hass.states.get(entity_id)
+    assert state is not None, entity_id
+    return state.state
+
+
+async def advance(hass: HomeAssistant, freezer: FrozenDateTimeFactory, delta: timedelta) -> None:
+    """Move the clock in 5-minute steps, letting scheduled refreshes run."""
+    step = timedelta(minutes=5)
+    while delta > timedelta(0):
+        freezer.tick(min(step, delta))
+        delta -= step
+        async_fire_time_changed(hass)
+        # Refreshes run as background tasks: let their HTTP calls finish before time moves.
+        await hass.async_block_till_done(wait_background_tasks=True)

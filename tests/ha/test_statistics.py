@@ -1,0 +1,104 @@
+"""Hourly production imported as external statistics, checked against the simulator's truth."""
+
+from datetime import date, timedelta
+
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.components.recorder.statistics import statistics_during_period
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.recorder import get_instance
+import pytest
+from pytest_homeassistant_custom_component.common import (  # type: ignore[import-untyped]
+    MockConfigEntry,
+)
+from pytest_homeassistant_custom_component.components.recorder.common import (  # type: ignore[import-untyped]
+    async_wait_recording_done,
+)
+
+from custom_components.apsystems_ema.const import CONF_IMPORT_STATISTICS
+from custom_components.apsystems_ema.coordinator import APsystemsCoordinator
+from custom_components.apsystems_ema.history import day_start
+from custom_components.apsystems_ema.state import zone_of
+from custom_components.apsystems_ema.statistics import statistic_id
+from tests.ha.helpers import MORNING, advance, setup
+from tests.simulator import Simulator
+
+DAY = MORNING.date()
+
+
+async def hourly_rows(
+    hass: HomeAssistant, coordinator: APsystemsCoordinator, day: date
+) -> list[dict[str, float]]:
+    """The recorder's hourly rows of a local day (state and sum)."""
+    await async_wait_recording_done(hass)
+    start = day_start(day, zone_of(coordinator.site.timezone))
+    sid = statistic_id(coordinator.site.sid)
+    result = await get_instance(hass).async_add_executor_job(
+        statistics_during_period,
+        hass,
+        start,
+        start + timedelta(hours=24),
+        {sid},
+        "hour",
+        None,
+        {"state", "sum"},
+    )
+    return [
+        {"state": float(r["state"] or 0.0), "sum": float(r["sum"] or 0.0)}
+        for r in result.get(sid, [])
+    ]
+
+
+async def test_the_closing_imports_the_day_exactly(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    simulator: Simulator,
+    coordinator: APsystemsCoordinator,
+) -> None:
+    """After sunset the day's 24 hours are in the recorder, equal to the simulator's truth;
+    importing again changes nothing, and a corrected day shifts every later total."""
+    await advance(hass, freezer, timedelta(hours=14))  # past the closing, 00:00 local
+    rows = await hourly_rows(hass, coordinator, DAY)
+    truth = simulator.truth.hourly(DAY)
+    # The closing runs after sunset: the API lists the hours elapsed by then, and the hours
+    # after it (no sun) are not written ahead of time.
+    assert 22 <= len(rows) <= 24
+    assert sum(truth[len(rows) :]) == 0
+    assert [r["state"] for r in rows] == pytest.approx(truth[: len(rows)], abs=0.01)
+    assert rows[-1]["sum"] == pytest.approx(sum(truth), abs=0.05)
+    assert [r["sum"] for r in rows] == sorted(r["sum"] for r in rows)
+
+    # Idempotent: the same day again leaves the same rows.
+    coordinator.history.pop(DAY)
+    coordinator._record_hours(DAY, [float(r["state"]) for r in rows])
+    assert await hourly_rows(hass, coordinator, DAY) == rows
+
+    # A correction of an earlier day re-sends that day and every later one.
+    earlier = DAY - timedelta(days=1)
+    coordinator._record_hours(earlier, [0.5] * 24)
+    shifted = await hourly_rows(hass, coordinator, DAY)
+    assert [r["state"] for r in shifted] == [r["state"] for r in rows]
+    assert shifted[-1]["sum"] == pytest.approx(rows[-1]["sum"] + 12.0, abs=1e-6)
+
+
+async def test_import_can_be_switched_off(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    simulator: Simulator,
+    mock_config_entry: MockConfigEntry,
+) -> None:
+    """With the option off the history is kept but nothing reaches the recorder."""
+    freezer.move_to(MORNING)
+    mock_config_entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(
+        mock_config_entry, options={CONF_IMPORT_STATISTICS: False}
+    )
+    coordinator = await setup(hass, simulator, mock_config_entry)
+    await advance(hass, freezer, timedelta(hours=14))
+    assert DAY in coordinator.history
+    assert await hourly_rows(hass, coordinator, DAY) == []
+
+
+def test_statistic_id() -> None:
+    """Lower case, domain-prefixed, only safe characters."""
+    assert statistic_id("AZ12649A3DFF") == "apsystems_ema:az12649a3dff_solar_production"
+    assert statistic_id("A-b c") == "apsystems_ema:a_b_c_solar_production"
