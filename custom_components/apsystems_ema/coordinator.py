@@ -48,7 +48,14 @@ from .planner import (
     SiteGeometry,
 )
 from .state import SiteState
-from .statistics import async_import_production
+from .statistics import (
+    METER_SERIES,
+    PRODUCTION,
+    async_import_series,
+    by_hour,
+    ecu_series,
+    meter_series,
+)
 
 STORE_VERSION = 1
 SAVE_DELAY = 10  # seconds
@@ -85,7 +92,8 @@ class APsystemsCoordinator(DataUpdateCoordinator[SiteState]):
         self.next_poll: datetime | None = None
         self.last_plan: Plan | None = None
         self.removed_inverters: set[str] = set()
-        self.history: dict[date, list[float]] = {}
+        # Hourly energies per statistic series (see statistics.SERIES), per system-local day.
+        self.history: dict[str, dict[date, list[float]]] = {}
         self._store: Store[dict[str, Any]] = Store(
             hass, STORE_VERSION, f"{DOMAIN}.{entry.entry_id}"
         )
@@ -146,8 +154,10 @@ class APsystemsCoordinator(DataUpdateCoordinator[SiteState]):
                 self.ledger = Ledger.from_dict(stored["ledger"])
                 self.planner_state = PlannerState.from_dict(stored["planner"])
                 self.history = {
-                    date.fromisoformat(day): [float(v) for v in values]
-                    for day, values in stored.get("history", {}).items()
+                    series: {
+                        date.fromisoformat(d): [float(v) for v in vs] for d, vs in days.items()
+                    }
+                    for series, days in stored.get("history", {}).items()
                 }
             except (KeyError, TypeError, ValueError) as err:
                 LOGGER.warning("Ignoring unreadable stored state (%s); starting afresh", err)
@@ -161,7 +171,10 @@ class APsystemsCoordinator(DataUpdateCoordinator[SiteState]):
             "site": self.site.as_dict(),
             "ledger": self.ledger.as_dict(),
             "planner": self.planner_state.as_dict(),
-            "history": {day.isoformat(): values for day, values in self.history.items()},
+            "history": {
+                series: {day.isoformat(): values for day, values in days.items()}
+                for series, days in self.history.items()
+            },
         }
 
     async def async_shutdown(self) -> None:
@@ -282,15 +295,22 @@ class APsystemsCoordinator(DataUpdateCoordinator[SiteState]):
             case CallKind.SYSTEM_HOURLY:
                 hourly = await client.get_system_energy(EnergyLevel.HOURLY, day)
                 site.apply_system_day_energy(day, hourly.total, at)
-                self._record_hours(day, list(hourly.values))
+                self._record_hours(PRODUCTION, day, list(hourly.values))
             case CallKind.ECU_SUMMARY:
                 site.apply_ecu_summary(target, await client.get_ecu_summary(target), at)
             case CallKind.ECU_MINUTELY:
-                site.apply_ecu_minutely(target, await client.get_ecu_minutely(target, day), at)
+                curve = await client.get_ecu_minutely(target, day)
+                site.apply_ecu_minutely(target, curve, at)
+                if curve.day == day:
+                    self._record_hours(ecu_series(target), day, by_hour(curve.times, curve.energy))
             case CallKind.METER_SUMMARY:
                 site.apply_meter_summary(target, await client.get_meter_summary(target), at)
             case CallKind.METER_MINUTELY:
-                site.apply_meter_minutely(target, await client.get_meter_minutely(target, day), at)
+                meter = await client.get_meter_minutely(target, day)
+                site.apply_meter_minutely(target, meter, at)
+                for key, series in METER_SERIES.items():
+                    hours = by_hour(meter.times, meter.energy.get(key, ()))
+                    self._record_hours(meter_series(target, series), day, hours)
             case CallKind.INVERTER_MINUTELY:
                 detail = await client.get_inverter_minutely(target, day)
                 site.apply_inverter_detail(target, detail, at)
@@ -299,14 +319,15 @@ class APsystemsCoordinator(DataUpdateCoordinator[SiteState]):
             case CallKind.BATCH_ENERGY:
                 site.apply_batch_energy(target, await client.get_batch_energy(target, day), at)
 
-    def _record_hours(self, day: date, values: list[float]) -> None:
-        """Keep the day's hourly energies and send them (and every later day's) to the
-        recorder as external statistics."""
-        if self.history.get(day) == values:
+    def _record_hours(self, series: str, day: date, values: list[float]) -> None:
+        """Keep a day's hourly energies of a series and send them (and every later day's) to
+        the recorder as external statistics."""
+        days = self.history.setdefault(series, {})
+        if not values or days.get(day) == values:
             return
-        self.history[day] = values
+        days[day] = values
         if self.option(CONF_IMPORT_STATISTICS):
-            async_import_production(self.hass, self.site.sid, self.site.timezone, self.history, day)
+            async_import_series(self.hass, self.site.sid, self.site.timezone, series, days, day)
 
     # -- outcomes --------------------------------------------------------------------------
 

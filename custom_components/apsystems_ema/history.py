@@ -53,3 +53,12 @@ def rows_from(days: Mapping[date, Sequence[float]], zone: ZoneInfo, first: date)
     """The rows to (re)send after ``first`` changed: that day's and every later one."""
     cut = day_start(first, zone) - timedelta(hours=1)
     return [row for row in rows(days, zone) if row.start > cut]
+
+
+def by_hour(times: Sequence[time], energy: Sequence[float]) -> list[float]:
+    """Hourly sums of a day's 5-minute energies, up to the newest sample's hour."""
+    hours = [0.0] * 24
+    for at, kwh in zip(times, energy, strict=False):
+        hours[at.hour] += kwh
+    last = times[min(len(times), len(energy)) - 1].hour + 1 if times and energy else 0
+    return [round(value, 6) for value in hours[:last]]

@@ -1,4 +1,17 @@
-"""External statistics: the system's exact hourly production, for the Energy dashboard."""
+"""External statistics: exact hourly energy for the Energy dashboard.
+
+Series (statistic ids ``apsystems_ema:<sid>_<series>``):
+
+* ``solar_production``: the system, from the day's hourly list (the closing call);
+* ``<eid>_production``: each ECU, from the 5-minute energies of its day curve (every poll);
+* ``<meter>_grid_import``, ``<meter>_grid_export``, ``<meter>_consumption``: the meter's
+  5-minute energies, summed per hour.
+
+A 5-minute sample labelled ``HH:mm`` holds the energy of the five minutes ending then; it
+counts toward hour ``HH`` (see :func:`history.by_hour`).
+"""
+
+__all__ = ["METER_SERIES", "PRODUCTION", "async_import_series", "by_hour", "statistic_id"]
 
 from datetime import date
 import re
@@ -13,36 +26,70 @@ from homeassistant.const import UnitOfEnergy
 from homeassistant.core import HomeAssistant, callback
 
 from .const import DOMAIN
-from .history import rows_from
+from .history import by_hour, rows_from
 from .state import zone_of
 
+PRODUCTION = "solar_production"
+# Meter energy key (API) -> series name.
+METER_SERIES = {"imported": "grid_import", "exported": "grid_export", "consumed": "consumption"}
+NAMES = {
+    PRODUCTION: "solar production",
+    "production": "ECU {} production",
+    "grid_import": "meter {} grid import",
+    "grid_export": "meter {} grid export",
+    "consumption": "meter {} consumption",
+}
 
-def statistic_id(sid: str, what: str = "solar_production") -> str:
-    """``apsystems_ema:<sid>_solar_production`` (lower case, as statistic ids must be)."""
-    return f"{DOMAIN}:{re.sub(r'[^a-z0-9_]', '_', sid.lower())}_{what}"
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9_]", "_", text.lower())
+
+
+def statistic_id(sid: str, series: str = PRODUCTION) -> str:
+    """``apsystems_ema:<sid>_<series>`` (lower case, as statistic ids must be)."""
+    return f"{DOMAIN}:{_slug(sid)}_{_slug(series)}"
+
+
+def ecu_series(eid: str) -> str:
+    """The production series of one ECU."""
+    return f"{eid}_production"
+
+
+def meter_series(eid: str, what: str) -> str:
+    """A meter series (``grid_import``, ``grid_export`` or ``consumption``)."""
+    return f"{eid}_{what}"
+
+
+def series_name(sid: str, series: str) -> str:
+    """A readable name for the statistic picker."""
+    if series == PRODUCTION:
+        return f"APsystems {sid} {NAMES[PRODUCTION]}"
+    device, _, what = series.partition("_")
+    return f"APsystems {NAMES.get(what, what).format(device)}"
 
 
 @callback
-def async_import_production(
+def async_import_series(
     hass: HomeAssistant,
     sid: str,
     timezone: str,
-    history: dict[date, list[float]],
+    series: str,
+    days: dict[date, list[float]],
     changed: date,
 ) -> int:
-    """Send the hourly rows from ``changed`` on (upserts: safe to repeat); returns the count."""
+    """Send a series' rows from ``changed`` on (upserts: safe to repeat); returns the count."""
     metadata = StatisticMetaData(
         mean_type=StatisticMeanType.NONE,
         has_sum=True,
-        name=f"APsystems {sid} solar production",
+        name=series_name(sid, series),
         source=DOMAIN,
-        statistic_id=statistic_id(sid),
+        statistic_id=statistic_id(sid, series),
         unit_class="energy",
         unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
     )
     data = [
         StatisticData(start=row.start, state=row.energy, sum=row.total)
-        for row in rows_from(history, zone_of(timezone), changed)
+        for row in rows_from(days, zone_of(timezone), changed)
     ]
     if data:
         async_add_external_statistics(hass, metadata, data)

@@ -18,7 +18,7 @@ from custom_components.apsystems_ema.const import CONF_IMPORT_STATISTICS
 from custom_components.apsystems_ema.coordinator import APsystemsCoordinator
 from custom_components.apsystems_ema.history import day_start
 from custom_components.apsystems_ema.state import zone_of
-from custom_components.apsystems_ema.statistics import statistic_id
+from custom_components.apsystems_ema.statistics import PRODUCTION, statistic_id
 from tests.ha.helpers import MORNING, advance, setup
 from tests.simulator import Simulator
 
@@ -26,12 +26,12 @@ DAY = MORNING.date()
 
 
 async def hourly_rows(
-    hass: HomeAssistant, coordinator: APsystemsCoordinator, day: date
+    hass: HomeAssistant, coordinator: APsystemsCoordinator, day: date, series: str = PRODUCTION
 ) -> list[dict[str, float]]:
     """The recorder's hourly rows of a local day (state and sum)."""
     await async_wait_recording_done(hass)
     start = day_start(day, zone_of(coordinator.site.timezone))
-    sid = statistic_id(coordinator.site.sid)
+    sid = statistic_id(coordinator.site.sid, series)
     result = await get_instance(hass).async_add_executor_job(
         statistics_during_period,
         hass,
@@ -67,14 +67,30 @@ async def test_the_closing_imports_the_day_exactly(
     assert rows[-1]["sum"] == pytest.approx(sum(truth), abs=0.05)
     assert [r["sum"] for r in rows] == sorted(r["sum"] for r in rows)
 
+    # Each ECU's hours come from its 5-minute curve, polled through the day.
+    for ecu in simulator.site.ecus:
+        ecu_rows = await hourly_rows(hass, coordinator, DAY, f"{ecu.eid}_production")
+        ecu_truth = simulator.truth.hourly(DAY, eid=ecu.eid)
+        assert len(ecu_rows) >= 18
+        assert sum(ecu_truth[len(ecu_rows) :]) == 0  # the closing curve reaches the last sun
+        assert [r["state"] for r in ecu_rows] == pytest.approx(ecu_truth[: len(ecu_rows)], abs=0.01)
+    # The meter's directions, likewise.
+    meter = simulator.site.meters[0]
+    for series in ("grid_import", "grid_export", "consumption"):
+        meter_rows = await hourly_rows(hass, coordinator, DAY, f"{meter}_{series}")
+        assert len(meter_rows) >= 18, series
+        assert [r["sum"] for r in meter_rows] == sorted(r["sum"] for r in meter_rows)
+    export = await hourly_rows(hass, coordinator, DAY, f"{meter}_grid_export")
+    assert export[-1]["sum"] > 0  # a sunny day exports
+
     # Idempotent: the same day again leaves the same rows.
-    coordinator.history.pop(DAY)
-    coordinator._record_hours(DAY, [float(r["state"]) for r in rows])
+    coordinator.history[PRODUCTION].pop(DAY)
+    coordinator._record_hours(PRODUCTION, DAY, [float(r["state"]) for r in rows])
     assert await hourly_rows(hass, coordinator, DAY) == rows
 
     # A correction of an earlier day re-sends that day and every later one.
     earlier = DAY - timedelta(days=1)
-    coordinator._record_hours(earlier, [0.5] * 24)
+    coordinator._record_hours(PRODUCTION, earlier, [0.5] * 24)
     shifted = await hourly_rows(hass, coordinator, DAY)
     assert [r["state"] for r in shifted] == [r["state"] for r in rows]
     assert shifted[-1]["sum"] == pytest.approx(rows[-1]["sum"] + 12.0, abs=1e-6)
@@ -94,7 +110,7 @@ async def test_import_can_be_switched_off(
     )
     coordinator = await setup(hass, simulator, mock_config_entry)
     await advance(hass, freezer, timedelta(hours=14))
-    assert DAY in coordinator.history
+    assert DAY in coordinator.history[PRODUCTION]
     assert await hourly_rows(hass, coordinator, DAY) == []
 
 

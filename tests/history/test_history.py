@@ -1,11 +1,11 @@
 """Hourly rows in the system's timezone → UTC hour starts, DST-correct, with running totals."""
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from custom_components.apsystems_ema.history import HourRow, hour_start, rows, rows_from
+from custom_components.apsystems_ema.history import HourRow, by_hour, hour_start, rows, rows_from
 
 AMS = ZoneInfo("Europe/Amsterdam")
 
@@ -65,3 +65,11 @@ def test_negative_and_extra_values(bad: list[float]) -> None:
     result = rows({date(2026, 6, 17): bad}, AMS)
     assert len(result) == 24
     assert result[-1].total == (0.0 if bad[0] < 0 else 24.0)
+
+
+def test_by_hour() -> None:
+    """5-minute energies add up per hour of their label, up to the newest sample's hour."""
+    times = [time(6, 0), time(6, 55), time(7, 0), time(9, 5)]
+    assert by_hour(times, [0.1, 0.2, 0.3, 0.4]) == [0.0] * 6 + [0.3, 0.3, 0.0, 0.4]
+    assert by_hour([], []) == []
+    assert by_hour(times[:2], [0.5]) == [0.0] * 6 + [0.5]

@@ -269,7 +269,12 @@ def test_no_calls_at_night_except_the_closing() -> None:
             assert window.contains(plan.at)
     assert [c.day for c in closings] == [first + timedelta(i) for i in range(7)]
     kinds = {call.kind for call in closings[0].calls}
-    assert kinds == {CallKind.SYSTEM_SUMMARY, CallKind.SYSTEM_HOURLY, CallKind.BATCH_ENERGY}
+    assert kinds == {
+        CallKind.SYSTEM_SUMMARY,
+        CallKind.SYSTEM_HOURLY,
+        CallKind.BATCH_ENERGY,
+        CallKind.ECU_MINUTELY,
+    }
 
 
 def test_first_poll_of_the_day_fetches_everything() -> None:
@@ -489,8 +494,9 @@ def test_a_failed_closing_is_retried_then_caught_up_next_morning() -> None:
     closing = planner.next_plan(due - timedelta(minutes=20), ledger, state)
     assert closing.kind is PlanKind.CLOSING
     assert closing.at == due
-    assert len(closing.calls) == 4  # summary, hourly, 2 x batch energy
-    summary, hourly, energy0, energy1 = closing.calls
+    assert len(closing.calls) == 6  # summary, hourly, 2 x batch energy, 2 x ECU curve
+    summary, hourly, energy0, energy1, curve0, curve1 = closing.calls
+    assert (curve0.kind, curve0.day) == (CallKind.ECU_MINUTELY, day)
     assert planner.record(summary, due, ledger, state, code=0, plan=closing)
     assert planner.record(hourly, due, ledger, state, code=0, plan=closing)
     assert planner.record(energy0, due, ledger, state, code=4000, plan=closing)
@@ -498,7 +504,7 @@ def test_a_failed_closing_is_retried_then_caught_up_next_morning() -> None:
     retry = planner.next_plan(due, ledger, state)
     assert retry.kind is PlanKind.CLOSING
     assert retry.at == state.backoff_until
-    assert retry.calls == (energy0, energy1)
+    assert retry.calls == (energy0, energy1, curve0, curve1)
     # Still failing past the retry window: the next morning's first poll catches up.
     late = due + timedelta(hours=4)
     morning = planner.next_plan(late, ledger, state)
@@ -506,6 +512,7 @@ def test_a_failed_closing_is_retried_then_caught_up_next_morning() -> None:
     assert morning.day == day + timedelta(1)
     assert energy0 in morning.calls
     assert energy1 in morning.calls
+    assert curve0 in morning.calls  # yesterday's curve, besides today's
     assert "catch up" in morning.reason
     for call in morning.calls:
         planner.record(call, morning.at, ledger, state, plan=morning)

@@ -38,6 +38,7 @@ from .models import (
     MeterSummary,
     SystemDetails,
     as_mapping,
+    is_digits,
     parse_inventory,
     parse_meters,
 )
@@ -334,7 +335,7 @@ def parse_envelope(raw: bytes) -> Any:
         raise APsystemsResponseError(f"Response is not JSON: {snippet!r}") from None
     envelope = as_mapping(body, "response")
     code = envelope.get("code")
-    if isinstance(code, str) and code.isdigit():
+    if isinstance(code, str) and is_digits(code):
         code = int(code)
     if not isinstance(code, int) or isinstance(code, bool):
         raise APsystemsResponseError(f"Response has no valid code: {code!r}")

@@ -37,6 +37,8 @@ class BatchLevel(StrEnum):
 # ---------------------------------------------------------------------------------------------
 # Field parsers
 
+_INTEGER = re.compile(r"-?[0-9]+")
+
 
 def _fail(what: str, value: object) -> APsystemsResponseError:
     shown = repr(value)
@@ -52,7 +54,10 @@ def opt_float(value: object, what: str) -> float | None:
     if isinstance(value, bool):
         raise _fail(what, value)
     if isinstance(value, int | float):
-        number = float(value)
+        try:
+            number = float(value)
+        except OverflowError:  # a JSON integer beyond any float
+            raise _fail(what, value) from None
     elif isinstance(value, str):
         try:
             number = float(value.strip())
@@ -112,9 +117,14 @@ def as_int(value: object, what: str) -> int:
     """Return an integer given as a number or a numeric string."""
     if isinstance(value, int) and not isinstance(value, bool):
         return value
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+    if isinstance(value, str) and _INTEGER.fullmatch(value.strip()):
         return int(value)
     raise _fail(what, value)
+
+
+def is_digits(text: str) -> bool:
+    """ASCII digits only: ``str.isdigit`` also accepts characters ``int`` refuses (``²``)."""
+    return text.isascii() and text.isdigit()
 
 
 def float_list(value: object, what: str) -> tuple[float | None, ...]:
@@ -563,7 +573,7 @@ class InverterMinutely:
 
 def _split_key(text: str, what: str) -> tuple[str, int]:
     uid, sep, channel = text.rpartition("-")
-    if not sep or not uid or not channel.isdigit():
+    if not sep or not uid or not is_digits(channel):
         raise _fail(what, text)
     return uid, int(channel)
 

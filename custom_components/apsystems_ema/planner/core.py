@@ -208,7 +208,8 @@ class Planner:
 
     def closing_calls(self, day: date, state: PlannerState) -> tuple[PlannedCall, ...]:
         """The day's closing calls not yet done: the end-of-day system summary (lifetime),
-        the day's hourly energy (exact hourly statistics) and every inverter's day energy."""
+        the day's hourly energy (exact hourly statistics), every inverter's day energy and
+        every ECU's whole-day curve (exact hourly statistics per ECU)."""
         if state.closed_day is not None and state.closed_day >= day:
             return ()
         calls: list[PlannedCall] = []
@@ -216,6 +217,8 @@ class Planner:
             calls.append(PlannedCall(CallKind.SYSTEM_SUMMARY, None, day))
         calls.append(PlannedCall(CallKind.SYSTEM_HOURLY, None, day))
         calls.extend(PlannedCall(CallKind.BATCH_ENERGY, eid, day) for eid in self.site.ecus)
+        # The ECUs' whole-day curves: exact hourly statistics per ECU, to the last sample.
+        calls.extend(PlannedCall(CallKind.ECU_MINUTELY, eid, day) for eid in self.site.ecus)
         done = state.closing_done if state.closing_day == day else ()
         return tuple(c for c in calls if c.key not in done)
 
@@ -323,7 +326,9 @@ class Planner:
         missed: tuple[PlannedCall, ...] = ()
         if state.closed_day is not None and state.closed_day < yesterday:
             missed = tuple(
-                c for c in self.closing_calls(yesterday, state) if c.kind in CLOSING_KINDS
+                c
+                for c in self.closing_calls(yesterday, state)
+                if c.kind in CLOSING_KINDS or c.kind is CallKind.ECU_MINUTELY
             )
             reasons.append(f"catch up the closing of {yesterday}")
         if (gap or missed) and PlannedCall(CallKind.SYSTEM_SUMMARY) not in calls:
@@ -398,7 +403,8 @@ class Planner:
             state.inventory_at = at
         elif call.kind is CallKind.INVERTER_MINUTELY:
             state.detail_index = (state.detail_index + 1) % max(1, len(self.site.inverters))
-        if call.kind in CLOSING_KINDS and call.day is not None:
+        # A day's curve fetched after its closing time is that day's closing curve.
+        if call.day is not None and (call.kind in CLOSING_KINDS or at >= self.closing_at(call.day)):
             if state.closing_day != call.day:
                 state.closing_day, state.closing_done = call.day, ()
             state.closing_done = (*state.closing_done, call.key)

@@ -1,0 +1,201 @@
+"""Properties of the planner over a simulated month of random sites and random outcomes.
+
+For a random site (latitude, ECUs, inverters, meters, timezone), a random start and a random
+cycle of call outcomes (success, transport failure, 2005, 7002, 5000), the planner is asked
+for plans until the month (31 days) is over, every planned call is recorded with the next
+outcome, and now and then a "button" asks ``can_spend`` and spends when allowed. Checked on
+every step: no month ever spends more than the quota, no call runs at night except the
+closing (and the quota probe, which waits for daylight or noon in polar night), and
+``can_spend`` never allows going over the quota.
+"""
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+from custom_components.apsystems_ema.planner import (
+    CallKind,
+    PlanKind,
+    PlannedCall,
+    Planner,
+    PlannerConfig,
+    PlannerState,
+    SiteGeometry,
+)
+
+# Timezones with a longitude in their zone, so the sun rises in the local morning.
+ZONES = {
+    "Europe/Amsterdam": 4.9,
+    "America/New_York": -74.0,
+    "Australia/Sydney": 151.2,
+    "Asia/Tokyo": 139.7,
+    "UTC": 0.0,
+    "America/Santiago": -70.6,
+    "Pacific/Auckland": 174.8,
+}
+SUCCESS, TRANSPORT = 0, None
+OUTCOMES = st.sampled_from([SUCCESS] * 6 + [TRANSPORT, 2005, 7002, 5000, 1001, 1000])
+MAX_STEPS = 20_000
+
+
+@dataclass(frozen=True, slots=True)
+class Scenario:
+    """One random site and its month."""
+
+    latitude: float
+    timezone: str
+    longitude: float
+    ecus: int
+    inverters: int
+    meters: int
+    quota: int
+    start: datetime
+    outcomes: tuple[int | None, ...]
+    buttons: tuple[int, ...]
+
+
+@st.composite
+def scenarios(draw: st.DrawFn) -> Scenario:
+    """A site, a start instant in 2024-2027, and the outcome cycle."""
+    zone = draw(st.sampled_from(sorted(ZONES)))
+    start = draw(
+        st.datetimes(
+            min_value=datetime(2024, 1, 1),
+            max_value=datetime(2027, 12, 31),
+        )
+    ).replace(tzinfo=UTC)
+    return Scenario(
+        latitude=draw(st.floats(min_value=-70, max_value=70)),
+        timezone=zone,
+        longitude=ZONES[zone] + draw(st.floats(min_value=-5, max_value=5)),
+        ecus=draw(st.integers(1, 3)),
+        inverters=draw(st.integers(0, 40)),
+        meters=draw(st.integers(0, 1)),
+        quota=draw(st.sampled_from([1000, 1000, 1000, 400, 2000])),
+        start=start,
+        outcomes=tuple(draw(st.lists(OUTCOMES, min_size=1, max_size=40))),
+        buttons=tuple(draw(st.lists(st.integers(1, 12), min_size=1, max_size=8))),
+    )
+
+
+def planner_for(s: Scenario) -> Planner:
+    """The planner of a scenario's site."""
+    ecus = tuple(f"2160000{i:05d}" for i in range(s.ecus))
+    site = SiteGeometry(
+        latitude=s.latitude,
+        longitude=s.longitude,
+        timezone=s.timezone,
+        ecus=ecus,
+        inverters=tuple(f"80600{i:07d}" for i in range(s.inverters)),
+        meters=tuple(f"2170000{i:05d}" for i in range(s.meters)),
+    )
+    return Planner(PlannerConfig(quota=s.quota), site)
+
+
+def in_daylight(planner: Planner, at: datetime) -> bool:
+    """Whether ``at`` is inside its local day's polling window."""
+    window = planner.daylight.window(planner.daylight.local_day(at))
+    return window is not None and window.contains(at)
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(s=scenarios())
+def test_a_month_of_random_outcomes_keeps_the_invariants(s: Scenario) -> None:
+    """Quota never exceeded (ledger and independent count), no night calls but the closing,
+    ``can_spend`` never lets a button go over."""
+    planner = planner_for(s)
+    ledger = planner.new_ledger(s.start)
+    state = PlannerState()
+    spent: Counter[str] = Counter()  # our own count per quota month
+    end = s.start + timedelta(days=31)
+    now = s.start
+    outcome = 0
+    steps = 0
+    presses = 0
+
+    def spend(call: PlannedCall, at: datetime, plan_: object) -> bool:
+        nonlocal outcome
+        code = s.outcomes[outcome % len(s.outcomes)]
+        outcome += 1
+        keep = planner.record(call, at, ledger, state, code=code, plan=plan_)  # type: ignore[arg-type]
+        month = planner.month_key(at)
+        spent[month] += 1
+        assert spent[month] <= s.quota, (month, spent[month], call)
+        assert ledger.month == month
+        assert ledger.used == spent[month]
+        return keep
+
+    while now < end:
+        steps += 1
+        assert steps < MAX_STEPS, "the planner does not move forward"
+        plan = planner.next_plan(now, ledger, state)
+        assert plan.at >= now
+        if plan.at >= end:
+            break
+        if not plan.calls:
+            assert plan.kind is PlanKind.WAKE
+            assert plan.at > now, "a wake-up plan that does not move time"
+            now = plan.at
+            continue
+        now = plan.at
+        if plan.kind is PlanKind.CLOSING:
+            # After the day's window (or at noon in polar night), never before.
+            assert now >= planner.closing_at(plan.day)
+        elif plan.kind is PlanKind.PROBE:
+            day = planner.daylight.local_day(now)
+            assert in_daylight(planner, now) or (
+                planner.daylight.window(day) is None and now == planner.daylight.local_noon(day)
+            )
+        else:
+            assert plan.kind is PlanKind.POLL
+            assert in_daylight(planner, now), (plan, planner.daylight.window(plan.day))
+        assert plan.cost <= s.quota
+        for call in plan.calls:
+            if not spend(call, now, plan):
+                break
+        # A button press now and then: whatever can_spend allows must fit in the quota.
+        if steps % 7 == 0:
+            n = s.buttons[presses % len(s.buttons)]
+            presses += 1
+            if planner.can_spend(n, now, ledger, state):
+                month = planner.month_key(now)
+                assert spent[month] + n <= s.quota
+                for _ in range(n):
+                    spend(PlannedCall(CallKind.ECU_MINUTELY, planner.site.ecus[0]), now, None)
+            assert not planner.can_spend(s.quota + 1, now, ledger, state)
+        now += timedelta(seconds=1)
+    assert sum(spent.values()) > 0 or not s.outcomes
+
+
+@settings(max_examples=30, deadline=None, database=None)
+@given(
+    s=scenarios(),
+    used=st.integers(0, 2000),
+    n=st.integers(1, 50),
+    offset=st.integers(0, 31 * 24 * 3600),
+    with_state=st.booleans(),
+)
+def test_can_spend_never_allows_exceeding_the_quota(
+    s: Scenario, used: int, n: int, offset: int, with_state: bool
+) -> None:
+    """For any ledger and instant, a granted spend stays within the quota and leaves the
+    month's closings and half the reserve untouched."""
+    planner = planner_for(s)
+    now = s.start + timedelta(seconds=offset)
+    ledger = planner.new_ledger(now)
+    ledger.used = used
+    state = PlannerState(last_poll=now) if with_state else None
+    if planner.can_spend(n, now, ledger, state):
+        assert used + n <= s.quota
+        budget = planner.budget(now, ledger, state or PlannerState())
+        assert used + n <= s.quota - budget.committed
+    # A spent quota month (2005) grants nothing.
+    ledger.exhausted = True
+    assert not planner.can_spend(1, now, ledger, state)
