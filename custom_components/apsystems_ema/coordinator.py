@@ -47,6 +47,7 @@ from .planner import (
     PlannerState,
     SiteGeometry,
 )
+from .planner.backfill import DeviceSeries, backfill_queue, daily_rows, first_hourly_day
 from .state import SiteState
 from .statistics import (
     METER_SERIES,
@@ -59,6 +60,8 @@ from .statistics import (
 
 STORE_VERSION = 1
 SAVE_DELAY = 10  # seconds
+HISTORY_SAVE_DELAY = 60  # seconds; only past days' changes are worth writing
+HOURLY_BACKFILL_DAYS = 31  # older history is fetched at the daily level
 # The planner is pure and cheap: wake at least this often to plan again (no call needed).
 MAX_SLEEP = timedelta(hours=1)
 MIN_SLEEP = timedelta(seconds=30)
@@ -92,10 +95,17 @@ class APsystemsCoordinator(DataUpdateCoordinator[SiteState]):
         self.next_poll: datetime | None = None
         self.last_plan: Plan | None = None
         self.removed_inverters: set[str] = set()
-        # Hourly energies per statistic series (see statistics.SERIES), per system-local day.
+        # Hourly energies per statistic series (see statistics.py), per system-local day; a
+        # day known only at the daily level (old backfill) holds one value, at local midnight.
         self.history: dict[str, dict[date, list[float]]] = {}
+        # Backfill calls the API answered (PlannedCall.dated_key): not asked again.
+        self.answered: set[str] = set()
+        self._changed: dict[str, date] = {}  # series -> oldest day to send to the recorder
         self._store: Store[dict[str, Any]] = Store(
             hass, STORE_VERSION, f"{DOMAIN}.{entry.entry_id}"
+        )
+        self._history_store: Store[dict[str, Any]] = Store(
+            hass, STORE_VERSION, f"{DOMAIN}.{entry.entry_id}.history"
         )
         self._lock = asyncio.Lock()
         self._unreachable = False
@@ -126,7 +136,38 @@ class APsystemsCoordinator(DataUpdateCoordinator[SiteState]):
             inverters=tuple(site.inverters),
             meters=tuple(site.meters),
         )
-        return Planner(config, geometry)
+        planner = Planner(config, geometry)
+        planner.backfill = self._backfill_queue()
+        return planner
+
+    def _backfill_queue(self) -> tuple[PlannedCall, ...]:
+        """The history still missing (nothing when statistics are not imported)."""
+        site = self.site
+        if not self.option(CONF_IMPORT_STATISTICS) or not site.ecus:
+            return ()
+        devices = [
+            DeviceSeries(CallKind.ECU_MINUTELY, eid, self._days(ecu_series(eid)))
+            for eid, ecu in site.ecus.items()
+            if not ecu.has_meter
+        ] + [
+            DeviceSeries(
+                CallKind.METER_MINUTELY,
+                eid,
+                set().union(*(self._days(meter_series(eid, s)) for s in METER_SERIES.values())),
+            )
+            for eid in site.meters
+        ]
+        return backfill_queue(
+            today=site.local_day(dt_util.utcnow()),
+            created=site.create_date,
+            production=self.history.get(PRODUCTION, {}),
+            devices=devices,
+            answered=self.answered,
+            hourly_days=HOURLY_BACKFILL_DAYS,
+        )
+
+    def _days(self, series: str) -> set[date]:
+        return set(self.history.get(series, {}))
 
     @property
     def quota(self) -> int:
@@ -153,34 +194,54 @@ class APsystemsCoordinator(DataUpdateCoordinator[SiteState]):
                 self.site = SiteState.from_dict(stored["site"])
                 self.ledger = Ledger.from_dict(stored["ledger"])
                 self.planner_state = PlannerState.from_dict(stored["planner"])
-                self.history = {
-                    series: {
-                        date.fromisoformat(d): [float(v) for v in vs] for d, vs in days.items()
-                    }
-                    for series, days in stored.get("history", {}).items()
-                }
             except (KeyError, TypeError, ValueError) as err:
                 LOGGER.warning("Ignoring unreadable stored state (%s); starting afresh", err)
                 self.site = SiteState(self.config_entry.data[CONF_SID])
                 self.ledger = self.planner.new_ledger(dt_util.utcnow())
                 self.planner_state = PlannerState()
+        history = await self._history_store.async_load()
+        if history:
+            try:
+                self.history = {
+                    series: {
+                        date.fromisoformat(d): [float(v) for v in vs] for d, vs in days.items()
+                    }
+                    for series, days in history["series"].items()
+                }
+                self.answered = {str(key) for key in history["answered"]}
+                self._changed = {
+                    series: date.fromisoformat(day)
+                    for series, day in history.get("pending", {}).items()
+                    if series in self.history
+                }
+            except (KeyError, TypeError, ValueError, AttributeError) as err:
+                LOGGER.warning("Ignoring unreadable stored history (%s)", err)
+                self.history, self.answered = {}, set()
         self.planner = self._make_planner()
+        self._import_changed()  # what was kept while the import was off, or not yet sent
 
     def _payload(self) -> dict[str, Any]:
         return {
             "site": self.site.as_dict(),
             "ledger": self.ledger.as_dict(),
             "planner": self.planner_state.as_dict(),
-            "history": {
-                series: {day.isoformat(): values for day, values in days.items()}
+        }
+
+    def _history_payload(self) -> dict[str, Any]:
+        return {
+            "series": {
+                series: {day.isoformat(): values for day, values in sorted(days.items())}
                 for series, days in self.history.items()
             },
+            "answered": sorted(self.answered),
+            "pending": {series: day.isoformat() for series, day in self._changed.items()},
         }
 
     async def async_shutdown(self) -> None:
         """Write the state now (the entry unloads or Home Assistant stops)."""
         await super().async_shutdown()
         await self._store.async_save(self._payload())
+        await self._history_store.async_save(self._history_payload())
 
     # -- the update loop -------------------------------------------------------------------
 
@@ -265,6 +326,8 @@ class APsystemsCoordinator(DataUpdateCoordinator[SiteState]):
             keep_going = self.planner.record(
                 call, at, self._ledger(), self.planner_state, code=code, plan=plan
             )
+            if call.backfill and (failure is None or isinstance(failure, APsystemsApiError)):
+                self.answered.add(call.dated_key)  # an answer, even "no data": not asked again
             if failure is None:
                 succeeded = True
                 self._reachable()
@@ -273,9 +336,12 @@ class APsystemsCoordinator(DataUpdateCoordinator[SiteState]):
             if not keep_going:
                 break
         self._quota_issue()
+        self._import_changed()
         after = (set(self.site.ecus), set(self.site.inverters), set(self.site.meters))
         if after != inventory_before:
             self.planner = self._make_planner()
+        else:
+            self.planner.backfill = self._backfill_queue()
 
     async def _call(self, call: PlannedCall, at: datetime) -> None:
         """One API call, folded into the site state."""
@@ -294,20 +360,35 @@ class APsystemsCoordinator(DataUpdateCoordinator[SiteState]):
                 site.apply_summary(await client.get_system_summary(), at)
             case CallKind.SYSTEM_HOURLY:
                 hourly = await client.get_system_energy(EnergyLevel.HOURLY, day)
-                site.apply_system_day_energy(day, hourly.total, at)
+                if not call.backfill:
+                    site.apply_system_day_energy(day, hourly.total, at)
                 self._record_hours(PRODUCTION, day, list(hourly.values))
+            case CallKind.SYSTEM_DAILY:
+                daily = await client.get_system_energy(EnergyLevel.DAILY, day)
+                today = site.local_day(at)
+                added = daily_rows(
+                    day,
+                    daily.values,
+                    created=site.create_date,
+                    before=first_hourly_day(today, site.create_date, HOURLY_BACKFILL_DAYS),
+                    production=self.history.get(PRODUCTION, {}),
+                )
+                for old, values in added.items():
+                    self._record_hours(PRODUCTION, old, values)
             case CallKind.ECU_SUMMARY:
                 site.apply_ecu_summary(target, await client.get_ecu_summary(target), at)
             case CallKind.ECU_MINUTELY:
                 curve = await client.get_ecu_minutely(target, day)
-                site.apply_ecu_minutely(target, curve, at)
+                if not call.backfill:
+                    site.apply_ecu_minutely(target, curve, at)
                 if curve.day == day:
                     self._record_hours(ecu_series(target), day, by_hour(curve.times, curve.energy))
             case CallKind.METER_SUMMARY:
                 site.apply_meter_summary(target, await client.get_meter_summary(target), at)
             case CallKind.METER_MINUTELY:
                 meter = await client.get_meter_minutely(target, day)
-                site.apply_meter_minutely(target, meter, at)
+                if not call.backfill:
+                    site.apply_meter_minutely(target, meter, at)
                 for key, series in METER_SERIES.items():
                     hours = by_hour(meter.times, meter.energy.get(key, ()))
                     self._record_hours(meter_series(target, series), day, hours)
@@ -320,13 +401,25 @@ class APsystemsCoordinator(DataUpdateCoordinator[SiteState]):
                 site.apply_batch_energy(target, await client.get_batch_energy(target, day), at)
 
     def _record_hours(self, series: str, day: date, values: list[float]) -> None:
-        """Keep a day's hourly energies of a series and send them (and every later day's) to
-        the recorder as external statistics."""
+        """Keep a day's hourly energies of a series; the day and every later one are sent to
+        the recorder after the current calls (see :meth:`_import_changed`)."""
         days = self.history.setdefault(series, {})
         if not values or days.get(day) == values:
             return
         days[day] = values
-        if self.option(CONF_IMPORT_STATISTICS):
+        self._changed[series] = min(day, self._changed.get(series, day))
+        if series == PRODUCTION or day < self.site.local_day(dt_util.utcnow()):
+            # A device's hours of today are fetched again anyway: they are not worth a write.
+            self._history_store.async_delay_save(self._history_payload, HISTORY_SAVE_DELAY)
+
+    def _import_changed(self) -> None:
+        """Send each changed series once, from its oldest changed day on (sums shift). With
+        the import off, changes wait (persisted) until it is turned on."""
+        if not self.option(CONF_IMPORT_STATISTICS) or not self._changed:
+            return
+        changed, self._changed = self._changed, {}
+        for series, day in changed.items():
+            days = self.history[series]
             async_import_series(self.hass, self.site.sid, self.site.timezone, series, days, day)
 
     # -- outcomes --------------------------------------------------------------------------

@@ -64,7 +64,8 @@ async def test_the_closing_imports_the_day_exactly(
     assert 22 <= len(rows) <= 24
     assert sum(truth[len(rows) :]) == 0
     assert [r["state"] for r in rows] == pytest.approx(truth[: len(rows)], abs=0.01)
-    assert rows[-1]["sum"] == pytest.approx(sum(truth), abs=0.05)
+    before = rows[0]["sum"] - rows[0]["state"]  # earlier days (history backfill)
+    assert rows[-1]["sum"] - before == pytest.approx(sum(truth), abs=0.05)
     assert [r["sum"] for r in rows] == sorted(r["sum"] for r in rows)
 
     # Each ECU's hours come from its 5-minute curve, polled through the day.
@@ -86,11 +87,13 @@ async def test_the_closing_imports_the_day_exactly(
     # Idempotent: the same day again leaves the same rows.
     coordinator.history[PRODUCTION].pop(DAY)
     coordinator._record_hours(PRODUCTION, DAY, [float(r["state"]) for r in rows])
+    coordinator._import_changed()
     assert await hourly_rows(hass, coordinator, DAY) == rows
 
     # A correction of an earlier day re-sends that day and every later one.
     earlier = DAY - timedelta(days=1)
     coordinator._record_hours(PRODUCTION, earlier, [0.5] * 24)
+    coordinator._import_changed()
     shifted = await hourly_rows(hass, coordinator, DAY)
     assert [r["state"] for r in shifted] == [r["state"] for r in rows]
     assert shifted[-1]["sum"] == pytest.approx(rows[-1]["sum"] + 12.0, abs=1e-6)
@@ -102,16 +105,32 @@ async def test_import_can_be_switched_off(
     simulator: Simulator,
     mock_config_entry: MockConfigEntry,
 ) -> None:
-    """With the option off the history is kept but nothing reaches the recorder."""
+    """With the option off the history is kept but nothing reaches the recorder, and no
+    history is backfilled; turned on, what was kept is imported at once (no API call)."""
     freezer.move_to(MORNING)
     mock_config_entry.add_to_hass(hass)
     hass.config_entries.async_update_entry(
         mock_config_entry, options={CONF_IMPORT_STATISTICS: False}
     )
     coordinator = await setup(hass, simulator, mock_config_entry)
+    assert coordinator.planner.backfill == ()
     await advance(hass, freezer, timedelta(hours=14))
     assert DAY in coordinator.history[PRODUCTION]
     assert await hourly_rows(hass, coordinator, DAY) == []
+    assert not [c for c in simulator.calls if c.query.get("date_range", "9") < str(DAY)]
+
+    calls = len(simulator.calls)
+    hass.config_entries.async_update_entry(
+        mock_config_entry, options={CONF_IMPORT_STATISTICS: True}
+    )
+    assert await hass.config_entries.async_reload(mock_config_entry.entry_id)
+    await hass.async_block_till_done()
+    coordinator = mock_config_entry.runtime_data
+    rows = await hourly_rows(hass, coordinator, DAY)
+    assert [r["state"] for r in rows] == coordinator.history[PRODUCTION][DAY][: len(rows)]
+    assert len(rows) >= 22
+    assert len(simulator.calls) == calls
+    assert coordinator.planner.backfill  # and history before the first day is now wanted
 
 
 def test_statistic_id() -> None:

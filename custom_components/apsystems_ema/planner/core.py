@@ -80,6 +80,8 @@ class Planner:
             timedelta(minutes=config.sunset_offset_minutes),
         )
         self.pattern = config.pattern or auto_pattern(len(site.ecus))
+        # History the caller still misses, most wanted first (see planner.backfill).
+        self.backfill: tuple[PlannedCall, ...] = ()
 
     # -- calendar ---------------------------------------------------------------------------
 
@@ -254,8 +256,22 @@ class Planner:
             at = max(start, due)
             if used + len(calls) > self.config.quota - self.reserve(at):
                 return None
-            return Plan(at, PlanKind.CLOSING, calls, f"closing of {day}", day)
+            history = self._backfill_calls(at, used, state)
+            reason = f"closing of {day}" + (f", {len(history)} history" if history else "")
+            return Plan(at, PlanKind.CLOSING, calls + history, reason, day)
         return None
+
+    def _backfill_calls(
+        self, at: datetime, used: int, state: PlannerState
+    ) -> tuple[PlannedCall, ...]:
+        """Up to ``backfill_per_day`` history calls, only as far as spare budget goes: never
+        into the fixed calls the month still needs nor into the retry half of the reserve
+        (the closing's own calls are part of those fixed calls)."""
+        budget = self._budget(at, used, state)
+        keep = budget.committed + ceil(self.reserve(at) / 2)
+        spare = self.config.quota - used - keep
+        count = max(0, min(self.config.backfill_per_day, len(self.backfill), spare))
+        return self.backfill[:count]
 
     def _poll(self, start: datetime, used: int, state: PlannerState) -> Plan | None:
         found = self._next_poll_time(start, used, state)
@@ -396,6 +412,8 @@ class Planner:
         self, call: PlannedCall, at: datetime, state: PlannerState, plan: Plan | None
     ) -> None:
         state.errors, state.backoff_until, state.exhausted_at = 0, None, None
+        if call.backfill:
+            return  # history of a past day: no bearing on live polling or closings
         state.last_ok[call.kind] = at
         if call.kind is CallKind.SYSTEM_SUMMARY:
             state.summary_at = at

@@ -18,6 +18,7 @@ class CallKind(StrEnum):
     METERS = "meters"  # 3.1.3
     SYSTEM_SUMMARY = "system_summary"  # 3.2.1, today/month/year/lifetime
     SYSTEM_HOURLY = "system_hourly"  # 3.2.2 hourly, the day's 24 hourly energies
+    SYSTEM_DAILY = "system_daily"  # 3.2.2 daily, a month's daily energies (backfill)
     ECU_SUMMARY = "ecu_summary"  # 3.3.1
     ECU_MINUTELY = "ecu_minutely"  # 3.3.2 minutely, the day's power curve + today
     METER_SUMMARY = "meter_summary"  # 3.4.1
@@ -53,16 +54,25 @@ class PollStep(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class PlannedCall:
-    """One API call: the endpoint, its ECU/inverter/meter id, and its date when it takes one."""
+    """One API call: the endpoint, its ECU/inverter/meter id, and its date when it takes one.
+
+    ``backfill`` marks a call for a past day's history (statistics only, never live state).
+    """
 
     kind: CallKind
     target: str | None = None
     day: date | None = None
+    backfill: bool = False
 
     @property
     def key(self) -> str:
         """A stable text key (used to remember which closing calls are done)."""
         return f"{self.kind}:{self.target or ''}"
+
+    @property
+    def dated_key(self) -> str:
+        """The key with the date (used to remember which backfill calls were answered)."""
+        return f"{self.key}:{self.day.isoformat() if self.day else ''}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +116,7 @@ class PlannerConfig:
     backoff_base: timedelta = timedelta(minutes=10)
     backoff_max: timedelta = timedelta(hours=4)
     probe_every: timedelta = timedelta(hours=24)
+    backfill_per_day: int = 4  # history calls added to a closing, from spare budget only
 
 
 @dataclass(frozen=True, slots=True)
