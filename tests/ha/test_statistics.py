@@ -1,6 +1,7 @@
 """Hourly production imported as external statistics, checked against the simulator's truth."""
 
 from datetime import date, timedelta
+from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.recorder.statistics import statistics_during_period
@@ -137,3 +138,27 @@ def test_statistic_id() -> None:
     """Lower case, domain-prefixed, only safe characters."""
     assert statistic_id("AZ12649A3DFF") == "apsystems_ema:az12649a3dff_solar_production"
     assert statistic_id("A-b c") == "apsystems_ema:a_b_c_solar_production"
+
+
+async def test_unreadable_stored_state_and_history_start_afresh(
+    hass: HomeAssistant,
+    hass_storage: dict[str, Any],
+    freezer: FrozenDateTimeFactory,
+    simulator: Simulator,
+    mock_config_entry: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Corrupt files (e.g. a manual edit) are reported once and replaced, not fatal."""
+    freezer.move_to(MORNING)
+    key = f"apsystems_ema.{mock_config_entry.entry_id}"
+    hass_storage[key] = {"version": 1, "key": key, "data": {"site": {"sid": 5}}}
+    hass_storage[f"{key}.history"] = {
+        "version": 1,
+        "key": f"{key}.history",
+        "data": {"series": {"solar_production": {"not a day": [1]}}, "answered": []},
+    }
+    coordinator = await setup(hass, simulator, mock_config_entry)
+    assert "Ignoring unreadable stored state" in caplog.text
+    assert "Ignoring unreadable stored history" in caplog.text
+    assert coordinator.site.ecus  # bootstrapped again from the API
+    assert coordinator.history.get(PRODUCTION, {}) == {}
