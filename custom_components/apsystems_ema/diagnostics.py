@@ -61,5 +61,15 @@ async def async_get_config_entry_diagnostics(
             "calls_used": coordinator.calls_used,
             "calls_remaining": coordinator.calls_remaining,
         },
+        "history": {
+            series: {"days": len(days), "first": str(min(days)), "last": str(max(days))}
+            for series, days in sorted(coordinator.history.items())
+            if days
+        },
+        "backfill": {
+            "pending": len(coordinator.planner.backfill),
+            "next": [c.dated_key for c in coordinator.planner.backfill[:8]],
+            "answered": len(coordinator.answered),
+        },
     }
     return _redact_ids(data, ids)  # type: ignore[no-any-return]
