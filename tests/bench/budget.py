@@ -24,6 +24,11 @@ schedules and ignored. What refreshes what:
   <- batch power at 23:00 (its per-inverter energy call at 12:30 is counted as energy, not
   power; the line "anchor, 12:30 counted too" shows the ratio if it were counted).
 
+History backfill: each site was installed two years before the simulated year, so the
+planner also fetches that history (hourly for the last 31 days, then a call per month at the
+daily level), a few calls per closing from spare budget only; the table shows when the history
+was complete and what it cost, within the same quota.
+
 Restarts: ours restores the persisted ledger and planner state (JSON round trip) and plans on;
 the benchmark restarts Home Assistant every day at 13:07 and counts the calls the restart adds.
 The anchor's restart costs its discovery call (plus a first refresh when in solar hours).
@@ -46,10 +51,16 @@ from custom_components.apsystems_ema.planner import (
     Ledger,
     Plan,
     PlanKind,
+    PlannedCall,
     Planner,
     PlannerConfig,
     PlannerState,
     SiteGeometry,
+)
+from custom_components.apsystems_ema.planner.backfill import (
+    backfill_queue,
+    daily_rows,
+    first_hourly_day,
 )
 
 YEAR = 2025
@@ -118,6 +129,8 @@ class Run:
     restart_calls: float = 0.0
     restarts: int = 0
     polls: int = 0
+    backfill_calls: int = 0
+    backfill_done: date | None = None
 
 
 @dataclass(frozen=True)
@@ -175,6 +188,44 @@ def _check_night(run: Run, plan: Plan, planner: Planner, closings: Counter[date]
         run.night_calls += plan.cost
 
 
+INSTALLED = date(YEAR - 2, 1, 1)
+HOURLY_DAYS = 31
+
+
+class History:
+    """The days of production history the integration holds (values do not matter here)."""
+
+    def __init__(self) -> None:
+        self.days: dict[date, list[float]] = {}
+        self.answered: set[str] = set()
+
+    def queue(self, today: date) -> tuple[PlannedCall, ...]:
+        """The backfill calls still wanted on ``today``."""
+        return backfill_queue(
+            today=today,
+            created=INSTALLED,
+            production=self.days,
+            answered=self.answered,
+            hourly_days=HOURLY_DAYS,
+        )
+
+    def store(self, call: PlannedCall, today: date) -> None:
+        """Fold a successful call's days in, as the coordinator does."""
+        if call.day is None:
+            return
+        if call.kind is CallKind.SYSTEM_HOURLY:
+            self.days[call.day] = [0.0] * 24
+        elif call.kind is CallKind.SYSTEM_DAILY:
+            before = first_hourly_day(today, INSTALLED, HOURLY_DAYS)
+            month = [0.0] * 31
+            rows = daily_rows(
+                call.day, month, created=INSTALLED, before=before, production=self.days
+            )
+            self.days.update(rows)
+        if call.backfill:
+            self.answered.add(call.dated_key)
+
+
 def simulate_ours(site: Site) -> Run:
     """The real planner over the year (every call succeeds; a restart every day at 13:07)."""
     geometry = site.geometry()
@@ -187,13 +238,18 @@ def simulate_ours(site: Site) -> Run:
     state = PlannerState(inventory_at=now, summary_at=now, closed_day=date(YEAR - 1, 12, 31))
     run, closings = Run(), Counter[date]()
     restart_at = _at(date(YEAR, 1, 1), 13, 7, zone)
+    history, queued_on = History(), None
     while now < end:
+        today = planner.daylight.local_day(now)
+        if queued_on != today:  # the queue only matters at the closing: once a day is enough
+            planner.backfill, queued_on = history.queue(today), today
         plan = planner.next_plan(now, ledger, state)
         if plan.at < now:
             raise AssertionError(f"plan in the past: {plan}")
         if plan.at > restart_at:
             before = planner.next_plan(restart_at, ledger, state)
             planner, ledger, state = _restart(planner, ledger, state)
+            planner.backfill = history.queue(planner.daylight.local_day(restart_at))
             after = planner.next_plan(restart_at, ledger, state)
             if after != before and after.at <= restart_at:
                 run.restart_calls += after.cost
@@ -205,6 +261,12 @@ def simulate_ours(site: Site) -> Run:
             break
         for call in plan.calls:
             planner.record(call, now, ledger, state, code=0, plan=plan)
+            history.store(call, today)
+            run.backfill_calls += call.backfill
+        if plan.kind is PlanKind.CLOSING:
+            planner.backfill = history.queue(today)
+            if not planner.backfill and run.backfill_done is None:
+                run.backfill_done = today
         run.calls_by_month[planner.month_key(now)] += plan.cost
         run.polls += plan.kind is PlanKind.POLL
         _note_refreshes(run, plan, len(geometry.ecus))
@@ -311,6 +373,7 @@ def report(site: Site) -> bool:
         "per-inverter power staleness <= 0.1x anchor": inv[0].mean <= 0.1 * inv[1].mean,
         "0 calls per restart": per_restart == 0,
         "no call at night but the closing": ours.night_calls == 0 and ours.extra_closings == 0,
+        "history since installation complete": ours.backfill_done is not None,
     }
     print(f"\n### {site.label}\n")
     print(
@@ -355,6 +418,13 @@ def report(site: Site) -> bool:
     print(
         f"| calls at night (closing excluded) | {ours.night_calls} | 0 | - | "
         f"0: {_verdict(checks['no call at night but the closing'])} |"
+    )
+    done = ours.backfill_done
+    took = f"day {(done - date(YEAR, 1, 1)).days + 1} ({done})" if done else "never"
+    print(
+        f"| history since installation ({INSTALLED}) complete | {took}, "
+        f"{ours.backfill_calls} calls | none | - | "
+        f"complete: {_verdict(checks['history since installation complete'])} |"
     )
     months = " ".join(f"{m[-2:]}:{n}" for m, n in sorted(ours.calls_by_month.items()))
     print(f"\nour calls per month: {months}")
