@@ -31,13 +31,13 @@ async def hourly_rows(
 ) -> list[dict[str, float]]:
     """The recorder's hourly rows of a local day (state and sum)."""
     await async_wait_recording_done(hass)
-    start = day_start(day, zone_of(coordinator.site.timezone))
+    zone = zone_of(coordinator.site.timezone)
     sid = statistic_id(coordinator.site.sid, series)
     result = await get_instance(hass).async_add_executor_job(
         statistics_during_period,
         hass,
-        start,
-        start + timedelta(hours=24),
+        day_start(day, zone),
+        day_start(day + timedelta(days=1), zone),  # 23 to 25 hours
         {sid},
         "hour",
         None,
@@ -162,3 +162,28 @@ async def test_unreadable_stored_state_and_history_start_afresh(
     assert "Ignoring unreadable stored history" in caplog.text
     assert coordinator.site.ecus  # bootstrapped again from the API
     assert coordinator.history.get(PRODUCTION, {}) == {}
+
+
+@pytest.mark.parametrize(
+    ("day", "expected_rows"),
+    [(date(2026, 3, 29), 23), (date(2026, 10, 25), 24)],
+    ids=["spring_forward", "fall_back"],
+)
+async def test_dst_days_in_the_system_timezone(
+    hass: HomeAssistant,
+    coordinator: APsystemsCoordinator,
+    day: date,
+    expected_rows: int,
+) -> None:
+    """A day with 23 or 25 local hours (Amsterdam): every kWh lands once, at a real UTC hour
+    start, and the sum still adds up to the day's 24 API values."""
+    values = [float(hour) for hour in range(24)]
+    coordinator._record_hours(PRODUCTION, day, values)
+    coordinator._import_changed()
+    rows = await hourly_rows(hass, coordinator, day)
+    assert len(rows) == expected_rows
+    assert sum(r["state"] for r in rows) == pytest.approx(sum(values))
+    assert rows[-1]["sum"] - rows[0]["sum"] + rows[0]["state"] == pytest.approx(sum(values))
+    if expected_rows == 23:
+        # 02:00 does not exist: its energy joins 03:00 (01:00 UTC).
+        assert [r["state"] for r in rows[:4]] == [0.0, 1.0, 2.0 + 3.0, 4.0]
