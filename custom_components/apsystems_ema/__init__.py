@@ -10,7 +10,7 @@ from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.device_registry import DeviceEntry
 
 from .const import CONF_APP_ID, CONF_APP_SECRET, CONF_BASE_URL, CONF_SID, DOMAIN
-from .coordinator import APsystemsConfigEntry, APsystemsCoordinator
+from .coordinator import APsystemsConfigEntry, APsystemsCoordinator, stores
 from .openapi import (
     DEFAULT_BASE_URL,
     APsystemsAuthError,
@@ -53,6 +53,13 @@ async def async_setup_entry(hass: HomeAssistant, entry: APsystemsConfigEntry) ->
 async def async_unload_entry(hass: HomeAssistant, entry: APsystemsConfigEntry) -> bool:
     """Unload a config entry."""
     return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+
+
+async def async_remove_entry(hass: HomeAssistant, entry: APsystemsConfigEntry) -> None:
+    """The entry is deleted: delete its state and history files too (imported statistics
+    stay in the recorder, like any sensor's history)."""
+    for store in stores(hass, entry.entry_id):
+        await store.async_remove()
 
 
 async def async_remove_config_entry_device(

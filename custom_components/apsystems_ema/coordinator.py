@@ -70,6 +70,16 @@ DUE_SLACK = timedelta(seconds=5)
 type APsystemsConfigEntry = ConfigEntry[APsystemsCoordinator]
 
 
+def stores(
+    hass: HomeAssistant, entry_id: str
+) -> tuple[Store[dict[str, Any]], Store[dict[str, Any]]]:
+    """The entry's state file and its history file (under ``.storage``)."""
+    return (
+        Store(hass, STORE_VERSION, f"{DOMAIN}.{entry_id}"),
+        Store(hass, STORE_VERSION, f"{DOMAIN}.{entry_id}.history"),
+    )
+
+
 class APsystemsCoordinator(DataUpdateCoordinator[SiteState]):
     """Plans, runs and remembers the API calls of one system."""
 
@@ -101,12 +111,7 @@ class APsystemsCoordinator(DataUpdateCoordinator[SiteState]):
         # Backfill calls the API answered (PlannedCall.dated_key): not asked again.
         self.answered: set[str] = set()
         self._changed: dict[str, date] = {}  # series -> oldest day to send to the recorder
-        self._store: Store[dict[str, Any]] = Store(
-            hass, STORE_VERSION, f"{DOMAIN}.{entry.entry_id}"
-        )
-        self._history_store: Store[dict[str, Any]] = Store(
-            hass, STORE_VERSION, f"{DOMAIN}.{entry.entry_id}.history"
-        )
+        self._store, self._history_store = stores(hass, entry.entry_id)
         self._lock = asyncio.Lock()
         self._unreachable = False
 

@@ -1,6 +1,7 @@
 """Setting up and unloading a config entry, against the simulator over real HTTP."""
 
 import dataclasses
+from typing import Any
 
 from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
 from homeassistant.core import HomeAssistant
@@ -38,6 +39,26 @@ async def test_setup_and_unload(
     await hass.async_block_till_done()
     assert mock_config_entry.state is ConfigEntryState.NOT_LOADED
     assert len(simulator.calls) == calls
+
+
+async def test_removing_the_entry_deletes_its_files(
+    hass: HomeAssistant,
+    hass_storage: dict[str, Any],
+    simulator: Simulator,
+    mock_config_entry: MockConfigEntry,
+) -> None:
+    """Unloading writes the state and history files; deleting the entry deletes them."""
+    mock_config_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    await hass.async_block_till_done()
+    key = f"{DOMAIN}.{mock_config_entry.entry_id}"
+    assert await hass.config_entries.async_unload(mock_config_entry.entry_id)
+    assert {key, f"{key}.history"} <= set(hass_storage)
+
+    await hass.config_entries.async_remove(mock_config_entry.entry_id)
+    await hass.async_block_till_done()
+    assert key not in hass_storage
+    assert f"{key}.history" not in hass_storage
 
 
 @pytest.mark.parametrize("code", [2001, 2003, 3002, 4000])
