@@ -1,14 +1,20 @@
 """Helpers of the Home Assistant tests: set an entry up, move a frozen clock."""
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
+from homeassistant.components.recorder.statistics import statistics_during_period
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers.recorder import get_instance
 from pytest_homeassistant_custom_component.common import (  # type: ignore[import-untyped]
     MockConfigEntry,
     async_fire_time_changed,
+)
+from pytest_homeassistant_custom_component.components.recorder.common import (  # type: ignore[import-untyped]
+    async_wait_recording_done,
 )
 
 from custom_components.apsystems_ema.const import DOMAIN
@@ -53,3 +59,28 @@ async def advance(hass: HomeAssistant, freezer: FrozenDateTimeFactory, delta: ti
         async_fire_time_changed(hass)
         # Refreshes run as background tasks: let their HTTP calls finish before time moves.
         await hass.async_block_till_done(wait_background_tasks=True)
+
+
+async def recorded_rows(
+    hass: HomeAssistant, statistic_id: str, start: datetime, end: datetime
+) -> list[dict[str, Any]]:
+    """The recorder's hourly rows of a statistic in [start, end): start (UTC), state, sum."""
+    await async_wait_recording_done(hass)
+    result = await get_instance(hass).async_add_executor_job(
+        statistics_during_period,
+        hass,
+        start,
+        end,
+        {statistic_id},
+        "hour",
+        None,
+        {"state", "sum"},
+    )
+    return [
+        {
+            "start": datetime.fromtimestamp(r["start"], UTC),
+            "state": float(r["state"] or 0.0),
+            "sum": float(r["sum"] or 0.0),
+        }
+        for r in result.get(statistic_id, [])
+    ]

@@ -10,16 +10,11 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.components.recorder.statistics import statistics_during_period
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers.recorder import get_instance
 import pytest
 from pytest_homeassistant_custom_component.common import (  # type: ignore[import-untyped]
     MockConfigEntry,
     async_fire_time_changed,
-)
-from pytest_homeassistant_custom_component.components.recorder.common import (  # type: ignore[import-untyped]
-    async_wait_recording_done,
 )
 from syrupy.assertion import SnapshotAssertion
 
@@ -28,7 +23,7 @@ from custom_components.apsystems_ema.coordinator import APsystemsCoordinator
 from custom_components.apsystems_ema.history import day_start
 from custom_components.apsystems_ema.state import zone_of
 from custom_components.apsystems_ema.statistics import PRODUCTION, statistic_id
-from tests.ha.helpers import MORNING, setup
+from tests.ha.helpers import MORNING, recorded_rows, setup
 from tests.simulator import Fault, Simulator
 from tests.simulator.site import demo_site
 
@@ -71,28 +66,15 @@ def night(day: date) -> datetime:
 async def all_rows(
     hass: HomeAssistant, coordinator: APsystemsCoordinator, series: str = PRODUCTION
 ) -> list[dict[str, Any]]:
-    """Every hourly row of a series: start (UTC), state and sum."""
-    await async_wait_recording_done(hass)
+    """Every hourly row of a series: start (system-local), state and sum."""
     zone = zone_of(coordinator.site.timezone)
-    sid = statistic_id(coordinator.site.sid, series)
-    result = await get_instance(hass).async_add_executor_job(
-        statistics_during_period,
+    rows = await recorded_rows(
         hass,
+        statistic_id(coordinator.site.sid, series),
         day_start(CREATED - timedelta(days=40), zone),
         day_start(DAY + timedelta(days=30), zone),
-        {sid},
-        "hour",
-        None,
-        {"state", "sum"},
     )
-    return [
-        {
-            "start": datetime.fromtimestamp(r["start"], zone),
-            "state": float(r["state"] or 0.0),
-            "sum": float(r["sum"] or 0.0),
-        }
-        for r in result.get(sid, [])
-    ]
+    return [row | {"start": row["start"].astimezone(zone)} for row in rows]
 
 
 def check_running_sum(rows: list[dict[str, Any]]) -> None:

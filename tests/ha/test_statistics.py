@@ -4,15 +4,10 @@ from datetime import date, timedelta
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.components.recorder.statistics import statistics_during_period
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers.recorder import get_instance
 import pytest
 from pytest_homeassistant_custom_component.common import (  # type: ignore[import-untyped]
     MockConfigEntry,
-)
-from pytest_homeassistant_custom_component.components.recorder.common import (  # type: ignore[import-untyped]
-    async_wait_recording_done,
 )
 
 from custom_components.apsystems_ema.const import CONF_IMPORT_STATISTICS
@@ -20,7 +15,7 @@ from custom_components.apsystems_ema.coordinator import APsystemsCoordinator
 from custom_components.apsystems_ema.history import day_start
 from custom_components.apsystems_ema.state import zone_of
 from custom_components.apsystems_ema.statistics import PRODUCTION, statistic_id
-from tests.ha.helpers import MORNING, advance, setup
+from tests.ha.helpers import MORNING, advance, recorded_rows, setup
 from tests.simulator import Simulator
 
 DAY = MORNING.date()
@@ -30,23 +25,14 @@ async def hourly_rows(
     hass: HomeAssistant, coordinator: APsystemsCoordinator, day: date, series: str = PRODUCTION
 ) -> list[dict[str, float]]:
     """The recorder's hourly rows of a local day (state and sum)."""
-    await async_wait_recording_done(hass)
     zone = zone_of(coordinator.site.timezone)
-    sid = statistic_id(coordinator.site.sid, series)
-    result = await get_instance(hass).async_add_executor_job(
-        statistics_during_period,
+    rows = await recorded_rows(
         hass,
+        statistic_id(coordinator.site.sid, series),
         day_start(day, zone),
         day_start(day + timedelta(days=1), zone),  # 23 to 25 hours
-        {sid},
-        "hour",
-        None,
-        {"state", "sum"},
     )
-    return [
-        {"state": float(r["state"] or 0.0), "sum": float(r["sum"] or 0.0)}
-        for r in result.get(sid, [])
-    ]
+    return [{"state": r["state"], "sum": r["sum"]} for r in rows]
 
 
 async def test_the_closing_imports_the_day_exactly(
