@@ -478,9 +478,7 @@ class APsystemsCoordinator(DataUpdateCoordinator[SiteState]):
                 (DOMAIN, uid), self.config_entry.entry_id
             )
             if device is not None:
-                registry.async_update_device(
-                    device.id, remove_config_entry_id=self.config_entry.entry_id
-                )
+                registry.async_remove_device(device.id)
             self.removed_inverters.add(uid)
 
     # -- buttons ---------------------------------------------------------------------------
