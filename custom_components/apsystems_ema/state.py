@@ -30,6 +30,9 @@ from .openapi import (
 # (relative to the fetch) means the inverters are asleep: power is 0, not the last value.
 POWER_FRESH_FOR = timedelta(minutes=20)
 STATE_VERSION = 1
+# A summary may put the lifetime a little below what the counter shows (rounding); far below
+# it is a bad answer (a lifetime of 0), not a correction.
+SUMMARY_TOLERANCE = 1.0  # kWh
 METER_KEYS = ("consumed", "exported", "imported", "produced")
 
 
@@ -94,9 +97,15 @@ class Totals:
             self._update()
 
     def set_summary(self, day: date, summary: EnergySummary) -> None:
-        """Exact values at the start of ``day`` from a summary fetched that day."""
+        """Exact values at the start of ``day`` from a summary fetched that day.
+
+        A summary that contradicts itself (negative values, today above the month) or puts
+        the lifetime well below the counter is ignored: it would move the start backwards.
+        """
         self.roll_to(day)
-        if day != self.day:
+        if day != self.day or not _consistent(summary):
+            return
+        if self.lifetime is not None and summary.lifetime < self.lifetime - SUMMARY_TOLERANCE:
             return
         self.start = summary.lifetime - summary.today
         if self.month_start is not None or summary.month:
@@ -119,6 +128,14 @@ class Totals:
     def year(self) -> float | None:
         """This year's energy."""
         return None if self.year_start is None else self.year_start + (self.today or 0.0)
+
+
+def _consistent(summary: EnergySummary) -> bool:
+    values = (summary.today, summary.month, summary.year, summary.lifetime)
+    if min(values) < 0 or summary.today > summary.lifetime:
+        return False
+    # month and year are optional (0 when absent): when present they hold today.
+    return all(total == 0 or total >= summary.today for total in (summary.month, summary.year))
 
 
 @dataclass
@@ -208,6 +225,23 @@ class SiteState:
         """The system-local date at an instant (the API's dates are system-local)."""
         return at.astimezone(zone_of(self.timezone)).date()
 
+    def plausible_day(self, kwh: float) -> bool:
+        """Whether a day's energy is physically possible: the whole capacity for 24 hours
+        at most (an absurd value would lift the never-decreasing lifetime for good)."""
+        return kwh >= 0 and (self.capacity_kw is None or kwh <= self.capacity_kw * 24)
+
+    def plausible_lifetime(self, kwh: float, day: date) -> bool:
+        """Whether a lifetime is possible: the capacity for 24 hours a day since creation."""
+        if kwh < 0:
+            return False
+        if self.capacity_kw is None or self.create_date is None:
+            return True
+        days = max((day - self.create_date).days, 0) + 1
+        return kwh <= self.capacity_kw * 24 * days
+
+    def _plausible_summary(self, summary: EnergySummary, day: date) -> bool:
+        return self.plausible_day(summary.today) and self.plausible_lifetime(summary.lifetime, day)
+
     @property
     def power_w(self) -> float | None:
         """Current power: the sum of the ECUs' fresh newest samples."""
@@ -248,15 +282,18 @@ class SiteState:
     # -- energy ----------------------------------------------------------------------------
 
     def apply_summary(self, summary: EnergySummary, fetched: datetime) -> None:
-        """The system's exact totals at the start of its day."""
-        self.energy.set_summary(self.local_day(fetched), summary)
+        """The system's exact totals at the start of its day (impossible ones are ignored)."""
+        day = self.local_day(fetched)
+        if self._plausible_summary(summary, day):
+            self.energy.set_summary(day, summary)
         self.updated = fetched
 
     def apply_ecu_summary(self, eid: str, summary: EnergySummary, fetched: datetime) -> None:
-        """An ECU's exact totals at the start of its day."""
-        self.ecus.setdefault(eid, EcuState(eid)).energy.set_summary(
-            self.local_day(fetched), summary
-        )
+        """An ECU's exact totals at the start of its day (impossible ones are ignored)."""
+        ecu = self.ecus.setdefault(eid, EcuState(eid))
+        day = self.local_day(fetched)
+        if self._plausible_summary(summary, day):
+            ecu.energy.set_summary(day, summary)
         self.updated = fetched
 
     def apply_ecu_minutely(self, eid: str, minutely: EcuMinutely, fetched: datetime) -> None:
@@ -265,7 +302,9 @@ class SiteState:
         if ecu.energy.day is not None and minutely.day < ecu.energy.day:
             return  # an older day: nothing to learn for the live values
         today = minutely.today if minutely.today is not None else sum(minutely.energy)
-        ecu.energy.set_today(minutely.day, max(today, 0.0))
+        if not self.plausible_day(today):
+            return  # a bad answer: nothing in it is worth showing
+        ecu.energy.set_today(minutely.day, today)
         sample = _newest(minutely.day, minutely.times, zone_of(self.timezone))
         ecu.last_report = sample or ecu.last_report
         ecu.power_w = _fresh(minutely.last_power, sample, fetched)
@@ -277,7 +316,8 @@ class SiteState:
 
     def apply_system_day_energy(self, day: date, total: float, fetched: datetime) -> None:
         """The system's energy of a day (e.g. the sum of its hourly list)."""
-        self.energy.set_today(day, total)
+        if self.plausible_day(total):
+            self.energy.set_today(day, total)
         self.updated = fetched
 
     def _sum_ecus(self, day: date) -> None:
@@ -310,7 +350,10 @@ class SiteState:
         self.updated = fetched
 
     def apply_batch_energy(self, eid: str, energy: BatchEnergy, fetched: datetime) -> None:
-        """Every channel's energy of the day under one ECU."""
+        """Every channel's energy of the day under one ECU (an impossible day is ignored)."""
+        total = sum(sum(channels.values()) for channels in energy.energy.values())
+        if not self.plausible_day(total):
+            return
         for uid, channels in energy.energy.items():
             inv = self.inverters.setdefault(uid, InverterState(uid, eid))
             new_day = inv.energy_day != energy.day
@@ -324,7 +367,6 @@ class SiteState:
         # The inverters' day energies add up to the ECU's: this closes the ECU's day exactly.
         ecu = self.ecus.get(eid)
         if ecu is not None and energy.energy:
-            total = sum(sum(channels.values()) for channels in energy.energy.values())
             ecu.energy.set_today(energy.day, total)
             self._sum_ecus(energy.day)
         self.updated = fetched

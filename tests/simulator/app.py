@@ -68,6 +68,8 @@ class CallRecord:
     """API code answered; None when no JSON envelope was sent (HTTP error, invalid JSON)."""
     status: int = 200
     fault: Fault | None = None
+    signature: str | None = None
+    """The X-CA-Signature header the client sent (what a log must never show)."""
 
 
 @dataclass(slots=True)
@@ -181,6 +183,10 @@ class Simulator:
         self._faults: list[_Armed] = []
         self._runner: web.AppRunner | None = None
         self._stopping = asyncio.Event()
+        self.stalled = 0
+        """Requests waiting on a ``delay`` fault right now."""
+        self.stall_changed = asyncio.Event()
+        """Set whenever :attr:`stalled` changes (clear it before waiting)."""
         self.app = self.make_app()
 
     @property
@@ -327,17 +333,31 @@ class Simulator:
         except TimeoutError:
             pass
 
+    def _stall(self, change: int) -> None:
+        self.stalled += change
+        self.stall_changed.set()
+
     async def _handle(self, request: web.Request, route: _Route) -> web.StreamResponse:
         query = dict(request.query)
         endpoint = route.levels.get(query.get("energy_level", ""), route.name)
         now = self.now()
         record = CallRecord(endpoint, request.path, query, now)
+        record.signature = request.headers.get("X-CA-Signature")
         self.calls.append(record)
         fault = self._take_fault(endpoint)
         record.fault = fault
         if fault is not None:
+            if fault.drop:
+                record.status = 0
+                if request.transport is not None:
+                    request.transport.close()
+                raise asyncio.CancelledError  # the connection is gone: no answer at all
             if fault.delay:
-                await self._sleep(fault.delay)
+                self._stall(+1)
+                try:
+                    await self._sleep(fault.delay)
+                finally:
+                    self._stall(-1)
             if fault.http_status is not None:
                 record.status = fault.http_status
                 return web.Response(
@@ -350,7 +370,8 @@ class Simulator:
             if fault.code is not None:
                 return self._answer(record, fault.code, None)
         try:
-            self._authenticate(request, now)
+            skew = fault.clock_skew if fault is not None and fault.clock_skew else 0.0
+            self._authenticate(request, now - timedelta(seconds=skew))
             self._check_quota()
             info = self._request(request, query, now)
             data = route.build(info)

@@ -1,6 +1,7 @@
 """Fault injection: make the next request(s) fail or answer oddly."""
 
 from dataclasses import dataclass
+import re
 from typing import Any
 
 #: Endpoint names, as in ``CallRecord.endpoint`` (the client's ``Endpoint`` values).
@@ -35,6 +36,10 @@ HTML_ERROR_PAGE = (
 INVALID_JSON = b'{"code":0,"data":'
 
 _TIME_KEYS = ("time", "t")
+#: Keys whose values are identifiers or labels, never scaled.
+_ID_KEYS = frozenset({"sid", "eid", "uid", "ecu", "type", "timezone", "create_date", *_TIME_KEYS})
+_NUMBER = re.compile(r"^-?[0-9]+(\.[0-9]+)?$")
+_BATCH_ENTRY = re.compile(r"^(.+-[0-9]+-)(-?[0-9]+(\.[0-9]+)?)$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +55,13 @@ class Fault:
     ``{"code": code, "data": null}``; then shaping of a normal answer: ``octet_stream``
     (Content-Type application/octet-stream), ``truncate`` (every list cut to half),
     ``mismatch`` (value lists two shorter than the time list; plain lists one shorter),
-    ``nulls`` (``data`` null, or its nested blocks null when it has some).
+    ``nulls`` (``data`` null, or its nested blocks null when it has some), ``scale``
+    (every number multiplied: -1 negative, 0 zero, 1e6 absurd; identifiers, times and
+    labels are left alone).
+
+    Host faults: ``clock_skew`` seconds added to the request's X-CA-Timestamp as the server
+    checks it (a host clock that is off: past the simulator's ``max_skew`` the real signature
+    check answers 4000); ``drop`` closes the connection without any answer.
     """
 
     endpoint: str | None = None
@@ -63,6 +74,9 @@ class Fault:
     truncate: bool = False
     mismatch: bool = False
     nulls: bool = False
+    scale: float | None = None
+    clock_skew: float | None = None
+    drop: bool = False
 
     def __post_init__(self) -> None:
         """Normalise aliases and reject unknown endpoint names."""
@@ -81,7 +95,7 @@ class Fault:
     @property
     def shapes(self) -> bool:
         """Whether the fault reshapes a normal answer."""
-        return self.truncate or self.mismatch or self.nulls
+        return self.truncate or self.mismatch or self.nulls or self.scale is not None
 
 
 def _cut(values: list[Any], count: int) -> list[Any]:
@@ -116,6 +130,27 @@ def _nulls(data: Any) -> Any:
     return None
 
 
+def _scaled_number(text: str, factor: float) -> str:
+    value = float(text) * factor
+    decimals = len(text.partition(".")[2])
+    return f"{value:.{decimals}f}" if decimals else str(round(value))
+
+
+def _scale(data: Any, factor: float, key: str | None = None) -> Any:
+    if key in _ID_KEYS:
+        return data
+    if isinstance(data, list):
+        return [_scale(v, factor, key) for v in data]
+    if isinstance(data, dict):
+        return {k: _scale(v, factor, k) for k, v in data.items()}
+    if isinstance(data, str):
+        if _NUMBER.match(data) and not (data.isdigit() and len(data) >= 10):  # not a serial
+            return _scaled_number(data, factor)
+        if entry := _BATCH_ENTRY.match(data):  # batch energy "uid-channel-kWh"
+            return entry.group(1) + _scaled_number(entry.group(2), factor)
+    return data
+
+
 def reshape(fault: Fault, data: Any) -> Any:
     """Apply the shaping kinds of ``fault`` to a successful answer's ``data``."""
     if fault.truncate:
@@ -124,4 +159,6 @@ def reshape(fault: Fault, data: Any) -> Any:
         data = _mismatch(data)
     if fault.nulls:
         data = _nulls(data)
+    if fault.scale is not None:
+        data = _scale(data, fault.scale)
     return data

@@ -1,0 +1,365 @@
+"""The fault matrix at integration level: a set-up entry whose coordinator polls the simulator
+through a whole day while the simulator answers badly, once per endpoint kind.
+
+For every fault: the user gets a clear log line (or a repair issue / reauth flow), entities
+stay available unless the credentials are refused, no exception escapes, lifetime sensors
+never decrease, and nothing is lost: after the fault the lifetimes and the day's hourly
+statistics equal the simulator's truth, with no duplicated or backward hours.
+"""
+
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+import logging
+from typing import Any
+
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.config_entries import SOURCE_REAUTH
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import issue_registry as ir
+from homeassistant.util import dt as dt_util
+import pytest
+from pytest_homeassistant_custom_component.common import (  # type: ignore[import-untyped]
+    MockConfigEntry,
+)
+
+from custom_components.apsystems_ema.const import DOMAIN
+from custom_components.apsystems_ema.coordinator import APsystemsCoordinator
+from custom_components.apsystems_ema.openapi.errors import CODE_MESSAGES
+from custom_components.apsystems_ema.statistics import PRODUCTION, ecu_series
+from tests.ha.drive import (
+    Watch,
+    hourly_rows,
+    lifetime_ids,
+    run_until,
+    statistics_problems,
+    unhandled,
+)
+from tests.ha.helpers import setup, state_of
+from tests.simulator import Fault, Simulator
+
+# 03:00 in Amsterdam, before sunrise, on a long summer day, to 06:00 the day after (its first
+# poll done).
+NIGHT = datetime.fromisoformat("2026-06-17T01:00:00+00:00")
+DAY = NIGHT.date()
+END = NIGHT + timedelta(hours=27)
+
+#: The endpoint kinds the coordinator polls through a day (bootstrap ones: see below).
+DAILY = (
+    "ecu_minutely",  # fast loop: energy and power, and each ECU's closing curve
+    "batch_power",  # fast loop: every inverter channel
+    "meter_minutely",  # every poll
+    "meter_summary",  # the morning's first poll
+    "system_summary",  # the closing (and the morning after a gap)
+    "system_energy",  # the closing: the day's hourly energy
+    "batch_energy",  # the closing: every inverter's day energy
+)
+BOOTSTRAP = ("inverters", "meters", "ecu_summary")
+
+AUTH_CODES = (2000, 2001, 2002, 2003, 2004, 3000, 3001, 3002, 3003, 3004)
+
+
+@dataclass(frozen=True)
+class Case:
+    """Fault kinds of one family, spread over the endpoint kinds: endpoint ``i`` gets kind
+    ``i mod len(kinds)``, each armed ``times`` times (every kind meets several endpoints)."""
+
+    kinds: tuple[Fault, ...]
+    logs: tuple[str, ...] = ()  # what the log must say, at any level
+    warning: bool = False  # a WARNING line for the user
+    times: int = 1
+    endpoints: tuple[str, ...] = DAILY
+    days: int = 1
+
+    def arm(self, sim: Simulator) -> None:
+        """Arm the kinds on the endpoint kinds."""
+        sim.inject(
+            *(
+                replace(self.kinds[i % len(self.kinds)], endpoint=e, times=self.times)
+                for i, e in enumerate(self.endpoints)
+            )
+        )
+
+
+def codes(*numbers: int) -> tuple[Fault, ...]:
+    """Answers with these Annex 4.1 codes."""
+    return tuple(Fault(code=n) for n in numbers)
+
+
+UNREACHABLE = "The APsystems OpenAPI is unreachable"
+SERVER_CODES = (1000, 1002, 1003, 5000, 6000, 9999)  # 1002, 1003, 9999: not in the manual
+CASES: dict[str, Case] = {
+    "server_codes": Case(codes(*SERVER_CODES), tuple(f"API code {c}" for c in SERVER_CODES)),
+    "throttle_codes": Case(codes(7000, 7001, 7002, 7003), ("API code 7000", "API code 7003")),
+    "no_data_and_bad_parameter": Case(codes(1001, 4001), ("API code 4001",)),
+    # Polling stops for the day: the lifetime is exact again after the next day's closing.
+    "quota_2005": Case(codes(2005), ("API code 2005",), endpoints=("batch_power",), days=2),
+    "transport": Case(
+        (Fault(delay=600), Fault(http_status=500), Fault(drop=True), Fault(http_status=502)),
+        ("in time", "HTTP 500", "Server disconnected", "HTTP 502"),
+        warning=True,
+        times=2,  # aiohttp resends once what a reset keep-alive connection lost
+    ),
+    "bodies": Case(
+        (Fault(invalid_json=True), Fault(octet_stream=True), Fault(nulls=True)),
+        ("not JSON",),
+        warning=True,
+    ),
+    "lists": Case((Fault(mismatch=True), Fault(truncate=True))),
+    "negative_values": Case((Fault(scale=-1),), warning=True),
+    "absurd_values": Case((Fault(scale=1e6),)),
+    "zero_values": Case((Fault(scale=0),)),  # a summary lifetime of 0, among others
+}
+assert {f.code for c in CASES.values() for f in c.kinds} | {*AUTH_CODES, 0, 4000} >= set(
+    CODE_MESSAGES
+)
+
+# Found by this matrix; coordinator.py is not ours to change (see the report of issue 7).
+CLOSING_OVERWRITE = (
+    "BUG coordinator._call SYSTEM_HOURLY/_record_hours: a closing answer with fewer hours or "
+    "less energy than already known (truncated list, zeros, null data) replaces the day's "
+    "hourly history and is imported; the closing is marked done, so the day's statistics stay wrong"
+)
+XFAIL: dict[str, str] = dict.fromkeys(
+    ("lists", "negative_values", "absurd_values", "zero_values", "bodies"), CLOSING_OVERWRITE
+)
+XFAIL["quota_2005"] = (
+    "BUG (coordinator/planner, root cause not located): after a day stopped by code 2005 the "
+    "system lifetime stays about that day's energy (25 kWh) below the truth even after the "
+    "next day's closing"
+)
+BOOTSTRAP_SUMMARY = (
+    "BUG coordinator._bootstrap_calls: the ECU summaries are asked once, in the first run; "
+    "when one fails nothing asks again, so that ECU's lifetime stays unknown for good"
+)
+
+
+@pytest.fixture
+def recorder_config() -> dict[str, Any]:
+    """Record statistics but no entity states: the tests read states from the state machine,
+    and writing a hundred states per poll would make a simulated day slow."""
+    return {"exclude": {"domains": ["sensor", "button"]}}
+
+
+def params() -> list[object]:
+    """The cases, with the known bugs marked strict xfail."""
+    return [
+        pytest.param(name, marks=pytest.mark.xfail(strict=True, reason=XFAIL[name]))
+        if name in XFAIL
+        else name
+        for name in CASES
+    ]
+
+
+async def assert_exact(
+    hass: HomeAssistant, sim: Simulator, coordinator: APsystemsCoordinator
+) -> None:
+    """Lifetimes now and yesterday's hourly statistics equal the truth; hours are unique and
+    their sums never go back."""
+    now = dt_util.utcnow()
+    sid = sim.sid
+    assert float(state_of(hass, f"{sid}_lifetime_energy")) == pytest.approx(
+        sim.truth.lifetime(now), abs=0.1
+    )
+    for ecu in sim.site.ecus:
+        value = state_of(hass, f"{sid}_ecu_{ecu.eid}_lifetime_energy")
+        assert float(value) == pytest.approx(sim.truth.lifetime(now, eid=ecu.eid), abs=0.1)
+    expected = {PRODUCTION: sim.truth.hourly(DAY)}
+    expected |= {ecu_series(e.eid): sim.truth.hourly(DAY, eid=e.eid) for e in sim.site.ecus}
+    for series, truth in expected.items():
+        rows = await hourly_rows(hass, coordinator, DAY, 1, series)
+        assert statistics_problems(rows) == [], series
+        assert len(rows) >= 20, series
+        assert sum(truth[len(rows) :]) == 0, series
+        assert [r["state"] for r in rows] == pytest.approx(truth[: len(rows)], abs=0.01), series
+
+
+@pytest.mark.parametrize("name", params())
+async def test_fault_on_every_endpoint_kind(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    simulator: Simulator,
+    mock_config_entry: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+    name: str,
+) -> None:
+    """The fault hits each endpoint kind of a day once; the day still ends exact."""
+    case = CASES[name]
+    caplog.set_level(logging.DEBUG, logger="custom_components.apsystems_ema")
+    freezer.move_to(NIGHT)
+    coordinator = await setup(hass, simulator, mock_config_entry)
+    case.arm(simulator)
+    watch = Watch(hass, lifetime_ids(simulator))
+    end = END + timedelta(hours=18) if case.days == 2 else END
+    await run_until(hass, freezer, simulator, coordinator, end, watch)
+
+    faulted = {c.endpoint for c in simulator.calls if c.fault is not None}
+    if case.kinds[0].code == 2005:
+        # The quota stops every call for the day: the daily probe (an ECU curve) comes next
+        # morning, and the issue is gone once it succeeds.
+        assert faulted == {"batch_power"}
+        issue = f"quota_exhausted_{mock_config_entry.entry_id}"
+        assert ir.async_get(hass).async_get_issue(DOMAIN, issue) is None
+        assert any("2005" in r.getMessage() for r in caplog.records)
+    else:
+        assert faulted == set(case.endpoints), f"never faulted: {set(DAILY) - faulted}"
+    simulator.clear_faults()
+    await coordinator.async_refresh_now()  # a clean poll: every live value is current
+    await hass.async_block_till_done()
+    watch.sample()
+
+    assert unhandled(caplog.records) == []
+    assert watch.decreases == []
+    assert watch.unavailable == set()
+    for text in case.logs:
+        assert text in caplog.text
+    warnings = [r for r in caplog.records if r.levelno >= logging.WARNING and UNREACHABLE in r.msg]
+    assert bool(warnings) == case.warning
+    if name != "transport":  # aiohttp silently resends a request a reset connection lost
+        assert coordinator.calls_used == simulator.calls_this_month()
+    await assert_exact(hass, simulator, coordinator)
+
+
+# Each refusal on an endpoint of the fast loop (the closing's and the morning's endpoints meet
+# the other faults above); then a host clock 20 minutes off (the simulator's real signature
+# check answers 4000 to every call).
+REFUSALS = (
+    (2000, "ecu_minutely"),
+    (2001, "batch_power"),
+    (2002, "meter_minutely"),
+    (2003, "ecu_minutely"),
+    (2004, "batch_power"),
+    (3000, "meter_minutely"),
+    (3001, "ecu_minutely"),
+    (3002, "batch_power"),
+    (3003, "meter_minutely"),
+    (3004, "ecu_minutely"),
+    (4000, "clock_skew"),
+)
+
+
+async def test_refused_credentials_start_reauth(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    simulator: Simulator,
+    mock_config_entry: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Every auth code, each on an endpoint kind, and a host clock that is off: a reauth flow
+    starts, entities turn unavailable, polling stops, nothing escapes. Once the user gives
+    working credentials (the entry reloads) nothing was lost."""
+    freezer.move_to(NIGHT)
+    coordinator = await setup(hass, simulator, mock_config_entry)
+    watch = Watch(hass, lifetime_ids(simulator))
+    deadline = NIGHT + timedelta(hours=60)
+    for code, endpoint in REFUSALS:
+        if endpoint == "clock_skew":
+            simulator.inject(Fault(clock_skew=20 * 60, times=None))
+        else:
+            simulator.inject(Fault(endpoint=endpoint, code=code, times=None))
+        while not hass.config_entries.flow.async_progress_by_handler(DOMAIN):
+            assert dt_util.utcnow() < deadline, (code, endpoint)
+            await run_until(hass, freezer, simulator, coordinator, dt_util.utcnow(), watch)
+            await run_until(
+                hass, freezer, simulator, coordinator, dt_util.utcnow() + timedelta(minutes=1)
+            )
+            watch.sample()
+        refused = [c for c in simulator.calls if c.code == code]
+        assert len(refused) == 1, (code, endpoint)
+        assert endpoint in (refused[0].endpoint, "clock_skew"), (code, endpoint)
+        assert watch.unavailable == set(lifetime_ids(simulator)), code
+        calls = len(simulator.calls)
+        await run_until(
+            hass, freezer, simulator, coordinator, dt_util.utcnow() + timedelta(hours=2)
+        )
+        assert len(simulator.calls) == calls, f"polling goes on after {code}"
+        # The user re-enters working credentials: the flow ends, the entry reloads.
+        for flow in hass.config_entries.flow.async_progress_by_handler(DOMAIN):
+            assert flow["context"]["source"] == SOURCE_REAUTH
+            hass.config_entries.flow.async_abort(flow["flow_id"])
+        simulator.clear_faults()
+        assert await hass.config_entries.async_reload(mock_config_entry.entry_id)
+        await hass.async_block_till_done()
+        coordinator = mock_config_entry.runtime_data
+        watch.unavailable.clear()
+        watch.sample()
+        assert watch.unavailable == set()
+
+    assert caplog.text.count("Authentication failed") == len(REFUSALS)
+    await run_until(hass, freezer, simulator, coordinator, dt_util.utcnow() + timedelta(hours=1))
+    await coordinator.async_refresh_now()
+    await hass.async_block_till_done()
+    watch.sample()
+    assert watch.decreases == []
+    assert unhandled(caplog.records) == []
+    await assert_exact(hass, simulator, coordinator)
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        pytest.param(
+            Fault(endpoint=e, code=code),
+            id=f"{e}-{code}",
+            marks=[pytest.mark.xfail(strict=True, reason=BOOTSTRAP_SUMMARY)]
+            if e == "ecu_summary"
+            else [],
+        )
+        for e in BOOTSTRAP
+        for code in (5000, 7002)
+    ],
+)
+async def test_fault_while_setting_up(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    simulator: Simulator,
+    mock_config_entry: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+    fault: Fault,
+) -> None:
+    """A failure in the first run's inventory or ECU summaries (the details worked) is
+    caught up later: by the next day every ECU's lifetime is known and exact."""
+    freezer.move_to(NIGHT)
+    simulator.inject(fault)
+    coordinator = await setup(hass, simulator, mock_config_entry)
+    watch = Watch(hass, lifetime_ids(simulator))
+    await run_until(hass, freezer, simulator, coordinator, END, watch)
+    await coordinator.async_refresh_now()
+    await hass.async_block_till_done()
+    assert any(c.fault is not None for c in simulator.calls)
+    assert unhandled(caplog.records) == []
+    assert watch.decreases == []
+    await assert_exact(hass, simulator, coordinator)
+
+
+@pytest.mark.parametrize("ha_zone", ["Pacific/Kiritimati", "America/Los_Angeles"])
+async def test_system_midnight_in_another_timezone(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    simulator: Simulator,
+    mock_config_entry: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+    ha_zone: str,
+) -> None:
+    """Home Assistant runs 12 hours ahead of (or 9 behind) the system's Amsterdam: days
+    change at the system's midnight; today restarts, lifetimes go on, hours are exact."""
+    await hass.config.async_set_time_zone(ha_zone)
+    freezer.move_to(NIGHT)
+    coordinator = await setup(hass, simulator, mock_config_entry)
+    watch = Watch(hass, lifetime_ids(simulator))
+    sid = simulator.sid
+    # Amsterdam's midnight is 22:00 UTC; the next day's first poll comes after sunrise.
+    midnight = datetime.fromisoformat("2026-06-17T22:00:00+00:00")
+    await run_until(hass, freezer, simulator, coordinator, midnight - timedelta(minutes=1), watch)
+    yesterday = float(state_of(hass, f"{sid}_today_energy"))
+    assert yesterday == pytest.approx(simulator.truth.day_energy(DAY), abs=0.05)
+    await run_until(hass, freezer, simulator, coordinator, END, watch)
+    await coordinator.async_refresh_now()
+    await hass.async_block_till_done()
+    watch.sample()
+    now = END
+    today = float(state_of(hass, f"{sid}_today_energy"))
+    assert today == pytest.approx(simulator.truth.day_energy(DAY + timedelta(days=1), now), abs=0.1)
+    assert coordinator.site.energy.day == DAY + timedelta(days=1)
+    assert watch.decreases == []
+    assert unhandled(caplog.records) == []
+    await assert_exact(hass, simulator, coordinator)

@@ -1,0 +1,174 @@
+"""A month of polling with random faults and two Home Assistant restarts.
+
+July 2026 (31 days) at the demo site: the clock jumps from one planned wake-up of the
+coordinator to the next; before each step a seeded RNG may arm a fault (so every run is the
+same). Home Assistant restarts twice (unload, set up again from the persisted Store). At the
+end: the calls stayed within the simulator's monthly quota, nothing escaped into the log, no
+lifetime sensor ever went backwards, and the lifetimes and every July hour of the imported
+statistics equal the simulator's truth.
+"""
+
+from collections import Counter
+from collections.abc import AsyncIterator
+from datetime import datetime, timedelta
+import logging
+import random
+from zoneinfo import ZoneInfo
+
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.core import HomeAssistant
+from homeassistant.util import dt as dt_util
+import pytest
+from pytest_homeassistant_custom_component.common import (  # type: ignore[import-untyped]
+    MockConfigEntry,
+)
+
+from custom_components.apsystems_ema.const import (
+    CONF_APP_ID,
+    CONF_APP_SECRET,
+    CONF_BASE_URL,
+    CONF_SID,
+    DOMAIN,
+)
+from custom_components.apsystems_ema.statistics import PRODUCTION, ecu_series
+from tests.ha.drive import (
+    Watch,
+    hourly_rows,
+    lifetime_ids,
+    run_until,
+    statistics_problems,
+    unhandled,
+)
+from tests.ha.helpers import setup, state_of
+from tests.simulator import Fault, Simulator, demo_site
+
+ZONE = ZoneInfo("Europe/Amsterdam")
+START = datetime(2026, 7, 1, 0, 30, tzinfo=ZONE)  # the first half hour of the month
+END = datetime(2026, 8, 1, 0, 0, tzinfo=ZONE)  # after July's last closing
+DAYS = 31
+RESTARTS = (datetime(2026, 7, 9, 13, 7, tzinfo=ZONE), datetime(2026, 7, 22, 6, 41, tzinfo=ZONE))
+SEED = 7
+FAULT_CHANCE = 0.08  # per wake-up of the coordinator
+
+#: Faults the soak draws from: every kind a poll can meet but refused credentials (which
+#: stop polling until the user acts; see test_faults) and the exhausted quota (the
+#: simulator's own quota check is what this test measures).
+PALETTE: tuple[Fault, ...] = (
+    *(Fault(code=code) for code in (1000, 1001, 4001, 5000, 6000, 7000, 7001, 7002, 7003)),
+    Fault(delay=600),
+    Fault(drop=True, times=2),
+    Fault(http_status=500),
+    Fault(http_status=503),
+    Fault(invalid_json=True),
+    Fault(octet_stream=True),
+    Fault(mismatch=True),
+    Fault(nulls=True),
+)
+
+
+@pytest.fixture
+async def month_sim(socket_enabled: None) -> AsyncIterator[Simulator]:
+    """The demo site; its quota month is the system's (Amsterdam) month, like the planner's."""
+    sim = Simulator(demo_site(START), quota_zone=ZONE)
+    await sim.start("127.0.0.1", 0)
+    try:
+        yield sim
+    finally:
+        await sim.stop()
+
+
+async def test_a_month_with_faults_and_restarts(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    month_sim: Simulator,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """31 days, random faults, two restarts: quota kept, nothing lost, truth at the end."""
+    sim = month_sim
+    caplog.set_level(logging.INFO, logger="custom_components.apsystems_ema")
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title=f"APsystems {sim.sid}",
+        unique_id=sim.sid,
+        data={
+            CONF_APP_ID: sim.app_id,
+            CONF_APP_SECRET: sim.app_secret,
+            CONF_SID: sim.sid,
+            CONF_BASE_URL: sim.base_url,
+        },
+    )
+    freezer.move_to(START)
+    coordinator = await setup(hass, sim, entry)
+    watch = Watch(hass, lifetime_ids(sim))
+    rng = random.Random(SEED)
+    injected: Counter[str] = Counter()
+    steps = restarts = 0
+    pending_restarts = list(RESTARTS)
+    while dt_util.utcnow() < END:
+        if pending_restarts and dt_util.utcnow() >= pending_restarts[0]:
+            pending_restarts.pop(0)
+            assert await hass.config_entries.async_unload(entry.entry_id)
+            await hass.async_block_till_done()
+            freezer.tick(timedelta(minutes=3))
+            coordinator = await setup(hass, sim, entry)
+            restarts += 1
+        if rng.random() < FAULT_CHANCE:
+            fault = rng.choice(PALETTE)
+            sim.inject(fault)
+            injected[_kind(fault)] += 1
+        until = min([END, *pending_restarts, dt_util.utcnow() + timedelta(hours=1)])
+        steps += await run_until(hass, freezer, sim, coordinator, until, watch)
+    sim.clear_faults()
+
+    used = _calls_in_july(sim)
+    faults = sum(injected.values())
+    figures = (
+        f"{DAYS} days, {steps} steps, {faults} faults injected ({dict(injected)}), "
+        f"{used} calls of a quota of {sim.quota}, {restarts} restarts"
+    )
+    print(figures)  # noqa: T201
+    assert restarts == 2, figures
+    assert faults >= 40, figures
+    assert used <= sim.quota, figures
+    assert used >= 0.9 * sim.quota, figures  # the budget is spent, not hoarded
+    assert unhandled(caplog.records) == [], figures
+    assert watch.decreases == [], figures
+    assert watch.unavailable == set(), figures
+
+    # Lifetimes: exact at the end of the month.
+    sid = sim.sid
+    assert float(state_of(hass, f"{sid}_lifetime_energy")) == pytest.approx(
+        sim.truth.lifetime(END), abs=0.1
+    ), figures
+    for ecu in sim.site.ecus:
+        value = float(state_of(hass, f"{sid}_ecu_{ecu.eid}_lifetime_energy"))
+        assert value == pytest.approx(sim.truth.lifetime(END, eid=ecu.eid), abs=0.1), figures
+    # Statistics: every July hour of the system and of each ECU, unique and increasing.
+    july = START.date()
+    expected = {PRODUCTION: [sim.truth.hourly(july + timedelta(days=d)) for d in range(DAYS)]}
+    for ecu in sim.site.ecus:
+        expected[ecu_series(ecu.eid)] = [
+            sim.truth.hourly(july + timedelta(days=d), eid=ecu.eid) for d in range(DAYS)
+        ]
+    for series, days in expected.items():
+        rows = await hourly_rows(hass, coordinator, july, DAYS, series)
+        assert statistics_problems(rows) == [], series
+        truth = [value for day in days for value in day]
+        states = {r["start"]: r["state"] for r in rows}
+        assert sum(states.values()) == pytest.approx(sum(truth), abs=0.5), series
+        assert rows[-1]["sum"] - rows[0]["sum"] + rows[0]["state"] == pytest.approx(
+            sum(truth), abs=0.5
+        ), series
+
+
+def _kind(fault: Fault) -> str:
+    if fault.code is not None:
+        return f"code {fault.code}"
+    for name in ("delay", "drop", "http_status", "invalid_json", "octet_stream"):
+        if getattr(fault, name):
+            return "timeout" if name == "delay" else name
+    return "mismatch" if fault.mismatch else "nulls"
+
+
+def _calls_in_july(sim: Simulator) -> int:
+    return sum(1 for c in sim.calls if c.at.astimezone(ZONE).month == 7)

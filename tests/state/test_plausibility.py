@@ -1,0 +1,65 @@
+"""Bad answers cannot lift or lower a lifetime for good (found by tests/ha/test_faults.py)."""
+
+from datetime import date
+
+from custom_components.apsystems_ema.openapi import BatchEnergy, EnergySummary
+from custom_components.apsystems_ema.state import SiteState, Totals
+from tests.state.test_state import DAY, at, minutely, site
+
+
+def started() -> SiteState:
+    """The test site (4.2 kW) with exact summaries at 10:00 and a first curve."""
+    state = site()
+    state.apply_summary(EnergySummary(5.0, 100.0, 900.0, 5000.0), at(DAY, 10))
+    state.apply_ecu_summary("E1", EnergySummary(3.0, 60.0, 500.0, 3000.0), at(DAY, 10))
+    state.apply_ecu_minutely("E1", minutely(DAY, 3.0, (10, 0), 500.0), at(DAY, 10))
+    return state
+
+
+def test_absurd_values_are_ignored() -> None:
+    """A million times the energy: summary, curve, hourly total and batch energy ignored."""
+    state = started()
+    lifetime, ecu_lifetime = state.energy.lifetime, state.ecus["E1"].energy.lifetime
+    state.apply_summary(EnergySummary(5e6, 1e8, 9e8, 5e9), at(DAY, 11))
+    state.apply_ecu_summary("E1", EnergySummary(3e6, 6e7, 5e8, 3e9), at(DAY, 11))
+    state.apply_ecu_minutely("E1", minutely(DAY, 3e6, (11, 0), 5e8), at(DAY, 11))
+    state.apply_system_day_energy(DAY, 5e6, at(DAY, 11))
+    state.apply_batch_energy("E1", BatchEnergy(DAY, {"U1": {1: 2e6}}), at(DAY, 11))
+    assert state.energy.lifetime == lifetime
+    assert state.ecus["E1"].energy.lifetime == ecu_lifetime
+    assert state.ecus["E1"].power_w == 500.0
+    assert state.inverters["U1"].today_kwh is None
+    # A plausible answer still counts.
+    state.apply_ecu_minutely("E1", minutely(DAY, 4.0, (11, 0), 600.0), at(DAY, 11))
+    assert state.ecus["E1"].energy.lifetime == 3001.0
+
+
+def test_negative_and_zero_summaries_are_ignored() -> None:
+    """A lifetime of 0, negative values or a self-contradicting summary move nothing back."""
+    state = started()
+    before = (state.energy.start, state.energy.month, state.energy.lifetime)
+    for bad in (
+        EnergySummary(0.0, 0.0, 0.0, 0.0),
+        EnergySummary(-5.0, -100.0, -900.0, -5000.0),
+        EnergySummary(6.0, 2.0, 900.0, 5006.0),  # today above the month
+        EnergySummary(6.0, 100.0, 900.0, 3.0),  # today above the lifetime
+    ):
+        state.apply_summary(bad, at(DAY, 12))
+        assert (state.energy.start, state.energy.month, state.energy.lifetime) == before
+    state.apply_ecu_minutely("E1", minutely(DAY, -3.0, (12, 0), -5.0), at(DAY, 12))
+    assert state.ecus["E1"].energy.today == 3.0
+    # A slightly lower lifetime (rounding) and absent month / year are fine.
+    state.apply_summary(EnergySummary(6.0, 0.0, 0.0, 4999.5), at(DAY, 13))
+    assert state.energy.start == 4993.5
+
+
+def test_bounds_without_capacity_or_creation_date() -> None:
+    """Unknown capacity: only negative values are impossible."""
+    state = SiteState("S")
+    assert state.plausible_day(1e9)
+    assert not state.plausible_day(-1)
+    assert state.plausible_lifetime(1e12, date(2026, 1, 1))
+    assert not state.plausible_lifetime(-1, date(2026, 1, 1))
+    totals = Totals()
+    totals.set_summary(DAY, EnergySummary(1.0, 0.0, 0.0, 10.0))
+    assert totals.lifetime == 10.0
