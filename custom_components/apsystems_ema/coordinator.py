@@ -32,7 +32,10 @@ from .openapi import (
     APsystemsAuthError,
     APsystemsClient,
     APsystemsError,
+    APsystemsNoDataError,
     APsystemsRequestError,
+    APsystemsResponseError,
+    APsystemsTransportError,
     EnergyLevel,
     SystemDetails,
 )
@@ -41,6 +44,7 @@ from .planner import (
     DetailMode,
     Ledger,
     Plan,
+    PlanKind,
     PlannedCall,
     Planner,
     PlannerConfig,
@@ -113,7 +117,8 @@ class APsystemsCoordinator(DataUpdateCoordinator[SiteState]):
         self._changed: dict[str, date] = {}  # series -> oldest day to send to the recorder
         self._store, self._history_store = stores(hass, entry.entry_id)
         self._lock = asyncio.Lock()
-        self._unreachable = False
+        self._trouble = False  # a failure was logged; the next success logs the recovery
+        self._summary_tried: dict[str, date] = {}  # catch-up summaries: once a day each
 
     # -- configuration ---------------------------------------------------------------------
 
@@ -265,7 +270,7 @@ class APsystemsCoordinator(DataUpdateCoordinator[SiteState]):
             plan = self.planner.next_plan(now, self._ledger(), self.planner_state)
             if plan.calls and plan.at <= now + DUE_SLACK:
                 self.last_plan = plan
-                await self._run(plan.calls, plan)
+                await self._run(self._with_summaries(plan, now), plan)
             self._schedule_next()
             self._store.async_delay_save(self._payload, SAVE_DELAY)
         return self.site
@@ -309,11 +314,42 @@ class APsystemsCoordinator(DataUpdateCoordinator[SiteState]):
             await self._run((PlannedCall(CallKind.DETAILS),), None)
         if not self.site.ecus:
             return
+        if self.planner_state.closed_day is None:
+            # Days before the installation are history (backfill), not closings; the day of
+            # the installation is closed tonight or caught up tomorrow morning.
+            self.planner_state.closed_day = self.site.local_day(now) - timedelta(days=1)
         await self._run((PlannedCall(CallKind.INVENTORY), PlannedCall(CallKind.METERS)), None)
-        # Each ECU's lifetime at the start of today, once: from then on its counter rolls
-        # forward day by day (the daily batch-energy closing ends each day exactly).
-        producing = [eid for eid, ecu in self.site.ecus.items() if not ecu.has_meter]
-        await self._run(tuple(PlannedCall(CallKind.ECU_SUMMARY, eid) for eid in producing), None)
+        # The system's and each ECU's lifetime at the start of today: from then on the
+        # counters roll forward day by day (the daily closing ends each day exactly). Fetched
+        # now, lifetimes are known at once, also when the integration is added at night.
+        await self._run(self._summary_calls(), None)
+
+    def _summary_calls(self, day: date | None = None) -> tuple[PlannedCall, ...]:
+        """Summaries of the counters whose start is unknown (not yet tried on ``day``)."""
+        site = self.site
+        calls = [PlannedCall(CallKind.SYSTEM_SUMMARY)] if site.energy.start is None else []
+        calls += [
+            PlannedCall(CallKind.ECU_SUMMARY, eid)
+            for eid, ecu in site.ecus.items()
+            if not ecu.has_meter and ecu.energy.start is None
+        ]
+        if day is not None:
+            calls = [c for c in calls if self._summary_tried.get(c.key) != day]
+        return tuple(calls)
+
+    def _with_summaries(self, plan: Plan, now: datetime) -> tuple[PlannedCall, ...]:
+        """A plan's calls, plus (once a day, when the budget allows) the summaries a failed
+        first run left out: without them a lifetime would stay unknown for good."""
+        if plan.kind is PlanKind.PROBE:
+            return plan.calls
+        day = self.site.local_day(now)
+        extra = tuple(c for c in self._summary_calls(day) if c not in plan.calls)
+        count = len(plan.calls) + len(extra)
+        if not extra or not self.planner.can_spend(count, now, self._ledger(), self.planner_state):
+            return plan.calls
+        for call in extra:
+            self._summary_tried[call.key] = day
+        return plan.calls + extra
 
     async def _run(self, calls: tuple[PlannedCall, ...], plan: Plan | None) -> None:
         """Run calls in order; every attempt is recorded in the ledger."""
@@ -362,9 +398,10 @@ class APsystemsCoordinator(DataUpdateCoordinator[SiteState]):
             case CallKind.METERS:
                 site.apply_meters(await client.get_meters())
             case CallKind.SYSTEM_SUMMARY:
-                site.apply_summary(await client.get_system_summary(), at)
+                _check(site.apply_summary(await client.get_system_summary(), at))
             case CallKind.SYSTEM_HOURLY:
                 hourly = await client.get_system_energy(EnergyLevel.HOURLY, day)
+                _check(site.day_problem(hourly.values, site.energy.known_on(day)))
                 if not call.backfill:
                     site.apply_system_day_energy(day, hourly.total, at)
                 self._record_hours(PRODUCTION, day, list(hourly.values))
@@ -381,9 +418,12 @@ class APsystemsCoordinator(DataUpdateCoordinator[SiteState]):
                 for old, values in added.items():
                     self._record_hours(PRODUCTION, old, values)
             case CallKind.ECU_SUMMARY:
-                site.apply_ecu_summary(target, await client.get_ecu_summary(target), at)
+                _check(site.apply_ecu_summary(target, await client.get_ecu_summary(target), at))
             case CallKind.ECU_MINUTELY:
                 curve = await client.get_ecu_minutely(target, day)
+                ecu = site.ecus.get(target)
+                known = [curve.today, ecu.energy.known_on(curve.day) if ecu else None]
+                _check(site.day_problem(curve.energy, max((k for k in known if k), default=None)))
                 if not call.backfill:
                     site.apply_ecu_minutely(target, curve, at)
                 if curve.day == day:
@@ -430,11 +470,12 @@ class APsystemsCoordinator(DataUpdateCoordinator[SiteState]):
     # -- outcomes --------------------------------------------------------------------------
 
     def _reachable(self) -> None:
-        if self._unreachable:
+        if self._trouble:
             LOGGER.info("The APsystems OpenAPI answers again")
-            self._unreachable = False
+            self._trouble = False
 
     def _failed(self, call: PlannedCall, err: APsystemsError, any_ok: bool) -> None:
+        """Log a failure once (a line per failure at DEBUG), until a call succeeds again."""
         if isinstance(err, APsystemsAuthError) or (
             isinstance(err, APsystemsRequestError) and err.code == 4000 and not any_ok
         ):
@@ -443,12 +484,18 @@ class APsystemsCoordinator(DataUpdateCoordinator[SiteState]):
                 translation_key="auth_failed",
                 translation_placeholders={"code": str(err.code)},
             ) from err
-        if isinstance(err, APsystemsApiError):
-            LOGGER.debug("%s answered %s", call.kind, err)
-            return
-        if not self._unreachable:
+        LOGGER.debug("%s failed: %s", call.key, err)
+        if isinstance(err, APsystemsNoDataError) or self._trouble:
+            return  # "no data" is an answer (a day without data), not a problem
+        self._trouble = True
+        if isinstance(err, APsystemsTransportError):
             LOGGER.warning("The APsystems OpenAPI is unreachable: %s", err)
-            self._unreachable = True
+        elif isinstance(err, APsystemsResponseError):
+            LOGGER.warning(
+                "The APsystems OpenAPI sent an unusable answer to %s: %s", call.kind, err
+            )
+        else:
+            LOGGER.warning("The APsystems OpenAPI refused %s: %s", call.kind, err)
 
     def _quota_issue(self) -> None:
         issue_id = f"quota_exhausted_{self.config_entry.entry_id}"
@@ -517,3 +564,10 @@ class APsystemsCoordinator(DataUpdateCoordinator[SiteState]):
             self._schedule_next()
             self._store.async_delay_save(self._payload, SAVE_DELAY)
         self.async_update_listeners()
+
+
+def _check(problem: str | None) -> None:
+    """An answer the state refused (impossible or cut-short values) is a failed call: it is
+    logged, counted and tried again later, and nothing it held is kept."""
+    if problem is not None:
+        raise APsystemsResponseError(f"implausible data: {problem}")

@@ -9,6 +9,7 @@ Totals follow one mechanism, :class:`Totals`: the energy at the start of the sys
 summaries a new day starts from where the previous one ended. Lifetime values never decrease.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime, time, timedelta
 from typing import Any, Self
@@ -33,6 +34,9 @@ STATE_VERSION = 1
 # A summary may put the lifetime a little below what the counter shows (rounding); far below
 # it is a bad answer (a lifetime of 0), not a correction.
 SUMMARY_TOLERANCE = 1.0  # kWh
+# A day's list holding this much less than the day's known energy is cut short, not late.
+SHORT_DAY_RATIO = 0.1
+SHORT_DAY_KWH = 0.05
 METER_KEYS = ("consumed", "exported", "imported", "produced")
 
 
@@ -96,17 +100,23 @@ class Totals:
             self.today = max(value, self.today or 0.0)
             self._update()
 
-    def set_summary(self, day: date, summary: EnergySummary) -> None:
+    def set_summary(self, day: date, summary: EnergySummary) -> str | None:
         """Exact values at the start of ``day`` from a summary fetched that day.
 
         A summary that contradicts itself (negative values, today above the month) or puts
-        the lifetime well below the counter is ignored: it would move the start backwards.
+        the lifetime well below the counter is ignored (it would move the start backwards):
+        the reason is returned.
         """
         self.roll_to(day)
-        if day != self.day or not _consistent(summary):
-            return
+        if day != self.day:
+            return None
+        if not _consistent(summary):
+            return "the summary contradicts itself"
         if self.lifetime is not None and summary.lifetime < self.lifetime - SUMMARY_TOLERANCE:
-            return
+            return (
+                f"a lifetime of {summary.lifetime:.2f} kWh, below the "
+                f"{self.lifetime:.2f} kWh already counted"
+            )
         self.start = summary.lifetime - summary.today
         if self.month_start is not None or summary.month:
             self.month_start = summary.month - summary.today
@@ -114,6 +124,11 @@ class Totals:
             self.year_start = summary.year - summary.today
         self.today = max(summary.today, self.today or 0.0)
         self._update()
+        return None
+
+    def known_on(self, day: date) -> float | None:
+        """The energy already known for ``day`` (None for another day)."""
+        return self.today if self.day == day else None
 
     def _update(self) -> None:
         if self.start is not None:
@@ -242,6 +257,22 @@ class SiteState:
     def _plausible_summary(self, summary: EnergySummary, day: date) -> bool:
         return self.plausible_day(summary.today) and self.plausible_lifetime(summary.lifetime, day)
 
+    def day_problem(self, values: Sequence[float], known: float | None) -> str | None:
+        """Why a day's energies (hourly or 5-minute, kWh) cannot be the day's, or None.
+
+        ``known`` is the day's energy already known. A list holding clearly less (cut short,
+        zeros, nulls) would replace good hours in the statistics; small shortfalls (rounding,
+        the newest samples not in yet) are accepted.
+        """
+        if any(v < 0 for v in values):
+            return "negative energy"
+        total = sum(values)
+        if not self.plausible_day(total):
+            return f"{total:.1f} kWh in a day, more than the capacity can produce"
+        if known is not None and total < known * (1 - SHORT_DAY_RATIO) - SHORT_DAY_KWH:
+            return f"{total:.2f} kWh in all, less than the {known:.2f} kWh already known"
+        return None
+
     @property
     def power_w(self) -> float | None:
         """Current power: the sum of the ECUs' fresh newest samples."""
@@ -281,20 +312,22 @@ class SiteState:
 
     # -- energy ----------------------------------------------------------------------------
 
-    def apply_summary(self, summary: EnergySummary, fetched: datetime) -> None:
-        """The system's exact totals at the start of its day (impossible ones are ignored)."""
-        day = self.local_day(fetched)
-        if self._plausible_summary(summary, day):
-            self.energy.set_summary(day, summary)
-        self.updated = fetched
+    def apply_summary(self, summary: EnergySummary, fetched: datetime) -> str | None:
+        """The system's exact totals at the start of its day; an impossible summary is
+        ignored and the reason returned."""
+        return self._summary(self.energy, summary, fetched)
 
-    def apply_ecu_summary(self, eid: str, summary: EnergySummary, fetched: datetime) -> None:
-        """An ECU's exact totals at the start of its day (impossible ones are ignored)."""
-        ecu = self.ecus.setdefault(eid, EcuState(eid))
+    def apply_ecu_summary(self, eid: str, summary: EnergySummary, fetched: datetime) -> str | None:
+        """An ECU's exact totals at the start of its day; an impossible summary is ignored
+        and the reason returned."""
+        return self._summary(self.ecus.setdefault(eid, EcuState(eid)).energy, summary, fetched)
+
+    def _summary(self, totals: Totals, summary: EnergySummary, fetched: datetime) -> str | None:
         day = self.local_day(fetched)
-        if self._plausible_summary(summary, day):
-            ecu.energy.set_summary(day, summary)
         self.updated = fetched
+        if not self._plausible_summary(summary, day):
+            return "values no system of this capacity can produce"
+        return totals.set_summary(day, summary)
 
     def apply_ecu_minutely(self, eid: str, minutely: EcuMinutely, fetched: datetime) -> None:
         """An ECU's curve of the day: its energy so far and its newest power."""

@@ -43,10 +43,17 @@ async def test_first_setup_in_daylight(
     """Bootstrap and the first poll of the day give every entity a value; lifetime is exact."""
     sid = simulator.sid
     endpoints = [c.endpoint for c in simulator.calls]
-    assert endpoints[:5] == ["details", "inverters", "meters", "ecu_summary", "ecu_summary"]
+    assert endpoints[:6] == [
+        "details",
+        "inverters",
+        "meters",
+        "system_summary",
+        "ecu_summary",
+        "ecu_summary",
+    ]
     assert endpoints.count("ecu_minutely") == 2
     assert endpoints.count("batch_power") == 2
-    assert "system_summary" in endpoints
+    assert endpoints.count("system_summary") == 1  # the first poll needs no other
 
     truth: Truth = simulator.truth
     lifetime = float(state_of(hass, f"{sid}_lifetime_energy"))
@@ -286,3 +293,59 @@ async def test_diagnostics_are_redacted(
     assert data["planner"]["last_plan"]["calls"]
     assert data["entry"]["data"]["app_secret"] == "**REDACTED**"
     assert "inverter_1" in data["site"]["inverters"]
+
+
+async def test_setup_at_night_knows_the_lifetimes_at_once(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    simulator: Simulator,
+    mock_config_entry: MockConfigEntry,
+) -> None:
+    """Added at night, the system's and every ECU's lifetime show at once (the Energy
+    dashboard needs no sunrise), and nothing else is called before the morning."""
+    night = MORNING.replace(hour=1)
+    freezer.move_to(night)
+    await setup(hass, simulator, mock_config_entry)
+    sid = simulator.sid
+    assert [c.endpoint for c in simulator.calls] == [
+        "details",
+        "inverters",
+        "meters",
+        "system_summary",
+        "ecu_summary",
+        "ecu_summary",
+    ]
+    assert float(state_of(hass, f"{sid}_lifetime_energy")) == pytest.approx(
+        simulator.truth.lifetime(night), abs=0.1
+    )
+    for ecu in simulator.site.ecus:
+        assert float(state_of(hass, f"{sid}_ecu_{ecu.eid}_lifetime_energy")) == pytest.approx(
+            simulator.truth.lifetime(night, eid=ecu.eid), abs=0.1
+        )
+    await advance(hass, freezer, timedelta(hours=1))
+    assert len(simulator.calls) == 6
+
+
+async def test_a_refused_ecu_summary_is_asked_again_once_a_day(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    simulator: Simulator,
+    mock_config_entry: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """An ECU whose summary keeps failing is asked again with the next poll, then once a
+    day, never at every poll; its lifetime stays unknown, the rest works."""
+    eid = simulator.site.ecus[0].eid
+    simulator.inject(Fault(endpoint="ecu_summary", code=5000, times=None))
+    freezer.move_to(MORNING.replace(hour=1))
+    await setup(hass, simulator, mock_config_entry)
+    caplog.set_level(logging.WARNING)
+    await advance(hass, freezer, timedelta(hours=47))
+
+    asked = [c.at for c in simulator.calls if c.endpoint == "ecu_summary"]
+    # The first run (it stops at the failure), then the first poll of each day.
+    assert len(asked) == 3, asked
+    assert asked[1].date() == asked[0].date() < asked[2].date()
+    assert state_of(hass, f"{simulator.sid}_ecu_{eid}_lifetime_energy") == "unknown"
+    assert float(state_of(hass, f"{simulator.sid}_lifetime_energy")) > 0
+    assert "refused ecu_summary: APsystems API code 5000" in caplog.text

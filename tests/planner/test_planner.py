@@ -519,14 +519,25 @@ def test_a_failed_closing_is_retried_then_caught_up_next_morning() -> None:
     assert state.closed_day == day
 
 
-def test_a_long_gap_adds_a_summary_to_the_first_poll() -> None:
+def test_a_long_gap_adds_summaries_to_the_first_poll() -> None:
+    """Days nobody watched are in no counter: the system's and every ECU's summary restart
+    the lifetimes from the API's totals."""
     planner = Planner(PlannerConfig(), site())
     now = local(date(2025, 6, 10), 12)
     state = PlannerState(summary_at=now - timedelta(days=5), inventory_at=now)
     plan = planner.next_plan(now, Ledger("2025-06", 100), state)
     assert plan.at == now
     assert PlannedCall(CallKind.SYSTEM_SUMMARY) in plan.calls
+    ecu_summaries = [c.target for c in plan.calls if c.kind is CallKind.ECU_SUMMARY]
+    assert ecu_summaries == list(planner.site.ecus)
     assert "gap" in plan.reason
+    # A morning after a watched day needs none of them.
+    state = PlannerState(summary_at=now - timedelta(hours=16), inventory_at=now)
+    state.closed_day = date(2025, 6, 9)
+    plan = planner.next_plan(now, Ledger("2025-06", 100), state)
+    kinds = {c.kind for c in plan.calls}
+    assert CallKind.ECU_SUMMARY not in kinds
+    assert CallKind.SYSTEM_SUMMARY not in kinds
 
 
 def test_weekly_inventory() -> None:

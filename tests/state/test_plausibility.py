@@ -63,3 +63,36 @@ def test_bounds_without_capacity_or_creation_date() -> None:
     totals = Totals()
     totals.set_summary(DAY, EnergySummary(1.0, 0.0, 0.0, 10.0))
     assert totals.lifetime == 10.0
+
+
+def test_a_day_cut_short_or_impossible_is_a_problem() -> None:
+    """Lists with less than the day's known energy (cut short, zeros, nulls), negative or
+    impossible values are refused with a reason; a little less (late samples) is not."""
+    state = started()  # 4.2 kW
+    hours = [0.0] * 7 + [0.5] * 10 + [0.0] * 7  # 5 kWh
+    assert state.day_problem(hours, None) is None
+    assert state.day_problem(hours, 5.0) is None
+    assert state.day_problem(hours, 5.4) is None  # within 10 % + 50 Wh
+    assert state.day_problem(hours, 5.7) == (
+        "5.00 kWh in all, less than the 5.70 kWh already known"
+    )
+    assert state.day_problem([0.0] * 24, 5.0) is not None
+    assert state.day_problem([], 5.0) is not None
+    assert state.day_problem([], None) is None  # nothing known, nothing lost
+    assert state.day_problem([*hours[:-1], -0.1], None) == "negative energy"
+    assert "more than the capacity" in str(state.day_problem([50.0] * 24, None))
+
+
+def test_refused_summaries_say_why() -> None:
+    """The reason a summary was ignored comes back (the coordinator logs it)."""
+    state = started()
+    assert state.apply_summary(EnergySummary(6.0, 101.0, 901.0, 5001.0), at(DAY, 11)) is None
+    assert state.apply_summary(EnergySummary(0.0, 0.0, 0.0, 0.0), at(DAY, 12)) == (
+        "a lifetime of 0.00 kWh, below the 5001.00 kWh already counted"
+    )
+    assert state.apply_ecu_summary("E1", EnergySummary(6.0, 2.0, 9.0, 3006.0), at(DAY, 12)) == (
+        "the summary contradicts itself"
+    )
+    assert "capacity" in str(state.apply_summary(EnergySummary(5e6, 1e8, 9e8, 5e9), at(DAY, 12)))
+    assert state.energy.known_on(DAY) == 6.0
+    assert state.energy.known_on(date(2026, 1, 1)) is None

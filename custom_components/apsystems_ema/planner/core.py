@@ -334,8 +334,8 @@ class Planner:
     def _morning_calls(
         self, day: date, state: PlannerState, calls: list[PlannedCall], reasons: list[str]
     ) -> list[PlannedCall]:
-        """Meter summaries (they cover the night), a summary after a gap, and yesterday's
-        closing calls when the closing was missed."""
+        """Meter summaries (they cover the night), the system's and ECUs' summaries after a
+        gap, and yesterday's closing calls when the closing was missed."""
         extra = [PlannedCall(CallKind.METER_SUMMARY, eid) for eid in self.site.meters]
         yesterday = day - ONE_DAY
         gap = state.summary_at is None or self.daylight.local_day(state.summary_at) < yesterday
@@ -347,9 +347,13 @@ class Planner:
                 if c.kind in CLOSING_KINDS or c.kind is CallKind.ECU_MINUTELY
             )
             reasons.append(f"catch up the closing of {yesterday}")
-        if (gap or missed) and PlannedCall(CallKind.SYSTEM_SUMMARY) not in calls:
-            extra.append(PlannedCall(CallKind.SYSTEM_SUMMARY))
-            reasons.append("summary after a gap")
+        if gap or missed:
+            # A day nobody watched: its energy is in no counter. The summaries restart the
+            # system's and every ECU's lifetime from the API's own totals.
+            if PlannedCall(CallKind.SYSTEM_SUMMARY) not in calls:
+                extra.append(PlannedCall(CallKind.SYSTEM_SUMMARY))
+            extra.extend(PlannedCall(CallKind.ECU_SUMMARY, eid) for eid in self.site.ecus)
+            reasons.append("summaries after a gap")
         return extra + list(missed)
 
     def _probe(self, now: datetime, state: PlannerState) -> Plan:
