@@ -1,10 +1,11 @@
-"""Shared fixtures."""
+"""Shared fixtures, and a guard every test runs under: no secret in any log line."""
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+import logging
 
 import pytest
 
-from tests.simulator import Simulator
+from tests.simulator import DEMO_APP_ID, DEMO_APP_SECRET, Simulator
 
 
 @pytest.fixture
@@ -19,3 +20,28 @@ async def simulator(socket_enabled: None) -> AsyncIterator[Simulator]:
         yield sim
     finally:
         await sim.stop()
+
+
+@pytest.fixture(autouse=True)
+def no_secret_in_logs(
+    request: pytest.FixtureRequest, caplog: pytest.LogCaptureFixture
+) -> Iterator[None]:
+    """Every test's scenario runs with the integration's and its client's loggers at DEBUG;
+    afterwards no captured line (of any logger) holds the App ID, the App Secret or a
+    signature a simulator received."""
+    for name in ("custom_components.apsystems_ema", "aiohttp", "homeassistant.config_entries"):
+        caplog.set_level(logging.DEBUG, logger=name)
+    yield
+    simulators = [v for v in request.node.funcargs.values() if isinstance(v, Simulator)]
+    text = "\n".join(record.getMessage() for record in caplog.records)
+    leaked = secrets_in(text, simulators)
+    assert not leaked, f"in the log: {', '.join(leaked)}"
+
+
+def secrets_in(text: str, simulators: list[Simulator]) -> list[str]:
+    """Which secrets ``text`` holds: the demo App ID and App Secret, and the signatures the
+    simulators received."""
+    secrets: dict[str, str | None] = {"app id": DEMO_APP_ID, "app secret": DEMO_APP_SECRET}
+    for sim in simulators:
+        secrets |= {f"signature of call {n}": c.signature for n, c in enumerate(sim.calls)}
+    return [name for name, secret in secrets.items() if secret and secret in text]

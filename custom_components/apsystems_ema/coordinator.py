@@ -560,9 +560,19 @@ class APsystemsCoordinator(DataUpdateCoordinator[SiteState]):
     async def _manual_run(self, calls: tuple[PlannedCall, ...]) -> None:
         self._manual(calls)
         async with self._lock:
-            await self._run(calls, None)
-            self._schedule_next()
-            self._store.async_delay_save(self._payload, SAVE_DELAY)
+            try:
+                await self._run(calls, None)
+            except ConfigEntryAuthFailed as err:
+                # Refused credentials: the same re-authentication as a poll would start.
+                self.config_entry.async_start_reauth(self.hass)
+                raise HomeAssistantError(
+                    translation_domain=DOMAIN,
+                    translation_key="auth_failed",
+                    translation_placeholders=err.translation_placeholders,
+                ) from err
+            finally:
+                self._schedule_next()
+                self._store.async_delay_save(self._payload, SAVE_DELAY)
         self.async_update_listeners()
 
 

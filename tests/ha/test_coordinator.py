@@ -169,6 +169,26 @@ async def test_buttons(
     assert refused.value.translation_key == "budget_reserved"
 
 
+async def test_a_button_meeting_refused_credentials_starts_reauth(
+    hass: HomeAssistant,
+    simulator: Simulator,
+    coordinator: APsystemsCoordinator,
+) -> None:
+    """Refresh now with revoked credentials: a clear error and the re-authentication flow,
+    the call counted."""
+    button = er.async_get(hass).async_get_entity_id("button", DOMAIN, f"{simulator.sid}_refresh")
+    assert button is not None
+    simulator.inject(Fault(code=2002, times=None))
+    with pytest.raises(HomeAssistantError) as refused:
+        await hass.services.async_call("button", "press", {"entity_id": button}, blocking=True)
+    assert refused.value.translation_key == "auth_failed"
+    assert refused.value.translation_placeholders == {"code": "2002"}
+    await hass.async_block_till_done()
+    flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    assert [f["context"]["source"] for f in flows] == [SOURCE_REAUTH]
+    assert coordinator.calls_used == simulator.calls_this_month()
+
+
 async def test_rescan_adds_and_removes_devices(
     hass: HomeAssistant,
     simulator: Simulator,

@@ -22,9 +22,10 @@ from pytest_homeassistant_custom_component.common import (  # type: ignore[impor
 from custom_components.apsystems_ema.const import CONF_APP_ID, CONF_APP_SECRET, DOMAIN
 from custom_components.apsystems_ema.diagnostics import async_get_config_entry_diagnostics
 from custom_components.apsystems_ema.openapi.cli import main
+from tests.conftest import secrets_in
 from tests.ha.drive import run_until
 from tests.ha.helpers import MORNING, setup
-from tests.simulator import Fault, Simulator
+from tests.simulator import DEMO_APP_SECRET, Fault, Simulator
 
 
 def leaks(sim: Simulator, text: str) -> list[str]:
@@ -113,3 +114,18 @@ def replace_times(fault: Fault) -> Fault:
 async def hass_free_run(args: list[str]) -> int:
     """Run the CLI's ``main`` (it starts its own event loop) in a worker thread."""
     return await asyncio.to_thread(main, args)
+
+
+async def test_the_guard_of_every_test_finds_a_leak(
+    simulator: Simulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    """tests/conftest.py checks every test's log; it would see a secret or a signature."""
+    args = ["--base-url", simulator.base_url, "--app-id", simulator.app_id]
+    args += ["--app-secret", simulator.app_secret, "--sid", simulator.sid, "check"]
+    assert await hass_free_run(args) == 0
+    signature = simulator.calls[0].signature
+    logging.getLogger("custom_components.apsystems_ema").debug("oops %s", DEMO_APP_SECRET)
+    logging.getLogger("aiohttp.client").debug("header %s", signature)
+    text = "\n".join(r.getMessage() for r in caplog.records)
+    assert secrets_in(text, [simulator]) == ["app secret", "signature of call 0"]
+    caplog.clear()  # or this test would fail its own guard
