@@ -6,6 +6,7 @@ import json
 import os
 from pathlib import Path
 import runpy
+import subprocess
 import sys
 
 import pytest
@@ -202,6 +203,30 @@ def test_module_entry_point(
         runpy.run_module("custom_components.apsystems_ema.openapi", run_name="__main__")
     assert exit_info.value.code == 0
     assert "check" in capsys.readouterr().out
+
+
+def test_runs_without_home_assistant() -> None:
+    """From the integration's folder ``python -m openapi`` runs on aiohttp alone: no module
+    of Home Assistant (or of the integration's HA layer) is imported."""
+    folder = ROOT / "custom_components" / "apsystems_ema"
+    probe = (
+        "import sys, openapi.cli; "
+        "found = [m for m in sys.modules if m.split('.')[0] in "
+        "('homeassistant', 'custom_components', 'voluptuous')]; "
+        "print(found); sys.exit(bool(found))"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    # The command is this test's own fixed text.
+    subprocess.run([sys.executable, "-c", probe], cwd=folder, env=env, check=True)  # noqa: S603
+    shown = subprocess.run(
+        [sys.executable, "-m", "openapi", "--help"],
+        cwd=folder,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert shown.stdout.startswith("usage: python -m openapi")
 
 
 def test_render_nested() -> None:

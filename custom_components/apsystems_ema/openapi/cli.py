@@ -31,7 +31,8 @@ from .errors import (
 from .models import EnergyLevel
 from .signing import SignatureMethod
 
-PROG = "python -m custom_components.apsystems_ema.openapi"
+# "python -m openapi" when run from the integration's folder (no Home Assistant needed).
+PROG = f"python -m {__package__ or 'openapi'}"
 PERIOD_LEVELS = [lvl.value for lvl in EnergyLevel if lvl is not EnergyLevel.MINUTELY]
 SYSTEM_TYPES = {1: "PV system", 2: "storage system", 3: "PV & storage system"}
 
