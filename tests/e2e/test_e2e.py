@@ -98,7 +98,17 @@ async def _shot(page: Page, name: str, *, docs_name: str | None = None, full: bo
     """Save a screenshot to .dev/screenshots (and docs/images when asked to)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
-    await page.screenshot(path=path, full_page=full)
+    viewport = page.viewport_size
+    if full and viewport is not None:
+        # A viewport as tall as the page (rather than full_page=True): the sidebar is as tall
+        # as the window, so it then reaches the bottom of the picture.
+        height = await page.evaluate("document.documentElement.scrollHeight")
+        await page.set_viewport_size({"width": viewport["width"], "height": int(height)})
+        await page.wait_for_timeout(500)
+        await page.screenshot(path=path)
+        await page.set_viewport_size(viewport)
+    else:
+        await page.screenshot(path=path, full_page=full)
     if docs_name and os.environ.get("APSYSTEMS_E2E_UPDATE_DOCS"):
         DOCS_IMAGES.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(path, DOCS_IMAGES / docs_name)
