@@ -34,6 +34,16 @@ from tests.ha.helpers import (
 from tests.simulator import Fault, Inverter, Simulator
 from tests.simulator.solar import Truth
 
+# What a first set-up asks, in order (the simulator's site has two producing ECUs).
+SETUP_CALLS = [
+    "details",
+    "inverters",
+    "meters",
+    "system_summary",
+    "ecu_summary",
+    "ecu_summary",
+]
+
 
 async def test_first_setup_in_daylight(
     hass: HomeAssistant,
@@ -43,14 +53,7 @@ async def test_first_setup_in_daylight(
     """Bootstrap and the first poll of the day give every entity a value; lifetime is exact."""
     sid = simulator.sid
     endpoints = [c.endpoint for c in simulator.calls]
-    assert endpoints[:6] == [
-        "details",
-        "inverters",
-        "meters",
-        "system_summary",
-        "ecu_summary",
-        "ecu_summary",
-    ]
+    assert endpoints[:6] == SETUP_CALLS
     assert endpoints.count("ecu_minutely") == 2
     assert endpoints.count("batch_power") == 2
     assert endpoints.count("system_summary") == 1  # the first poll needs no other
@@ -327,14 +330,7 @@ async def test_setup_at_night_knows_the_lifetimes_at_once(
     freezer.move_to(night)
     await setup(hass, simulator, mock_config_entry)
     sid = simulator.sid
-    assert [c.endpoint for c in simulator.calls] == [
-        "details",
-        "inverters",
-        "meters",
-        "system_summary",
-        "ecu_summary",
-        "ecu_summary",
-    ]
+    assert [c.endpoint for c in simulator.calls] == SETUP_CALLS
     assert float(state_of(hass, f"{sid}_lifetime_energy")) == pytest.approx(
         simulator.truth.lifetime(night), abs=0.1
     )
