@@ -142,7 +142,7 @@ class APsystemsCoordinator(DataUpdateCoordinator[SiteState]):
             latitude=self.hass.config.latitude,
             longitude=self.hass.config.longitude,
             timezone=site.timezone,
-            ecus=tuple(eid for eid, ecu in site.ecus.items() if not ecu.has_meter),
+            ecus=tuple(site.producing),
             inverters=tuple(site.inverters),
             meters=tuple(site.meters),
         )
@@ -157,8 +157,7 @@ class APsystemsCoordinator(DataUpdateCoordinator[SiteState]):
             return ()
         devices = [
             DeviceSeries(CallKind.ECU_MINUTELY, eid, self._days(ecu_series(eid)))
-            for eid, ecu in site.ecus.items()
-            if not ecu.has_meter
+            for eid in site.producing
         ] + [
             DeviceSeries(
                 CallKind.METER_MINUTELY,
@@ -330,8 +329,8 @@ class APsystemsCoordinator(DataUpdateCoordinator[SiteState]):
         calls = [PlannedCall(CallKind.SYSTEM_SUMMARY)] if site.energy.start is None else []
         calls += [
             PlannedCall(CallKind.ECU_SUMMARY, eid)
-            for eid, ecu in site.ecus.items()
-            if not ecu.has_meter and ecu.energy.start is None
+            for eid, ecu in site.producing.items()
+            if ecu.energy.start is None
         ]
         if day is not None:
             calls = [c for c in calls if self._summary_tried.get(c.key) != day]
@@ -354,7 +353,7 @@ class APsystemsCoordinator(DataUpdateCoordinator[SiteState]):
     async def _run(self, calls: tuple[PlannedCall, ...], plan: Plan | None) -> None:
         """Run calls in order; every attempt is recorded in the ledger."""
         succeeded = False
-        inventory_before = (set(self.site.ecus), set(self.site.inverters), set(self.site.meters))
+        inventory_before = self._inventory()
         for call in calls:
             at = dt_util.utcnow()
             code: int | None = 0
@@ -378,11 +377,15 @@ class APsystemsCoordinator(DataUpdateCoordinator[SiteState]):
                 break
         self._quota_issue()
         self._import_changed()
-        after = (set(self.site.ecus), set(self.site.inverters), set(self.site.meters))
-        if after != inventory_before:
+        if self._inventory() != inventory_before:
             self.planner = self._make_planner()
         else:
             self.planner.backfill = self._backfill_queue()
+
+    def _inventory(self) -> tuple[set[str], ...]:
+        """What the planner is built from: ECUs (producing ones too), inverters, meters."""
+        site = self.site
+        return set(site.ecus), set(site.producing), set(site.inverters), set(site.meters)
 
     async def _call(self, call: PlannedCall, at: datetime) -> None:
         """One API call, folded into the site state."""
@@ -545,7 +548,7 @@ class APsystemsCoordinator(DataUpdateCoordinator[SiteState]):
     async def async_refresh_now(self) -> None:
         """Fetch every ECU's curve, every inverter's power and the meters now (button)."""
         day = self.site.local_day(dt_util.utcnow())
-        ecus = [eid for eid, ecu in self.site.ecus.items() if not ecu.has_meter]
+        ecus = list(self.site.producing)
         calls = tuple(
             [PlannedCall(CallKind.ECU_MINUTELY, eid, day) for eid in ecus]
             + [PlannedCall(CallKind.BATCH_POWER, eid, day) for eid in ecus]

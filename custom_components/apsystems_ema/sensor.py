@@ -336,9 +336,8 @@ def new_sensors(coordinator: APsystemsCoordinator, known: set[str]) -> list[APsy
         entities.extend(APsystemsSensor(coordinator, d, info, channel) for d in descriptions())
 
     add("system", lambda: SYSTEM_SENSORS, lambda: system_device(coordinator))
-    for eid, ecu in site.ecus.items():
-        if not ecu.has_meter:
-            add(eid, partial(ecu_sensors, eid), partial(ecu_device, coordinator, eid))
+    for eid in site.producing:
+        add(eid, partial(ecu_sensors, eid), partial(ecu_device, coordinator, eid))
     for uid, inv in site.inverters.items():
         device = partial(inverter_device, coordinator, uid)
         add(uid, partial(inverter_sensors, uid), device)

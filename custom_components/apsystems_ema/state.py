@@ -236,6 +236,15 @@ class SiteState:
     last_data: datetime | None = None
     updated: datetime | None = None
 
+    @property
+    def producing(self) -> dict[str, EcuState]:
+        """The ECUs whose inverters produce: every ECU but a meter ECU without inverters (an
+        ECU with its meter activated may also have inverters of its own)."""
+        with_inverters = {inv.eid for inv in self.inverters.values()}
+        return {
+            eid: ecu for eid, ecu in self.ecus.items() if not ecu.has_meter or eid in with_inverters
+        }
+
     def local_day(self, at: datetime) -> date:
         """The system-local date at an instant (the API's dates are system-local)."""
         return at.astimezone(zone_of(self.timezone)).date()
@@ -355,7 +364,7 @@ class SiteState:
 
     def _sum_ecus(self, day: date) -> None:
         """System today = the producing ECUs' todays, once they all report ``day``."""
-        producing = [e for e in self.ecus.values() if not e.has_meter]
+        producing = list(self.producing.values())
         if producing and all(e.energy.day == day for e in producing):
             self.energy.set_today(day, sum(e.energy.today or 0.0 for e in producing))
 

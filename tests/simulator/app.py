@@ -474,7 +474,8 @@ class Simulator:
         ecus: list[dict[str, Any]] = [
             {
                 "eid": ecu.eid,
-                "type": ECU_TYPE_PLAIN,
+                # An ECU with its meter activated may have inverters too (then it is listed once).
+                "type": ECU_TYPE_METER if ecu.eid in self.site.meters else ECU_TYPE_PLAIN,
                 "timezone": tz,
                 "inverter": [{"uid": inv.uid, "type": inv.model} for inv in ecu.inverters],
                 "model": None,
@@ -492,6 +493,7 @@ class Simulator:
                 "capacity": None,
             }
             for eid in self.site.meters
+            if self.site.ecu(eid) is None
         ]
         return ecus + meters
 

@@ -57,8 +57,9 @@ class Ecu:
 @dataclass(frozen=True, slots=True)
 class Site:
     """A whole system. ``ecus`` are the producing ECUs (listed by ``details``); ``meters``
-    are the eids of meter ECUs (type 1, no inverters; listed by ``meters`` and
-    ``inverters``). All data derive deterministically from these fields and ``seed``."""
+    are the eids of meter ECUs (type 1; listed by ``meters`` and ``inverters``): ECUs of
+    their own without inverters, or producing ECUs with their meter activated. All data
+    derive deterministically from these fields and ``seed``."""
 
     sid: str
     timezone: str

@@ -146,6 +146,23 @@ def test_inventory_changes() -> None:
     assert set(state.meters) == {"M2"}
 
 
+def test_producing_ecus() -> None:
+    """An ECU produces unless it is a meter ECU without inverters: an ECU with its meter
+    activated that connects inverters produces as well."""
+    state = SiteState("S")
+    state.apply_inventory(
+        (
+            EcuInfo("E1", 0, TZ, (InverterInfo("U1", "DS3"),)),
+            EcuInfo("E2", 1, TZ, (InverterInfo("U2", "DS3"),)),
+            EcuInfo("M1", 1, TZ, ()),
+        )
+    )
+    assert list(state.producing) == ["E1", "E2"]
+    assert state.ecus["E2"].has_meter
+    state.apply_inventory((EcuInfo("E1", 0, TZ, ()), EcuInfo("E2", 1, TZ, ())))
+    assert list(state.producing) == ["E1"]  # a plain ECU still counts; a bare meter does not
+
+
 def test_batch_power_and_energy() -> None:
     """One batch call per ECU fills every channel; energy resets on a new day."""
     state = site()
