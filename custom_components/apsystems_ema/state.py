@@ -238,11 +238,14 @@ class SiteState:
 
     @property
     def producing(self) -> dict[str, EcuState]:
-        """The ECUs whose inverters produce: every ECU but a meter ECU without inverters (an
-        ECU with its meter activated may also have inverters of its own)."""
+        """The ECUs whose inverters produce: every ECU but a meter ECU (type "meter activated"
+        or in the meter list) without inverters; an ECU with its meter activated may also
+        connect inverters of its own."""
         with_inverters = {inv.eid for inv in self.inverters.values()}
         return {
-            eid: ecu for eid, ecu in self.ecus.items() if not ecu.has_meter or eid in with_inverters
+            eid: ecu
+            for eid, ecu in self.ecus.items()
+            if eid in with_inverters or not (ecu.has_meter or eid in self.meters)
         }
 
     def local_day(self, at: datetime) -> date:

@@ -161,6 +161,8 @@ def test_producing_ecus() -> None:
     assert state.ecus["E2"].has_meter
     state.apply_inventory((EcuInfo("E1", 0, TZ, ()), EcuInfo("E2", 1, TZ, ())))
     assert list(state.producing) == ["E1"]  # a plain ECU still counts; a bare meter does not
+    state.apply_meters(("E1",))  # in the meter list (whatever its type) and without inverters
+    assert list(state.producing) == []
 
 
 def test_batch_power_and_energy() -> None:
