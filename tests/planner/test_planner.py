@@ -421,6 +421,34 @@ def test_quota_exhausted_at_the_end_of_the_month_waits_for_the_reset() -> None:
     assert planner.next_plan(plan.at, ledger, state).kind is PlanKind.POLL
 
 
+def test_quota_exhausted_early_in_the_month_probes_hourly() -> None:
+    """A 2005 on the morning of the 1st, with hardly any call of the month made, means the
+    API's month (in a timezone the manual does not give) has not reset yet: probe hourly,
+    not a day later. After the first 26 hours of the month, probes are daily again."""
+    planner = Planner(PlannerConfig(), site())
+    now = local(date(2025, 7, 1), 8).astimezone(UTC)
+    ledger, state = Ledger("2025-07", 3), fresh_state(now, date(2025, 6, 30))
+    call = PlannedCall(CallKind.ECU_MINUTELY, "E0", date(2025, 7, 1))
+    assert planner.record(call, now, ledger, state, code=2005) is False
+    probe = planner.next_plan(now, ledger, state)
+    assert probe.kind is PlanKind.PROBE
+    assert probe.at == now + timedelta(hours=1)
+    assert "hourly" in probe.reason
+    planner.record(probe.calls[0], probe.at, ledger, state, code=2005)
+    assert planner.next_plan(probe.at, ledger, state).at == probe.at + timedelta(hours=1)
+    # Late in the evening of the 1st the next hour is night: the probe waits for sunrise.
+    evening = local(date(2025, 7, 1), 23).astimezone(UTC)
+    planner.record(probe.calls[0], evening, ledger, state, code=2005)
+    sunrise = planner.daylight.window(date(2025, 7, 2)).start  # type: ignore[union-attr]
+    assert planner.next_plan(evening, ledger, state).at == sunrise
+    # On the 2nd at noon (36 hours into the month) a 2005 is the month's: a day to wait.
+    noon = local(date(2025, 7, 2), 12).astimezone(UTC)
+    planner.record(probe.calls[0], noon, ledger, state, code=2005)
+    daily = planner.next_plan(noon, ledger, state)
+    assert daily.at == noon + timedelta(days=1)
+    assert daily.reason == "quota exhausted (2005): daily probe"
+
+
 def test_probe_times_follow_daylight() -> None:
     planner = Planner(PlannerConfig(), site(70.0, 19.0, "Europe/Oslo"))
     ledger = Ledger("2025-12", 10, exhausted=True)

@@ -357,13 +357,20 @@ class Planner:
         return extra + list(missed)
 
     def _probe(self, now: datetime, state: PlannerState) -> Plan:
-        due = max(now, (state.exhausted_at or now) + self.config.probe_every)
-        at = self._next_daylight(due)
-        _, end = self.month_bounds(now)
+        """One call a day to see whether the quota is back; hourly early in the month, when
+        the 2005 may only mean that the API's month has not reset yet."""
+        start, end = self.month_bounds(now)
+        exhausted_at = state.exhausted_at or now
+        early = exhausted_at - start < self.config.reset_uncertainty
+        every = self.config.reset_probe_every if early else self.config.probe_every
+        at = self._next_daylight(max(now, exhausted_at + every))
         if at >= end:
             return Plan(end, PlanKind.WAKE, (), "quota month resets", self.daylight.local_day(end))
         call = self._step_calls(PollStep.ENERGY, self.daylight.local_day(at))[0]
-        reason = "quota exhausted (2005): daily probe"
+        if early:
+            reason = "quota exhausted (2005) early in the month: hourly probe for the reset"
+        else:
+            reason = "quota exhausted (2005): daily probe"
         return Plan(at, PlanKind.PROBE, (call,), reason, self.daylight.local_day(at))
 
     def _next_daylight(self, after: datetime) -> datetime:

@@ -116,6 +116,10 @@ class PlannerConfig:
     backoff_base: timedelta = timedelta(minutes=10)
     backoff_max: timedelta = timedelta(hours=4)
     probe_every: timedelta = timedelta(hours=24)
+    # The API's quota month may start up to 26 hours after the system's (the manual does not
+    # say in which timezone it resets): a 2005 that early in the month is probed again soon.
+    reset_uncertainty: timedelta = timedelta(hours=26)
+    reset_probe_every: timedelta = timedelta(hours=1)
     backfill_per_day: int = 4  # history calls added to a closing, from spare budget only
 
 
