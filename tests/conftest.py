@@ -14,12 +14,8 @@ async def simulator(socket_enabled: None) -> AsyncIterator[Simulator]:
 
     ``socket_enabled`` lets the test create sockets; connections stay limited to 127.0.0.1.
     """
-    sim = Simulator()
-    await sim.start("127.0.0.1", 0)
-    try:
+    async with Simulator() as sim:
         yield sim
-    finally:
-        await sim.stop()
 
 
 @pytest.fixture(autouse=True)

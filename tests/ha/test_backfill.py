@@ -35,12 +35,8 @@ HOURLY_DAYS = 5
 @pytest.fixture
 async def simulator(socket_enabled: None) -> AsyncIterator[Simulator]:
     """The demo site, created 70 days before the first test day."""
-    sim = Simulator(replace(demo_site(MORNING), create_date=CREATED))
-    await sim.start("127.0.0.1", 0)
-    try:
+    async with Simulator(replace(demo_site(MORNING), create_date=CREATED)) as sim:
         yield sim
-    finally:
-        await sim.stop()
 
 
 @pytest.fixture(autouse=True)

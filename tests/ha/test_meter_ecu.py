@@ -18,12 +18,8 @@ from tests.simulator import Simulator, demo_site
 async def simulator(socket_enabled: None) -> AsyncIterator[Simulator]:
     """The demo site whose first ECU has its meter activated (and no separate meter)."""
     site = demo_site(MORNING)
-    sim = Simulator(replace(site, meters=(site.ecus[0].eid,)))
-    await sim.start("127.0.0.1", 0)
-    try:
+    async with Simulator(replace(site, meters=(site.ecus[0].eid,))) as sim:
         yield sim
-    finally:
-        await sim.stop()
 
 
 async def test_an_ecu_with_its_meter_activated_still_produces(

@@ -31,12 +31,8 @@ API_RESET = datetime(2026, 7, 1, 0, 0, tzinfo=LOS_ANGELES)  # 09:00 in Amsterdam
 @pytest.fixture
 async def simulator(socket_enabled: None) -> AsyncIterator[Simulator]:
     """The demo site; the API's quota month is Los Angeles's."""
-    sim = Simulator(demo_site(START), quota_zone=LOS_ANGELES)
-    await sim.start("127.0.0.1", 0)
-    try:
+    async with Simulator(demo_site(START), quota_zone=LOS_ANGELES) as sim:
         yield sim
-    finally:
-        await sim.stop()
 
 
 async def test_a_quota_month_that_resets_later_costs_an_hour_not_a_day(

@@ -33,12 +33,8 @@ async def fixed_simulator(
 ) -> AsyncIterator[Simulator]:
     """The demo site built for a fixed date, so every figure is the same on every run."""
     freezer.move_to(MORNING)
-    sim = Simulator(demo_site(MORNING - timedelta(days=30)))
-    await sim.start("127.0.0.1", 0)
-    try:
+    async with Simulator(demo_site(MORNING - timedelta(days=30))) as sim:
         yield sim
-    finally:
-        await sim.stop()
 
 
 async def load(hass: HomeAssistant, sim: Simulator, platform: Platform) -> MockConfigEntry:

@@ -69,12 +69,8 @@ PALETTE: tuple[Fault, ...] = (
 @pytest.fixture
 async def month_sim(socket_enabled: None) -> AsyncIterator[Simulator]:
     """The demo site; its quota month is the system's (Amsterdam) month, like the planner's."""
-    sim = Simulator(demo_site(START), quota_zone=ZONE)
-    await sim.start("127.0.0.1", 0)
-    try:
+    async with Simulator(demo_site(START), quota_zone=ZONE) as sim:
         yield sim
-    finally:
-        await sim.stop()
 
 
 async def test_a_month_with_faults_and_restarts(
