@@ -364,7 +364,13 @@ class APsystemsCoordinator(DataUpdateCoordinator[SiteState]):
                 failure = err
                 code = err.code if isinstance(err, APsystemsApiError) else None
             keep_going = self.planner.record(
-                call, at, self._ledger(), self.planner_state, code=code, plan=plan
+                call,
+                at,
+                self._ledger(),
+                self.planner_state,
+                code=code,
+                plan=plan,
+                attempts=1 if failure is None else failure.attempts,
             )
             if call.backfill and (failure is None or isinstance(failure, APsystemsApiError)):
                 self.answered.add(call.dated_key)  # an answer, even "no data": not asked again

@@ -310,6 +310,29 @@ async def test_unreachable_host(socket_enabled: None, session: aiohttp.ClientSes
     assert "topsecret" not in repr(client)
     assert calls[0].ok is False
     assert calls[0].code is None
+    assert (err.value.attempts, calls[0].attempts) == (1, 1)  # no request was ever sent
+
+
+async def test_a_dropped_connection_counts_the_resent_request(
+    simulator: Simulator, session: aiohttp.ClientSession
+) -> None:
+    """The server closes the connection without an answer: aiohttp sends the GET once more
+    by itself. When that fails too, the error says two requests went out (the API counts
+    them both), and so does the report to ``on_call``. When the second succeeds, nothing
+    tells the client a first one was sent (aiohttp hides it): the known limit of the count."""
+    calls: list[CallRecord] = []
+    client = make_client(simulator, session, calls)
+    simulator.inject(Fault(endpoint="system_summary", drop=True, times=2))
+    with pytest.raises(APsystemsConnectionError) as err:
+        await client.get_system_summary()
+    assert len(simulator.calls) == 2
+    assert err.value.attempts == 2
+    assert (calls[-1].ok, calls[-1].attempts) == (False, 2)
+
+    simulator.inject(Fault(endpoint="system_summary", drop=True))
+    await client.get_system_summary()
+    assert len(simulator.calls) == 4  # dropped, then answered: two requests
+    assert (calls[-1].ok, calls[-1].attempts) == (True, 1)  # only one seen by the client
 
 
 async def test_404_is_http_error(simulator: Simulator, session: aiohttp.ClientSession) -> None:

@@ -85,6 +85,16 @@ class CallRecord:
     ok: bool
     code: int | None = None
     error: str | None = None
+    attempts: int = 1
+    """Requests sent (2 when aiohttp sent the GET again after a dropped connection)."""
+
+
+def _attempts(err: BaseException) -> int:
+    """Requests aiohttp sent before failing with ``err``: a GET whose connection the server
+    dropped (reset or closed without an answer) is sent once more, and the error is the
+    second one's; a connection never made is not."""
+    resent = isinstance(err, aiohttp.ServerDisconnectedError | aiohttp.ClientOSError)
+    return 2 if resent and not isinstance(err, aiohttp.ClientConnectorError) else 1
 
 
 def date_range(level: EnergyLevel | BatchLevel, day: date | None) -> str | None:
@@ -152,7 +162,9 @@ class APsystemsClient:
             data = await self._send(url, headers, params)
         except APsystemsError as err:
             code = err.code if isinstance(err, APsystemsApiError) else None
-            self._report(endpoint, ok=False, code=code, error=type(err).__name__)
+            self._report(
+                endpoint, ok=False, code=code, error=type(err).__name__, attempts=err.attempts
+            )
             _LOGGER.debug("%s failed: %s", endpoint, err)
             raise
         self._report(endpoint, ok=True, code=0)
@@ -170,14 +182,22 @@ class APsystemsClient:
         except TimeoutError as err:
             raise APsystemsTimeoutError(f"No answer from {self.base_url} in time") from err
         except (aiohttp.ClientError, socket.gaierror, OSError) as err:
-            raise APsystemsConnectionError(f"Cannot reach {self.base_url}: {err}") from err
+            raise APsystemsConnectionError(
+                f"Cannot reach {self.base_url}: {err}", attempts=_attempts(err)
+            ) from err
         return parse_envelope(raw)
 
     def _report(
-        self, endpoint: Endpoint, *, ok: bool, code: int | None, error: str | None = None
+        self,
+        endpoint: Endpoint,
+        *,
+        ok: bool,
+        code: int | None,
+        error: str | None = None,
+        attempts: int = 1,
     ) -> None:
         if self._on_call is not None:
-            self._on_call(CallRecord(endpoint, datetime.now(UTC), ok, code, error))
+            self._on_call(CallRecord(endpoint, datetime.now(UTC), ok, code, error, attempts))
 
     # -- §3.1 system details ---------------------------------------------------------------
 

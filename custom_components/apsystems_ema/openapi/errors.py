@@ -44,7 +44,14 @@ CODE_MESSAGES: dict[int, str] = {
 
 
 class APsystemsError(Exception):
-    """Base class of every error the client raises."""
+    """Base class of every error the client raises.
+
+    ``attempts`` is how many requests were sent: aiohttp sends a GET a second time when the
+    server drops the connection (see :class:`APsystemsConnectionError`), and the API may
+    have counted both toward the quota.
+    """
+
+    attempts: int = 1
 
 
 class APsystemsTransportError(APsystemsError):
@@ -53,6 +60,11 @@ class APsystemsTransportError(APsystemsError):
 
 class APsystemsConnectionError(APsystemsTransportError):
     """The host could not be reached."""
+
+    def __init__(self, message: str, *, attempts: int = 1) -> None:
+        """Say what failed, and how many requests were sent."""
+        super().__init__(message)
+        self.attempts = attempts
 
 
 class APsystemsTimeoutError(APsystemsTransportError):

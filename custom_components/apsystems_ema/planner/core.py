@@ -395,16 +395,18 @@ class Planner:
         *,
         code: int | None = 0,
         plan: Plan | None = None,
+        attempts: int = 1,
     ) -> bool:
         """Count one attempted call (failures count too) and learn from its outcome.
 
         ``code`` is the API's answer code (0 success, None for a transport failure). Pass the
-        plan the call belongs to (None for button calls). Returns whether the rest of the plan
+        plan the call belongs to (None for button calls), and how many requests it took (a
+        dropped connection's request is sent twice). Returns whether the rest of the plan
         should still run (False after quota, throttling and transport/auth/server failures).
         """
         at = _utc(at)
         ledger.roll(self.month_key(at))
-        ledger.used += 1
+        ledger.used += max(attempts, 1)
         if plan is not None and plan.kind is PlanKind.POLL:
             state.last_poll, state.cycle = plan.at, plan.cycle
         if code in OK_CODES:
