@@ -90,9 +90,11 @@ class CallRecord:
 
 
 def _attempts(err: BaseException) -> int:
-    """Requests aiohttp sent before failing with ``err``: a GET whose connection the server
-    dropped (reset or closed without an answer) is sent once more, and the error is the
-    second one's; a connection never made is not."""
+    """Requests that may have reached the API before ``err``. aiohttp sends a GET once more
+    when the server drops the connection (reset, or closed without an answer), so such an
+    error is the second request's: 2. A connection never made sent nothing more: 1. (A
+    connection dropped while the body was read was not resent, but counts 2 as well: the
+    count errs on the side of the quota.)"""
     resent = isinstance(err, aiohttp.ServerDisconnectedError | aiohttp.ClientOSError)
     return 2 if resent and not isinstance(err, aiohttp.ClientConnectorError) else 1
 
