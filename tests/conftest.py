@@ -35,9 +35,13 @@ def no_secret_in_logs(
 
 
 def secrets_in(text: str, simulators: list[Simulator]) -> list[str]:
-    """Which secrets ``text`` holds: the demo App ID and App Secret, and the signatures the
-    simulators received."""
-    secrets: dict[str, str | None] = {"app id": DEMO_APP_ID, "app secret": DEMO_APP_SECRET}
+    """Which secrets ``text`` holds: the demo App ID and App Secret, each simulator's own,
+    and the signatures the simulators received."""
+    secrets: list[tuple[str, str | None]] = [
+        ("app id", DEMO_APP_ID),
+        ("app secret", DEMO_APP_SECRET),
+    ]
     for sim in simulators:
-        secrets |= {f"signature of call {n}": c.signature for n, c in enumerate(sim.calls)}
-    return [name for name, secret in secrets.items() if secret and secret in text]
+        secrets += [("app id", sim.app_id), ("app secret", sim.app_secret)]
+        secrets += [(f"signature of call {n}", c.signature) for n, c in enumerate(sim.calls)]
+    return list(dict.fromkeys(name for name, secret in secrets if secret and secret in text))

@@ -389,9 +389,9 @@ class APsystemsCoordinator(DataUpdateCoordinator[SiteState]):
             self.planner.backfill = self._backfill_queue()
 
     def _inventory(self) -> tuple[set[str], ...]:
-        """What the planner is built from: ECUs (producing ones too), inverters, meters."""
+        """What the planner's site is built from: producing ECUs, inverters, meters."""
         site = self.site
-        return set(site.ecus), set(site.producing), set(site.inverters), set(site.meters)
+        return set(site.producing), set(site.inverters), set(site.meters)
 
     async def _call(self, call: PlannedCall, at: datetime) -> None:
         """One API call, folded into the site state."""

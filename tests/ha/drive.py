@@ -10,26 +10,23 @@ import asyncio
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 import logging
+from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.components.recorder.statistics import statistics_during_period
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
-from homeassistant.helpers.recorder import get_instance
 from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import (  # type: ignore[import-untyped]
     async_fire_time_changed,
-)
-from pytest_homeassistant_custom_component.components.recorder.common import (  # type: ignore[import-untyped]
-    async_wait_recording_done,
 )
 
 from custom_components.apsystems_ema.const import DOMAIN
 from custom_components.apsystems_ema.coordinator import APsystemsCoordinator
 from custom_components.apsystems_ema.history import day_start
 from custom_components.apsystems_ema.openapi.client import DEFAULT_TIMEOUT
-from custom_components.apsystems_ema.state import zone_of
+from custom_components.apsystems_ema.state import METER_KEYS, zone_of
 from custom_components.apsystems_ema.statistics import statistic_id
+from tests.ha.helpers import recorded_rows
 from tests.simulator import Simulator
 
 UNAVAILABLE = "unavailable"
@@ -45,8 +42,7 @@ def lifetime_ids(sim: Simulator) -> list[str]:
     ids = [f"{sid}_lifetime_energy"]
     ids += [f"{sid}_ecu_{ecu.eid}_lifetime_energy" for ecu in sim.site.ecus]
     for meter in sim.site.meters:
-        ids += [f"{sid}_meter_{meter}_{key}_lifetime" for key in ("consumed", "imported")]
-        ids += [f"{sid}_meter_{meter}_{key}_lifetime" for key in ("exported", "produced")]
+        ids += [f"{sid}_meter_{meter}_{key}_lifetime" for key in METER_KEYS]
     return ids
 
 
@@ -146,27 +142,18 @@ def unhandled(records: list[logging.LogRecord]) -> list[str]:
 
 async def hourly_rows(
     hass: HomeAssistant, coordinator: APsystemsCoordinator, first: date, days: int, series: str
-) -> list[dict[str, float]]:
+) -> list[dict[str, Any]]:
     """The recorder's hourly rows of a series over local days (start, state, sum)."""
-    await async_wait_recording_done(hass)
     zone = zone_of(coordinator.site.timezone)
-    start = day_start(first, zone)
-    end = day_start(first + timedelta(days=days), zone)
-    sid = statistic_id(coordinator.site.sid, series)
-    result = await get_instance(hass).async_add_executor_job(
-        statistics_during_period, hass, start, end, {sid}, "hour", None, {"state", "sum"}
+    return await recorded_rows(
+        hass,
+        statistic_id(coordinator.site.sid, series),
+        day_start(first, zone),
+        day_start(first + timedelta(days=days), zone),
     )
-    return [
-        {
-            "start": float(r["start"]),
-            "state": float(r["state"] or 0.0),
-            "sum": float(r["sum"] or 0.0),
-        }
-        for r in result.get(sid, [])
-    ]
 
 
-def statistics_problems(rows: list[dict[str, float]]) -> list[str]:
+def statistics_problems(rows: list[dict[str, Any]]) -> list[str]:
     """Duplicated hours, or sums that go backwards."""
     problems = []
     starts = [r["start"] for r in rows]

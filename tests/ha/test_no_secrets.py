@@ -28,13 +28,6 @@ from tests.ha.helpers import MORNING, setup
 from tests.simulator import DEMO_APP_SECRET, Fault, Simulator
 
 
-def leaks(sim: Simulator, text: str) -> list[str]:
-    """Secrets found in ``text``: the App ID, the App Secret, any signature sent."""
-    secrets = {"app id": sim.app_id, "app secret": sim.app_secret}
-    secrets |= {f"signature {n}": c.signature for n, c in enumerate(sim.calls) if c.signature}
-    return [name for name, value in secrets.items() if value and value in text]
-
-
 async def test_logs_and_diagnostics_hold_no_secret(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,
@@ -72,9 +65,9 @@ async def test_logs_and_diagnostics_hold_no_secret(
     assert len([c for c in simulator.calls if c.signature]) > 20
     assert any(c.code == 2001 for c in simulator.calls)
     assert "GET ecu_minutely" in caplog.text  # DEBUG logging was on
-    assert leaks(simulator, caplog.text) == []
+    assert secrets_in(caplog.text, [simulator]) == []
     assert "wrong-secret" not in caplog.text
-    assert leaks(simulator, json.dumps(diagnostics)) == []
+    assert secrets_in(json.dumps(diagnostics), [simulator]) == []
 
 
 @pytest.mark.parametrize(
@@ -98,7 +91,7 @@ async def test_cli_output_holds_no_secret(
     assert code == (0 if fault is None else 2)
     assert simulator.calls
     for text in (out.out, out.err, caplog.text):
-        assert leaks(simulator, text) == []
+        assert secrets_in(text, [simulator]) == []
 
 
 def replace_times(fault: Fault) -> Fault:
