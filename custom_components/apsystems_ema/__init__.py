@@ -9,6 +9,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.device_registry import DeviceEntry
 
+from .callbook import async_remove as async_remove_book
 from .const import CONF_APP_ID, CONF_APP_SECRET, CONF_BASE_URL, CONF_SID, DOMAIN
 from .coordinator import APsystemsConfigEntry, APsystemsCoordinator, stores
 from .openapi import (
@@ -57,9 +58,14 @@ async def async_unload_entry(hass: HomeAssistant, entry: APsystemsConfigEntry) -
 
 async def async_remove_entry(hass: HomeAssistant, entry: APsystemsConfigEntry) -> None:
     """The entry is deleted: delete its state and history files too (imported statistics
-    stay in the recorder, like any sensor's history)."""
+    stay in the recorder, like any sensor's history), and the App ID's call book with the
+    App ID's last entry."""
     for store in stores(hass, entry.entry_id):
         await store.async_remove()
+    app_id = entry.data[CONF_APP_ID]
+    others = hass.config_entries.async_entries(DOMAIN)
+    if not any(e.data.get(CONF_APP_ID) == app_id for e in others if e.entry_id != entry.entry_id):
+        await async_remove_book(hass, app_id)  # the App ID's call book goes with its last entry
 
 
 async def async_remove_config_entry_device(

@@ -1,5 +1,6 @@
 """The coordinator: runs the planner's calls, folds the answers into the site state, and
-persists state, call ledger and planner memory so a restart with fresh data costs no call."""
+persists state and planner memory (and, shared per App ID, the call book) so a restart
+with fresh data costs no call."""
 
 import asyncio
 from datetime import date, datetime, timedelta
@@ -13,7 +14,9 @@ from homeassistant.helpers.storage import Store
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from homeassistant.util import dt as dt_util
 
+from .callbook import SharedBook, async_attach, async_detach
 from .const import (
+    CONF_APP_ID,
     CONF_AUTOMATIC_INTERVAL,
     CONF_DETAIL_TELEMETRY,
     CONF_FIXED_INTERVAL,
@@ -36,13 +39,14 @@ from .openapi import (
     APsystemsRequestError,
     APsystemsResponseError,
     APsystemsTransportError,
+    BatchPower,
     EnergyLevel,
     SystemDetails,
 )
 from .planner import (
+    CallBook,
     CallKind,
     DetailMode,
-    Ledger,
     Plan,
     PlanKind,
     PlannedCall,
@@ -52,7 +56,8 @@ from .planner import (
     SiteGeometry,
 )
 from .planner.backfill import DeviceSeries, backfill_queue, daily_rows, first_hourly_day
-from .state import SiteState
+from .planner.book import period
+from .state import SiteState, slot_energies
 from .statistics import (
     METER_SERIES,
     PRODUCTION,
@@ -105,7 +110,9 @@ class APsystemsCoordinator(DataUpdateCoordinator[SiteState]):
         self.site = SiteState(entry.data[CONF_SID])
         self.planner_state = PlannerState()
         self.planner: Planner = self._make_planner()
-        self.ledger: Ledger = self.planner.new_ledger(dt_util.utcnow())
+        # The App ID's call book, shared with its other entries (attached at set-up).
+        self.shared: SharedBook | None = None
+        self.book = CallBook(since=dt_util.utcnow())
         self.next_poll: datetime | None = None
         self.last_plan: Plan | None = None
         self.removed_inverters: set[str] = set()
@@ -116,7 +123,6 @@ class APsystemsCoordinator(DataUpdateCoordinator[SiteState]):
         self.answered: set[str] = set()
         self._changed: dict[str, date] = {}  # series -> oldest day to send to the recorder
         self._store, self._history_store = stores(hass, entry.entry_id)
-        self._lock = asyncio.Lock()
         self._trouble = False  # a failure was logged; the next success logs the recovery
         self._summary_tried: dict[str, date] = {}  # catch-up summaries: once a day each
 
@@ -132,6 +138,7 @@ class APsystemsCoordinator(DataUpdateCoordinator[SiteState]):
             fixed = timedelta(minutes=int(self.option(CONF_FIXED_INTERVAL)))
         config = PlannerConfig(
             quota=int(self.option(CONF_MONTHLY_QUOTA)),
+            entry=self.config_entry.entry_id,
             sunrise_offset_minutes=int(self.option(CONF_SUNRISE_OFFSET)),
             sunset_offset_minutes=int(self.option(CONF_SUNSET_OFFSET)),
             interval=fixed,
@@ -185,13 +192,15 @@ class APsystemsCoordinator(DataUpdateCoordinator[SiteState]):
 
     @property
     def calls_used(self) -> int:
-        """Calls spent this (system-local) month, failures included."""
-        return self.ledger.used_in(self.planner.month_key(dt_util.utcnow()))
+        """Calls made on the App ID in this quota period (every entry, failures included)."""
+        now = dt_util.utcnow()
+        return self.book.used(period(now)[0], now)
 
     @property
     def calls_remaining(self) -> int:
-        """Calls left this month."""
-        return max(self.quota - self.calls_used, 0)
+        """Calls the App ID has left this period; in the first period, the part of the
+        period before counting began is taken as spent at an even rate."""
+        return max(self.quota - self.book.spent(self.quota, dt_util.utcnow()), 0)
 
     # -- persistence -----------------------------------------------------------------------
 
@@ -201,13 +210,12 @@ class APsystemsCoordinator(DataUpdateCoordinator[SiteState]):
         if stored:
             try:
                 self.site = SiteState.from_dict(stored["site"])
-                self.ledger = Ledger.from_dict(stored["ledger"])
                 self.planner_state = PlannerState.from_dict(stored["planner"])
             except (KeyError, TypeError, ValueError) as err:
                 LOGGER.warning("Ignoring unreadable stored state (%s); starting afresh", err)
                 self.site = SiteState(self.config_entry.data[CONF_SID])
-                self.ledger = self.planner.new_ledger(dt_util.utcnow())
                 self.planner_state = PlannerState()
+        await self._attach()
         history = await self._history_store.async_load()
         if history:
             try:
@@ -229,12 +237,21 @@ class APsystemsCoordinator(DataUpdateCoordinator[SiteState]):
         self.planner = self._make_planner()
         self._import_changed()  # what was kept while the import was off, or not yet sent
 
+    async def _attach(self) -> None:
+        """Join the App ID's call book, weighing in with what one of this site's polls
+        costs (every system then polls at the same rate)."""
+        weight = max(self.planner.mean_cost(), 1.0)
+        self.shared = await async_attach(
+            self.hass,
+            self.config_entry.data[CONF_APP_ID],
+            self.config_entry.entry_id,
+            weight,
+            dt_util.utcnow(),
+        )
+        self.book = self.shared.book
+
     def _payload(self) -> dict[str, Any]:
-        return {
-            "site": self.site.as_dict(),
-            "ledger": self.ledger.as_dict(),
-            "planner": self.planner_state.as_dict(),
-        }
+        return {"site": self.site.as_dict(), "planner": self.planner_state.as_dict()}
 
     def _history_payload(self) -> dict[str, Any]:
         return {
@@ -251,12 +268,17 @@ class APsystemsCoordinator(DataUpdateCoordinator[SiteState]):
         await super().async_shutdown()
         await self._store.async_save(self._payload())
         await self._history_store.async_save(self._history_payload())
+        if self.shared is not None:
+            await async_detach(
+                self.hass, self.config_entry.data[CONF_APP_ID], self.config_entry.entry_id
+            )
+            self.shared = None
 
     # -- the update loop -------------------------------------------------------------------
 
     async def _async_update_data(self) -> SiteState:
         """Run whatever the planner says is due now, then sleep until the next plan."""
-        async with self._lock:
+        async with self._book_lock():
             now = dt_util.utcnow()
             if not self.site.ecus:
                 await self._bootstrap(now)
@@ -266,21 +288,28 @@ class APsystemsCoordinator(DataUpdateCoordinator[SiteState]):
                     translation_key="no_data_yet",
                     translation_placeholders={"error": "the system has no ECU data yet"},
                 )
-            plan = self.planner.next_plan(now, self._ledger(), self.planner_state)
+            plan = self.planner.next_plan(now, self.book, self.planner_state)
             if plan.calls and plan.at <= now + DUE_SLACK:
                 self.last_plan = plan
                 await self._run(self._with_summaries(plan, now), plan)
             self._schedule_next()
-            self._store.async_delay_save(self._payload, SAVE_DELAY)
+            self._save()
         return self.site
 
-    def _ledger(self) -> Ledger:
-        self.ledger.roll(self.planner.month_key(dt_util.utcnow()))
-        return self.ledger
+    def _book_lock(self) -> asyncio.Lock:
+        """The App ID's lock: checking the budget and spending it are one step."""
+        if self.shared is None:
+            raise RuntimeError("the call book is attached in _async_setup")
+        return self.shared.lock
+
+    def _save(self) -> None:
+        self._store.async_delay_save(self._payload, SAVE_DELAY)
+        if self.shared is not None:
+            self.shared.save()
 
     def _schedule_next(self) -> None:
         now = dt_util.utcnow()
-        upcoming = self.planner.next_plan(now, self._ledger(), self.planner_state)
+        upcoming = self.planner.next_plan(now, self.book, self.planner_state)
         self.next_poll = upcoming.at if upcoming.calls else None
         sleep = upcoming.at - now
         self.update_interval = min(max(sleep, MIN_SLEEP), MAX_SLEEP)
@@ -302,13 +331,15 @@ class APsystemsCoordinator(DataUpdateCoordinator[SiteState]):
         finally:
             if not self.site.ecus:
                 await self._store.async_save(self._payload())
+                if self.shared is not None:
+                    await self.shared.async_save()
 
     async def _bootstrap_calls(self, now: datetime) -> None:
         handed = self.hass.data.get(DETAILS_HANDOFF, {}).pop(self.site.sid, None)
         if isinstance(handed, SystemDetails):
             # The config flow just fetched them: use its answer, count its call.
             self.site.apply_details(handed)
-            self.planner.record(PlannedCall(CallKind.DETAILS), now, self.ledger, self.planner_state)
+            self.planner.record(PlannedCall(CallKind.DETAILS), now, self.book, self.planner_state)
         else:
             await self._run((PlannedCall(CallKind.DETAILS),), None)
         if not self.site.ecus:
@@ -344,14 +375,16 @@ class APsystemsCoordinator(DataUpdateCoordinator[SiteState]):
         day = self.site.local_day(now)
         extra = tuple(c for c in self._summary_calls(day) if c not in plan.calls)
         count = len(plan.calls) + len(extra)
-        if not extra or not self.planner.can_spend(count, now, self._ledger(), self.planner_state):
+        if not extra or not self.planner.can_spend(count, now, self.book, self.planner_state):
             return plan.calls
         for call in extra:
             self._summary_tried[call.key] = day
         return plan.calls + extra
 
-    async def _run(self, calls: tuple[PlannedCall, ...], plan: Plan | None) -> None:
-        """Run calls in order; every attempt is recorded in the ledger."""
+    async def _run(
+        self, calls: tuple[PlannedCall, ...], plan: Plan | None, *, manual: bool = False
+    ) -> None:
+        """Run calls in order; every attempt is recorded in the call book."""
         succeeded = False
         inventory_before = self._inventory()
         for call in calls:
@@ -366,11 +399,12 @@ class APsystemsCoordinator(DataUpdateCoordinator[SiteState]):
             keep_going = self.planner.record(
                 call,
                 at,
-                self._ledger(),
+                self.book,
                 self.planner_state,
                 code=code,
                 plan=plan,
                 attempts=1 if failure is None else failure.attempts,
+                manual=manual,
             )
             if call.backfill and (failure is None or isinstance(failure, APsystemsApiError)):
                 self.answered.add(call.dated_key)  # an answer, even "no data": not asked again
@@ -412,7 +446,7 @@ class APsystemsCoordinator(DataUpdateCoordinator[SiteState]):
                 hourly = await client.get_system_energy(EnergyLevel.HOURLY, day)
                 _check(site.day_problem(hourly.values, site.energy.known_on(day)))
                 if not call.backfill:
-                    site.apply_system_day_energy(day, hourly.total, at)
+                    site.apply_system_day_energy(day, hourly.total, at, exact=True)
                 self._record_hours(PRODUCTION, day, list(hourly.values))
             case CallKind.SYSTEM_DAILY:
                 daily = await client.get_system_energy(EnergyLevel.DAILY, day)
@@ -450,9 +484,43 @@ class APsystemsCoordinator(DataUpdateCoordinator[SiteState]):
                 detail = await client.get_inverter_minutely(target, day)
                 site.apply_inverter_detail(target, detail, at)
             case CallKind.BATCH_POWER:
-                site.apply_batch_power(target, await client.get_batch_power(target, day), at)
+                power = await client.get_batch_power(target, day)
+                site.apply_batch_power(target, power, at)
+                self._estimate_hours(target, power)
             case CallKind.BATCH_ENERGY:
-                site.apply_batch_energy(target, await client.get_batch_energy(target, day), at)
+                energy = await client.get_batch_energy(target, day)
+                ecu = site.ecus.get(target)
+                values = [kwh for channels in energy.energy.values() for kwh in channels.values()]
+                _check(site.day_problem(values, ecu.energy.known_on(day) if ecu else None))
+                site.apply_batch_energy(target, energy, at)
+                self._exact_ecu_day(target, day, sum(values))
+
+    def _estimate_hours(self, eid: str, power: BatchPower) -> None:
+        """The hours of a day still in progress, from the same curve that moves the lifetime:
+        the ECU's hours (its channels' integrated energies), and the system's once every
+        producing ECU has its hours of that day. Exact figures of the day are kept."""
+        ecu, day = self.site.ecus.get(eid), power.day
+        if ecu is None or (ecu.energy.day == day and ecu.energy.exact):
+            return
+        slots = [0.0] * len(power.times)
+        for channels in power.power.values():
+            for values in channels.values():
+                for i, kwh in enumerate(slot_energies(power.times, values)):
+                    slots[i] += kwh
+        self._record_hours(ecu_series(eid), day, by_hour(power.times, slots))
+        system = self.site.energy
+        if system.day == day and system.exact:
+            return
+        hours = [self.history.get(ecu_series(e), {}).get(day) for e in self.site.producing]
+        if hours and all(hours):
+            self._record_hours(PRODUCTION, day, [sum(h) for h in zip(*hours, strict=False)])
+
+    def _exact_ecu_day(self, eid: str, day: date, total: float) -> None:
+        """The ECU's hours of ``day`` (from its curve) scaled to its exact day energy."""
+        hours = self.history.get(ecu_series(eid), {}).get(day)
+        estimated = sum(hours) if hours else 0.0
+        if hours and estimated > 0:
+            self._record_hours(ecu_series(eid), day, [h * total / estimated for h in hours])
 
     def _record_hours(self, series: str, day: date, values: list[float]) -> None:
         """Keep a day's hourly energies of a series; the day and every later one are sent to
@@ -508,8 +576,7 @@ class APsystemsCoordinator(DataUpdateCoordinator[SiteState]):
 
     def _quota_issue(self) -> None:
         issue_id = f"quota_exhausted_{self.config_entry.entry_id}"
-        ledger = self._ledger()
-        if ledger.exhausted:
+        if self.book.exhausted(dt_util.utcnow()):
             _, reset = self.planner.month_bounds(dt_util.utcnow())
             ir.async_create_issue(
                 self.hass,
@@ -539,38 +606,39 @@ class APsystemsCoordinator(DataUpdateCoordinator[SiteState]):
 
     # -- buttons ---------------------------------------------------------------------------
 
-    def _manual(self, calls: tuple[PlannedCall, ...]) -> None:
-        now = dt_util.utcnow()
-        if not self.planner.can_spend(len(calls), now, self._ledger(), self.planner_state):
-            raise HomeAssistantError(
-                translation_domain=DOMAIN,
-                translation_key="budget_reserved",
-                translation_placeholders={
-                    "calls": str(len(calls)),
-                    "remaining": str(self.calls_remaining),
-                },
-            )
-
     async def async_refresh_now(self) -> None:
-        """Fetch every ECU's curve, every inverter's power and the meters now (button)."""
+        """Fetch what a fast poll fetches, now (button)."""
         day = self.site.local_day(dt_util.utcnow())
-        ecus = list(self.site.producing)
-        calls = tuple(
-            [PlannedCall(CallKind.ECU_MINUTELY, eid, day) for eid in ecus]
-            + [PlannedCall(CallKind.BATCH_POWER, eid, day) for eid in ecus]
-            + [PlannedCall(CallKind.METER_MINUTELY, eid, day) for eid in self.site.meters]
-        )
-        await self._manual_run(calls)
+        await self._manual_run(self.planner.poll_calls(day))
 
     async def async_rescan(self) -> None:
         """Fetch the ECU / inverter / meter lists now (button)."""
         await self._manual_run((PlannedCall(CallKind.INVENTORY), PlannedCall(CallKind.METERS)))
 
     async def _manual_run(self, calls: tuple[PlannedCall, ...]) -> None:
-        self._manual(calls)
-        async with self._lock:
+        """Run a button's calls if the planner allows them. Checking and spending are one
+        step under the App ID's lock; a press while calls run, or while what it would fetch
+        is younger than the ECU's upload interval, costs nothing."""
+        lock = self._book_lock()
+        if lock.locked():
+            return  # a refresh is running: its answers are what the press asks for
+        async with lock:
+            now = dt_util.utcnow()
+            if self.planner.fresh(calls, now, self.planner_state):
+                return
+            refusal = self.planner.refuse_manual(calls, now, self.book, self.planner_state)
+            if refusal is not None:
+                raise HomeAssistantError(
+                    translation_domain=DOMAIN,
+                    translation_key=f"manual_{refusal}",
+                    translation_placeholders={
+                        "calls": str(len(calls)),
+                        "remaining": str(self.calls_remaining),
+                        "allowance": str(self.planner.manual_allowance),
+                    },
+                )
             try:
-                await self._run(calls, None)
+                await self._run(calls, None, manual=True)
             except ConfigEntryAuthFailed as err:
                 # Refused credentials: the same re-authentication as a poll would start.
                 self.config_entry.async_start_reauth(self.hass)
@@ -581,7 +649,7 @@ class APsystemsCoordinator(DataUpdateCoordinator[SiteState]):
                 ) from err
             finally:
                 self._schedule_next()
-                self._store.async_delay_save(self._payload, SAVE_DELAY)
+                self._save()
         self.async_update_listeners()
 
 

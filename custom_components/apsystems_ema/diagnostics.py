@@ -1,12 +1,13 @@
-"""Diagnostics: the config entry, site state, planner and ledger, with identifiers redacted."""
+"""Diagnostics: the config entry, site state, planner and call book, identifiers redacted."""
 
 from typing import Any
 
 from homeassistant.components.diagnostics import async_redact_data
 from homeassistant.core import HomeAssistant
+from homeassistant.util import dt as dt_util
 
 from .const import CONF_APP_ID, CONF_APP_SECRET, CONF_SID
-from .coordinator import APsystemsConfigEntry
+from .coordinator import APsystemsConfigEntry, APsystemsCoordinator
 
 REDACTED = "**REDACTED**"
 TO_REDACT = {CONF_APP_ID, CONF_APP_SECRET, CONF_SID, "latitude", "longitude"}
@@ -41,7 +42,7 @@ async def async_get_config_entry_diagnostics(
             "options": dict(entry.options),
         },
         "site": site.as_dict(),
-        "ledger": coordinator.ledger.as_dict(),
+        "calls": _calls(coordinator),
         "planner": {
             "config": {
                 "quota": coordinator.planner.config.quota,
@@ -73,3 +74,19 @@ async def async_get_config_entry_diagnostics(
         },
     }
     return _redact_ids(data, ids)  # type: ignore[no-any-return]
+
+
+def _calls(coordinator: APsystemsCoordinator) -> dict[str, Any]:
+    """The App ID's call book as this entry sees it (other entries only as counts)."""
+    book, now = coordinator.book, dt_util.utcnow()
+    quota = coordinator.planner.quota(book, now)
+    return {
+        "since": book.since.isoformat(),
+        "exhausted_at": book.exhausted_at.isoformat() if book.exhausted_at else None,
+        "entries": len(book.weights),
+        "share": round(book.share(coordinator.config_entry.entry_id), 3),
+        "entry_quota": quota.quota,
+        "entry_used": quota.used,
+        "account_left": quota.left,
+        "account_spent": coordinator.calls_used,
+    }

@@ -31,6 +31,8 @@ from .openapi import (
 # (relative to the fetch) means the inverters are asleep: power is 0, not the last value.
 POWER_FRESH_FOR = timedelta(minutes=20)
 STATE_VERSION = 1
+SLOT_MINUTES = 5  # the ECU's upload grid
+MAX_SLOT = 15  # minutes: a longer gap between two samples is not integrated over
 # A summary may put the lifetime a little below what the counter shows (rounding); far below
 # it is a bad answer (a lifetime of 0), not a correction.
 SUMMARY_TOLERANCE = 1.0  # kWh
@@ -57,6 +59,25 @@ def _after(sample: datetime, previous: datetime | None) -> bool:
     return previous is None or sample > previous
 
 
+def slot_energies(times: Sequence[time], power: Sequence[float | None]) -> list[float]:
+    """Energy (kWh) of each sample's interval, from a power curve (W) on the ECU's 5-minute
+    grid: the trapezoid between a sample and the one before it (0 W before the first, as a
+    day's curve starts in the dark), the interval capped at ``MAX_SLOT`` so that a gap in
+    the curve (an ECU offline) is not bridged. A missing sample counts as 0 W."""
+    energies: list[float] = []
+    previous: tuple[float, float] | None = None  # (minutes since midnight, W)
+    for at, watts in zip(times, power, strict=False):
+        minutes = at.hour * 60 + at.minute
+        now = max(watts or 0.0, 0.0)
+        if previous is None:
+            span, before = float(SLOT_MINUTES), 0.0
+        else:
+            span, before = min(minutes - previous[0], MAX_SLOT), previous[1]
+        energies.append(max(span, 0) / 60 * (before + now) / 2 / 1000)
+        previous = (minutes, now)
+    return energies
+
+
 def _fresh(value: float | None, sample: datetime | None, fetched: datetime) -> float:
     """Power of the newest sample, or 0 when it is too old to be current."""
     if value is None or sample is None or fetched - sample > POWER_FRESH_FOR:
@@ -77,9 +98,14 @@ class Totals:
     month_start: float | None = None
     year_start: float | None = None
     lifetime: float | None = None
+    exact: bool = False  # ``today`` is the API's own figure for the day, not an estimate
 
     def roll_to(self, day: date) -> None:
-        """Begin a new day: yesterday's end is today's start (until a summary says better)."""
+        """Begin a new day: yesterday's end is today's start (until a summary says better).
+
+        The new start is the old start plus the day's energy, not the lifetime shown: an
+        estimate a little above the exact figure is not carried into the following days.
+        """
         if self.day is None or day <= self.day:
             self.day = self.day or day
             return
@@ -89,16 +115,22 @@ class Totals:
             self.month_start = self.month_start + ended if same_month else 0.0
         if self.year_start is not None:
             self.year_start = self.year_start + ended if day.year == self.day.year else 0.0
-        if self.lifetime is not None:
+        if self.start is not None:
+            self.start += ended
+        elif self.lifetime is not None:
             self.start = self.lifetime
-        self.day, self.today = day, 0.0
+        self.day, self.today, self.exact = day, 0.0, False
 
-    def set_today(self, day: date, value: float) -> None:
-        """Today's energy so far (it only grows during a day)."""
+    def set_today(self, day: date, value: float, *, exact: bool = False) -> None:
+        """Today's energy so far. An estimate only grows and never replaces an exact figure;
+        an exact figure (the API's own total of the day) replaces an estimate, also a higher
+        one; the lifetime shown never decreases either way."""
         self.roll_to(day)
-        if day == self.day:
-            self.today = max(value, self.today or 0.0)
-            self._update()
+        if day != self.day or (self.exact and not exact):
+            return
+        self.today = value if exact else max(value, self.today or 0.0)
+        self.exact = self.exact or exact
+        self._update()
 
     def set_summary(self, day: date, summary: EnergySummary) -> str | None:
         """Exact values at the start of ``day`` from a summary fetched that day.
@@ -183,6 +215,7 @@ class InverterState:
     channels: dict[int, ChannelState] = field(default_factory=dict)
     power_at: datetime | None = None
     energy_day: date | None = None
+    exact_day: date | None = None  # the day whose channel energies are the API's own
     detail: InverterDetail | None = None
 
     @property
@@ -196,6 +229,20 @@ class InverterState:
         """Today's energy over its channels."""
         values = [c.today_kwh for c in self.channels.values() if c.today_kwh is not None]
         return sum(values) if values else None
+
+
+def _estimate_channels(inv: InverterState, day: date, energies: dict[int, float]) -> None:
+    """An inverter's channel energies of ``day`` so far, estimated from its power curve: they
+    only grow, and never replace the API's exact figures of that day."""
+    if (inv.energy_day is not None and day < inv.energy_day) or inv.exact_day == day:
+        return
+    if inv.energy_day != day:
+        for channel in inv.channels.values():
+            channel.today_kwh = 0.0
+    for number, kwh in energies.items():
+        channel = inv.channels.setdefault(number, ChannelState())
+        channel.today_kwh = max(kwh, channel.today_kwh or 0.0)
+    inv.energy_day = day
 
 
 @dataclass
@@ -359,10 +406,13 @@ class SiteState:
         )
         self.updated = fetched
 
-    def apply_system_day_energy(self, day: date, total: float, fetched: datetime) -> None:
-        """The system's energy of a day (e.g. the sum of its hourly list)."""
+    def apply_system_day_energy(
+        self, day: date, total: float, fetched: datetime, *, exact: bool = False
+    ) -> None:
+        """The system's energy of a day (e.g. the sum of its hourly list); ``exact`` when it
+        is the API's figure of the whole day (the closing)."""
         if self.plausible_day(total):
-            self.energy.set_today(day, total)
+            self.energy.set_today(day, total, exact=exact)
         self.updated = fetched
 
     def _sum_ecus(self, day: date) -> None:
@@ -374,18 +424,32 @@ class SiteState:
     # -- inverters -------------------------------------------------------------------------
 
     def apply_batch_power(self, eid: str, power: BatchPower, fetched: datetime) -> None:
-        """Every channel's newest power under one ECU."""
+        """Every channel's newest power under one ECU, and every channel's energy of the day
+        so far: the curve integrated (an estimate the closing's batch energy makes exact).
+        The ECU's energy of the day is the sum of its channels, so one call per ECU moves
+        the channels, inverters, ECU and system alike."""
         sample = _newest(power.day, power.times, zone_of(self.timezone))
+        energies = {
+            uid: {n: sum(slot_energies(power.times, v)) for n, v in channels.items()}
+            for uid, channels in power.power.items()
+        }
+        total = sum(sum(channels.values()) for channels in energies.values())
+        plausible = self.plausible_day(total)
         for uid, channels in power.power.items():
             inv = self.inverters.setdefault(uid, InverterState(uid, eid))
+            if plausible:
+                _estimate_channels(inv, power.day, energies[uid])
             if sample is not None and inv.power_at is not None and sample < inv.power_at:
                 continue  # an older curve than the one we have
             for number, values in channels.items():
                 channel = inv.channels.setdefault(number, ChannelState())
                 channel.power_w = _fresh(values[-1] if values else None, sample, fetched)
             inv.power_at = sample or inv.power_at
-        # The same call covers every inverter of the ECU: a newer sample is the ECU's power too.
         ecu = self.ecus.get(eid)
+        if ecu is not None and plausible and power.power:
+            ecu.energy.set_today(power.day, total)
+            self._sum_ecus(power.day)
+        # The same call covers every inverter of the ECU: a newer sample is the ECU's power too.
         if ecu is not None and sample is not None and _after(sample, ecu.last_report):
             ecu.last_report = sample
             ecu.power_w = sum(
@@ -395,24 +459,24 @@ class SiteState:
         self.updated = fetched
 
     def apply_batch_energy(self, eid: str, energy: BatchEnergy, fetched: datetime) -> None:
-        """Every channel's energy of the day under one ECU (an impossible day is ignored)."""
+        """Every channel's exact energy of the day under one ECU (an impossible day is
+        ignored): it replaces the estimates, and closes the ECU's day exactly."""
         total = sum(sum(channels.values()) for channels in energy.energy.values())
         if not self.plausible_day(total):
             return
         for uid, channels in energy.energy.items():
             inv = self.inverters.setdefault(uid, InverterState(uid, eid))
-            new_day = inv.energy_day != energy.day
             if inv.energy_day is not None and energy.day < inv.energy_day:
                 continue
+            if inv.energy_day != energy.day:
+                for channel in inv.channels.values():
+                    channel.today_kwh = 0.0
             for number, kwh in channels.items():
-                channel = inv.channels.setdefault(number, ChannelState())
-                old = 0.0 if new_day else channel.today_kwh or 0.0
-                channel.today_kwh = max(kwh, old)
-            inv.energy_day = energy.day
-        # The inverters' day energies add up to the ECU's: this closes the ECU's day exactly.
+                inv.channels.setdefault(number, ChannelState()).today_kwh = kwh
+            inv.energy_day = inv.exact_day = energy.day
         ecu = self.ecus.get(eid)
         if ecu is not None and energy.energy:
-            ecu.energy.set_today(energy.day, total)
+            ecu.energy.set_today(energy.day, total, exact=True)
             self._sum_ecus(energy.day)
         self.updated = fetched
 
@@ -533,6 +597,7 @@ def _inverter(data: dict[str, Any]) -> InverterState:
         channels={int(k): ChannelState(**v) for k, v in data["channels"].items()},
         power_at=_datetime(data["power_at"]),
         energy_day=_date(data["energy_day"]),
+        exact_day=_date(data.get("exact_day")),
         detail=None
         if detail is None
         else InverterDetail(

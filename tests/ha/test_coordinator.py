@@ -1,5 +1,6 @@
 """The coordinator, sensors and buttons against the simulator, with a frozen clock that moves."""
 
+import asyncio
 import dataclasses
 from datetime import datetime, timedelta
 import json
@@ -14,6 +15,7 @@ from homeassistant.helpers import (
     entity_registry as er,
     issue_registry as ir,
 )
+from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import (  # type: ignore[import-untyped]
     MockConfigEntry,
@@ -54,7 +56,7 @@ async def test_first_setup_in_daylight(
     sid = simulator.sid
     endpoints = [c.endpoint for c in simulator.calls]
     assert endpoints[:6] == SETUP_CALLS
-    assert endpoints.count("ecu_minutely") == 2
+    assert endpoints.count("ecu_minutely") == 0  # the batch curves carry every ECU's energy
     assert endpoints.count("batch_power") == 2
     assert endpoints.count("system_summary") == 1  # the first poll needs no other
 
@@ -66,7 +68,9 @@ async def test_first_setup_in_daylight(
     )
     assert float(state_of(hass, f"{sid}_power")) > 100
     assert int(state_of(hass, f"{sid}_api_calls_used")) == simulator.calls_this_month()
-    assert int(state_of(hass, f"{sid}_api_calls_remaining")) == 1000 - len(simulator.calls)
+    # The month before the integration began is taken as spent at an even rate.
+    remaining = 1000 - len(simulator.calls) - coordinator.book.assumed(1000, MORNING)
+    assert int(state_of(hass, f"{sid}_api_calls_remaining")) == remaining
     assert state_of(hass, f"{sid}_next_poll") != "unknown"
     # Per channel, 2 and 4 channels, for every inverter.
     for ecu in simulator.site.ecus:
@@ -140,40 +144,61 @@ async def test_a_whole_day(
     uid = simulator.site.ecus[1].inverters[0].uid
     day_energy = simulator.truth.day_energy(MORNING.date(), uid=uid)
     assert float(state_of(hass, f"{sid}_{uid}_today_energy")) == pytest.approx(day_energy, abs=0.01)
-    await advance(hass, freezer, timedelta(hours=5))  # past the next sunrise's first poll
-    assert state_of(hass, f"{sid}_{uid}_today_energy") == "unknown"
-    assert state_of(hass, f"{sid}_{uid}_ch1_today_energy") == "unknown"
+    await advance(hass, freezer, timedelta(hours=6))  # past the next morning's first poll
+    morning = simulator.truth.day_energy(end.date(), dt_util.utcnow(), uid=uid)
+    assert float(state_of(hass, f"{sid}_{uid}_today_energy")) <= morning + 0.01
+    assert float(state_of(hass, f"{sid}_{uid}_ch1_today_energy")) <= morning + 0.01
     # A day of DEBUG logging never shows the credentials or the signing headers.
-    assert "GET ecu_minutely" in caplog.text
+    assert "GET batch_power" in caplog.text
     for secret in (simulator.app_id, simulator.app_secret, "X-CA-", "Signature"):
         assert secret not in caplog.text
 
 
 async def test_buttons(
     hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
     simulator: Simulator,
     coordinator: APsystemsCoordinator,
 ) -> None:
-    """Refresh spends one poll's calls; near the end of the budget it is refused, clearly."""
+    """Refresh spends one poll's calls, but nothing while the data is younger than the ECU's
+    upload or while a refresh runs; 50 presses cost one refresh; beyond the daily allowance
+    or into the budget's reserve it is refused, clearly."""
     button = er.async_get(hass).async_get_entity_id("button", DOMAIN, f"{simulator.sid}_refresh")
     assert button is not None
     calls = len(simulator.calls)
     await hass.services.async_call("button", "press", {"entity_id": button}, blocking=True)
+    assert len(simulator.calls) == calls  # the set-up's answers are minutes old
+    freezer.tick(timedelta(minutes=6))
+    presses = [
+        hass.services.async_call("button", "press", {"entity_id": button}, blocking=True)
+        for _ in range(50)
+    ]
+    await asyncio.gather(*presses)
     assert [c.endpoint for c in simulator.calls[calls:]] == [
-        "ecu_minutely",
-        "ecu_minutely",
         "batch_power",
         "batch_power",
         "meter_minutely",
     ]
-    coordinator.ledger.used = 990
+    for _ in range(3):  # the allowance: four refreshes a day
+        freezer.tick(timedelta(minutes=6))
+        await hass.services.async_call("button", "press", {"entity_id": button}, blocking=True)
+    freezer.tick(timedelta(minutes=6))
     with pytest.raises(HomeAssistantError) as refused:
         await hass.services.async_call("button", "press", {"entity_id": button}, blocking=True)
-    assert refused.value.translation_key == "budget_reserved"
+    assert refused.value.translation_key == "manual_allowance"
+    assert refused.value.translation_placeholders["allowance"] == "12"
+    assert len(simulator.calls) == calls + 12
+    coordinator.planner_state.manual_used = 0
+    coordinator.book.record(dt_util.utcnow(), "another entry", 990)
+    with pytest.raises(HomeAssistantError) as refused:
+        await hass.services.async_call("button", "press", {"entity_id": button}, blocking=True)
+    assert refused.value.translation_key == "manual_budget"
+    assert len(simulator.calls) == calls + 12
 
 
 async def test_a_button_meeting_refused_credentials_starts_reauth(
     hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
     simulator: Simulator,
     coordinator: APsystemsCoordinator,
 ) -> None:
@@ -181,6 +206,7 @@ async def test_a_button_meeting_refused_credentials_starts_reauth(
     the call counted."""
     button = er.async_get(hass).async_get_entity_id("button", DOMAIN, f"{simulator.sid}_refresh")
     assert button is not None
+    freezer.tick(timedelta(minutes=6))
     simulator.inject(Fault(code=2002, times=None))
     with pytest.raises(HomeAssistantError) as refused:
         await hass.services.async_call("button", "press", {"entity_id": button}, blocking=True)
@@ -194,6 +220,7 @@ async def test_a_button_meeting_refused_credentials_starts_reauth(
 
 async def test_rescan_adds_and_removes_devices(
     hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
     simulator: Simulator,
     mock_config_entry: MockConfigEntry,
     coordinator: APsystemsCoordinator,
@@ -217,6 +244,7 @@ async def test_rescan_adds_and_removes_devices(
     )
     simulator.truth = Truth(simulator.site)
     rescan = er.async_get(hass).async_get_entity_id("button", DOMAIN, f"{site.sid}_rescan")
+    freezer.tick(timedelta(minutes=6))
     await hass.services.async_call("button", "press", {"entity_id": rescan}, blocking=True)
     await hass.async_block_till_done()
     devices = dr.async_get(hass)
@@ -250,18 +278,18 @@ async def test_quota_exhausted_raises_and_clears_a_repair_issue(
     """Code 2005 stops polling and opens an issue; the daily probe's success closes it."""
     issue_id = f"quota_exhausted_{mock_config_entry.entry_id}"
     simulator.inject(Fault(code=2005, times=None))
-    await advance(hass, freezer, timedelta(hours=2))
+    await advance(hass, freezer, timedelta(hours=3))
     issue = ir.async_get(hass).async_get_issue(DOMAIN, issue_id)
     assert issue is not None
     assert issue.translation_key == "quota_exhausted"
-    assert coordinator.ledger.exhausted
+    assert coordinator.book.exhausted(dt_util.utcnow())
     calls = len(simulator.calls)
     await advance(hass, freezer, timedelta(hours=6))
     assert len(simulator.calls) == calls  # no polling while exhausted
     simulator.clear_faults()
     await advance(hass, freezer, timedelta(hours=24))
     assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is None
-    assert not coordinator.ledger.exhausted
+    assert not coordinator.book.exhausted(dt_util.utcnow())
 
 
 @pytest.mark.usefixtures("coordinator")
@@ -272,7 +300,7 @@ async def test_auth_failure_during_updates_starts_reauth(
 ) -> None:
     """Credentials revoked while running: a reauth flow starts."""
     simulator.inject(Fault(code=2002, times=None))
-    await advance(hass, freezer, timedelta(hours=2))
+    await advance(hass, freezer, timedelta(hours=3))
     flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
     assert [f["context"]["source"] for f in flows] == [SOURCE_REAUTH]
 

@@ -12,35 +12,33 @@ Typical use by the coordinator::
     # persist ledger.as_dict() and state.as_dict(), then ask for the next plan
 """
 
-from .core import Budget, Planner, auto_pattern
+from .book import CallBook
+from .core import Budget, Planner, Quota
 from .model import (
     CallKind,
     DetailMode,
-    Ledger,
     Plan,
     PlanKind,
     PlannedCall,
     PlannerConfig,
     PlannerState,
-    PollStep,
     SiteGeometry,
 )
 from .sun import Daylight, DayWindow
 
 __all__ = [
     "Budget",
+    "CallBook",
     "CallKind",
     "DayWindow",
     "Daylight",
     "DetailMode",
-    "Ledger",
     "Plan",
     "PlanKind",
     "PlannedCall",
     "Planner",
     "PlannerConfig",
     "PlannerState",
-    "PollStep",
+    "Quota",
     "SiteGeometry",
-    "auto_pattern",
 ]

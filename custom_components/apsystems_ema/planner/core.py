@@ -1,12 +1,15 @@
 """The call planner: when to poll next and exactly which endpoints to call.
 
-The month's budget is ``quota - used - reserve - committed``, where ``reserve`` (a share of the
-quota, shrinking as the month runs out) is kept for buttons and retries, and ``committed`` is
-what the rest of the month needs for fixed calls (the daily closing, the meters' morning
-summaries, the weekly inverter list). What is left funds the daylight fast loop: the interval
-is the remaining daylight of the month divided by the polls the budget still buys, recomputed
-at every poll, so a quiet spell (Home Assistant down) makes later polls faster and unexpected
-spend makes them slower. Nothing is called at night except one closing call after sunset.
+The quota belongs to the App ID and is counted in the call book (see :mod:`.book`): each
+entry gets a share of it, and its budget for the quota period is ``share - used - reserve -
+committed``, where ``reserve`` (a share of the quota, shrinking as the period runs out) is
+kept for buttons and retries, and ``committed`` is what the rest of the period needs for fixed
+calls (the daily closing, the meters' morning summaries, the weekly inverter list, the detail
+telemetry's share). What is left funds the daylight fast loop: the interval is the remaining
+daylight divided by the polls the budget still buys, recomputed at every poll, so a quiet spell
+(Home Assistant down) makes later polls faster and unexpected spend makes them slower. Each
+day's window is divided evenly, its last poll at the window's end. Nothing is called at night
+except the closing after sunset.
 """
 
 from dataclasses import dataclass
@@ -14,16 +17,15 @@ from datetime import UTC, date, datetime, timedelta
 from math import ceil, floor
 from zoneinfo import ZoneInfo
 
+from .book import MARGIN, CallBook, month_start, next_month, period
 from .model import (
     CallKind,
     DetailMode,
-    Ledger,
     Plan,
     PlanKind,
     PlannedCall,
     PlannerConfig,
     PlannerState,
-    PollStep,
     SiteGeometry,
 )
 from .sun import Daylight, DayWindow
@@ -33,6 +35,7 @@ QUOTA_CODE = 2005
 GO_ON_CODES = frozenset({1000, 4000, 4001})  # the failure concerns that one call only
 CLOSING_KINDS = frozenset({CallKind.SYSTEM_HOURLY, CallKind.BATCH_ENERGY})
 ONE_DAY = timedelta(days=1)
+FRESH_FOR = timedelta(minutes=5)  # the ECU uploads every 5 minutes
 
 
 def _utc(at: datetime) -> datetime:
@@ -41,13 +44,13 @@ def _utc(at: datetime) -> datetime:
     return at.astimezone(UTC)
 
 
-def auto_pattern(ecus: int) -> tuple[PollStep, ...]:
-    """The fast loop's steps after the day's first poll (which does both): ECU minutely
-    (energy + power) and batch power (every inverter) alternate; with several ECUs batch power
-    gets three polls in four, as its calls cover many inverters."""
-    if ecus <= 1:
-        return (PollStep.ENERGY, PollStep.BATCH)
-    return (PollStep.ENERGY, PollStep.BATCH, PollStep.BATCH, PollStep.BATCH)
+@dataclass(frozen=True, slots=True)
+class Quota:
+    """The entry's side of the call book at one instant."""
+
+    quota: int  # the entry's share of the App ID's quota
+    used: int  # the entry's calls in the period (with its share of the assumed ones)
+    left: int  # what the App ID as a whole may still spend (every period that counts now)
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,8 +68,8 @@ class Budget:
 
 
 class Planner:
-    """Plans API calls for one site. Pure: it reads the ledger and state, the caller runs the
-    calls and reports each one to :meth:`record`."""
+    """Plans API calls for one site (one entry). Pure: it reads the call book and its state,
+    the caller runs the calls and reports each one to :meth:`record`."""
 
     def __init__(self, config: PlannerConfig, site: SiteGeometry) -> None:
         self.config = config
@@ -79,26 +82,15 @@ class Planner:
             timedelta(minutes=config.sunrise_offset_minutes),
             timedelta(minutes=config.sunset_offset_minutes),
         )
-        self.pattern = config.pattern or auto_pattern(len(site.ecus))
         # History the caller still misses, most wanted first (see planner.backfill).
         self.backfill: tuple[PlannedCall, ...] = ()
 
     # -- calendar ---------------------------------------------------------------------------
 
-    def month_key(self, at: datetime) -> str:
-        """The quota month ("YYYY-MM") of an instant, in the system's timezone."""
-        return _utc(at).astimezone(self.zone).strftime("%Y-%m")
-
-    def new_ledger(self, at: datetime) -> Ledger:
-        """An empty ledger for the month of ``at``."""
-        return Ledger(self.month_key(at))
-
     def month_bounds(self, at: datetime) -> tuple[datetime, datetime]:
-        """UTC start and end of the quota month of ``at``."""
-        local = _utc(at).astimezone(self.zone)
-        first = local.date().replace(day=1)
-        after = (first + timedelta(days=32)).replace(day=1)
-        return self.daylight.midnight(first), self.daylight.midnight(after)
+        """UTC start and end of the (UTC) quota month of ``at``."""
+        start = month_start(at)
+        return start, next_month(start)
 
     def closing_at(self, day: date) -> datetime:
         """When the day's closing call is due: after the window, or at noon in polar night."""
@@ -109,19 +101,33 @@ class Planner:
 
     # -- budget -----------------------------------------------------------------------------
 
-    def reserve(self, at: datetime) -> int:
-        """Calls kept for buttons and retries, pro rata of the month still ahead."""
-        start, end = self.month_bounds(at)
-        share = (end - _utc(at)) / (end - start)
-        return ceil(self.config.quota * self.config.reserve_fraction * share)
-
-    def budget(self, now: datetime, ledger: Ledger, state: PlannerState) -> Budget:
-        """The month's budget at ``now``."""
+    def quota(self, book: CallBook, now: datetime) -> Quota:
+        """The entry's quota, its calls so far and what the App ID may still spend."""
         now = _utc(now)
-        return self._budget(now, ledger.used_in(self.month_key(now)), state)
+        share = book.share(self.config.entry)
+        start, _ = period(now)
+        quota = self.config.quota
+        used = book.used(start, now, self.config.entry) + round(book.assumed(quota, now) * share)
+        left = quota - book.spent(quota, now)
+        month = month_start(now)
+        if now < month + MARGIN:
+            # The previous month's period still runs: the API may count these calls there.
+            left = min(left, quota - book.spent(quota, month - timedelta(seconds=1), now))
+        return Quota(floor(quota * share), used, max(left, 0))
 
-    def _budget(self, now: datetime, used: int, state: PlannerState) -> Budget:
-        _, end = self.month_bounds(now)
+    def reserve(self, at: datetime, quota: int | None = None) -> int:
+        """Calls kept for buttons and retries, pro rata of the period still ahead."""
+        start, end = period(at)
+        share = max(end - _utc(at), timedelta(0)) / (end - start)
+        base = self.config.quota if quota is None else quota
+        return ceil(base * self.config.reserve_fraction * share)
+
+    def budget(self, now: datetime, book: CallBook, state: PlannerState) -> Budget:
+        """The period's budget at ``now``."""
+        return self._budget(_utc(now), self.quota(book, now), state)
+
+    def _budget(self, now: datetime, q: Quota, state: PlannerState) -> Budget:
+        _, end = period(now)
         first = self.first_cost()
         committed, daylight = 0, 0.0
         day = self.daylight.local_day(now)
@@ -131,10 +137,12 @@ class Planner:
                 daylight += (window.end - max(window.start, now)).total_seconds()
                 if not self._first_done(window, state):
                     committed += first
+            if window is not None and state.detail_day != day:
+                committed += self.detail_per_day(day, q.quota)
             committed += len(self.closing_calls(day, state))
             day += ONE_DAY
         committed += self._inventory_due(now, end, state) * len(self._inventory_calls())
-        remaining = self.config.quota - used - self.reserve(now)
+        remaining = min(q.quota - q.used, q.left) - self.reserve(now, q.quota)
         return Budget(remaining, committed, daylight)
 
     def _inventory_due(self, now: datetime, end: datetime, state: PlannerState) -> int:
@@ -143,21 +151,19 @@ class Planner:
         return max(0, ceil((end - due) / every))
 
     def mean_cost(self) -> float:
-        """Calls of an average fast poll after the day's first (without detail telemetry)."""
-        costs = [len(self._step_calls(step, None)) for step in self.pattern]
-        return sum(costs) / len(costs) + len(self.site.meters)
+        """Calls of a fast poll (without detail telemetry)."""
+        return len(self.poll_calls(None))
 
     def first_cost(self) -> int:
-        """Calls of the day's first poll: energy and batch power, meters and their summary."""
-        return len(self._step_calls(PollStep.BOTH, None)) + 2 * len(self.site.meters)
+        """Calls of the day's first poll: a fast poll and the meters' summaries."""
+        return len(self.poll_calls(None)) + len(self.site.meters)
 
-    def interval(self, now: datetime, ledger: Ledger, state: PlannerState) -> timedelta | None:
+    def interval(self, now: datetime, book: CallBook, state: PlannerState) -> timedelta | None:
         """The fast loop's interval at ``now`` (None: the budget buys no more polls)."""
-        now = _utc(now)
-        return self._interval(now, ledger.used_in(self.month_key(now)), state)
+        return self._interval(_utc(now), self.quota(book, now), state)
 
-    def _interval(self, now: datetime, used: int, state: PlannerState) -> timedelta | None:
-        budget = self._budget(now, used, state)
+    def _interval(self, now: datetime, q: Quota, state: PlannerState) -> timedelta | None:
+        budget = self._budget(now, q, state)
         cost = self.mean_cost()
         if budget.fast < cost or budget.daylight <= 0:
             return None
@@ -165,62 +171,95 @@ class Planner:
         floor_ = max(self.config.min_interval, self.config.interval or timedelta(0))
         return max(timedelta(seconds=ceil(seconds)), floor_)
 
-    def _detail_count(self, now: datetime, used: int, state: PlannerState, every: timedelta) -> int:
-        """Inverter detail calls per poll that spare budget (beyond the fast loop) pays for."""
+    def detail_per_day(self, day: date, quota: int) -> int:
+        """Inverter detail calls on ``day``: ``detail_share`` of the quota spread evenly over
+        the month's days (e.g. 50 calls in July: 1 or 2 a day), never more than inverters."""
         if self.config.detail is DetailMode.OFF or not self.site.inverters:
             return 0
-        budget = self._budget(now, used, state)
-        polls = budget.daylight / every.total_seconds() + 1
-        spare = budget.fast - self.mean_cost() * polls
-        cap = min(self.config.detail_max_per_poll, len(self.site.inverters))
-        return max(0, min(cap, floor(spare / polls)))
+        days = (next_month(datetime(day.year, day.month, 1, tzinfo=UTC)).date() - ONE_DAY).day
+        month = quota * self.config.detail_share
+        count = floor(month * day.day / days) - floor(month * (day.day - 1) / days)
+        return min(count, len(self.site.inverters))
+
+    def _detail_calls(
+        self, at: datetime, day: date, state: PlannerState, q: Quota
+    ) -> list[PlannedCall]:
+        """The day's detail calls, with the first poll after solar noon (the day's most
+        telling sample: temperature, voltages under load), the next inverters in turn."""
+        if state.detail_day == day or at < self.daylight.local_noon(day):
+            return []
+        uids = self.site.inverters
+        count = self.detail_per_day(day, q.quota)
+        return [
+            PlannedCall(CallKind.INVERTER_MINUTELY, uids[(state.detail_index + i) % len(uids)], day)
+            for i in range(count)
+        ]
 
     def can_spend(
-        self, n: int, now: datetime, ledger: Ledger, state: PlannerState | None = None
+        self, n: int, now: datetime, book: CallBook, state: PlannerState | None = None
     ) -> bool:
-        """Whether a button may spend ``n`` calls now: never into the fixed calls the month
+        """Whether a button may spend ``n`` calls now: never into the fixed calls the period
         still needs nor into the retry half of the reserve. Without ``state`` it assumes
         nothing was done today (stricter)."""
         now = _utc(now)
-        month = self.month_key(now)
-        if ledger.exhausted_in(month):
+        if book.exhausted(now):
             return False
-        used = ledger.used_in(month)
-        budget = self._budget(now, used, state or PlannerState())
-        keep = budget.committed + ceil(self.reserve(now) / 2)
-        return used + n <= self.config.quota - keep
+        q = self.quota(book, now)
+        budget = self._budget(now, q, state or PlannerState())
+        keep = budget.committed + ceil(self.reserve(now, q.quota) / 2)
+        return q.used + n <= q.quota - keep and n <= q.left
+
+    @property
+    def manual_allowance(self) -> int:
+        """Calls the buttons may spend a day: four refreshes' worth."""
+        return max(4 * len(self.poll_calls(None)), 2 * len(self._inventory_calls()))
+
+    def fresh(self, calls: tuple[PlannedCall, ...], now: datetime, state: PlannerState) -> bool:
+        """Whether every call's answer is younger than the ECU's upload interval: asking
+        again would fetch nothing new."""
+        now = _utc(now)
+        return bool(calls) and all(
+            (at := state.last_ok.get(call.kind)) is not None and now - at < FRESH_FOR
+            for call in calls
+        )
+
+    def refuse_manual(
+        self, calls: tuple[PlannedCall, ...], now: datetime, book: CallBook, state: PlannerState
+    ) -> str | None:
+        """Why a button may not spend ``calls`` now ("allowance": today's manual calls are
+        spent; "budget": the period's fixed calls and retries need them), or None."""
+        now = _utc(now)
+        used = state.manual_used if state.manual_day == self.daylight.local_day(now) else 0
+        if used + len(calls) > self.manual_allowance:
+            return "allowance"
+        if not self.can_spend(len(calls), now, book, state):
+            return "budget"
+        return None
 
     # -- what to call -----------------------------------------------------------------------
 
-    def _step_calls(self, step: PollStep, day: date | None) -> tuple[PlannedCall, ...]:
+    def poll_calls(self, day: date | None) -> tuple[PlannedCall, ...]:
+        """One fast poll: the batch power curve of every producing ECU (every channel's
+        power and, integrated, every channel's, inverter's, ECU's and the system's energy of
+        the day) and every meter's curve; the system summary while no ECU is known."""
         ecus = self.site.ecus
-        if not ecus:
-            return (PlannedCall(CallKind.SYSTEM_SUMMARY),)
-        energy = tuple(PlannedCall(CallKind.ECU_MINUTELY, eid, day) for eid in ecus)
-        batch = tuple(PlannedCall(CallKind.BATCH_POWER, eid, day) for eid in ecus)
-        if step is PollStep.ENERGY:
-            return energy
-        if step is PollStep.BATCH:
-            return batch
-        return energy + batch
+        calls = tuple(PlannedCall(CallKind.BATCH_POWER, eid, day) for eid in ecus) or (
+            PlannedCall(CallKind.SYSTEM_SUMMARY),
+        )
+        return calls + tuple(PlannedCall(CallKind.METER_MINUTELY, m, day) for m in self.site.meters)
 
     def _inventory_calls(self) -> tuple[PlannedCall, ...]:
         calls = (PlannedCall(CallKind.INVENTORY),)
         return calls + ((PlannedCall(CallKind.METERS),) if self.site.meters else ())
 
     def closing_calls(self, day: date, state: PlannerState) -> tuple[PlannedCall, ...]:
-        """The day's closing calls not yet done: the end-of-day system summary (lifetime),
-        the day's hourly energy (exact hourly statistics), every inverter's day energy and
-        every ECU's whole-day curve (exact hourly statistics per ECU)."""
+        """The day's closing calls not yet done: the day's hourly energy (the system's exact
+        hours and day) and every ECU's batch energy (every channel's exact day, which sum
+        to each ECU's). The fast loop's curves already hold the day's shape."""
         if state.closed_day is not None and state.closed_day >= day:
             return ()
-        calls: list[PlannedCall] = []
-        if state.summary_at is None or state.summary_at < self.closing_at(day):
-            calls.append(PlannedCall(CallKind.SYSTEM_SUMMARY, None, day))
-        calls.append(PlannedCall(CallKind.SYSTEM_HOURLY, None, day))
+        calls = [PlannedCall(CallKind.SYSTEM_HOURLY, None, day)]
         calls.extend(PlannedCall(CallKind.BATCH_ENERGY, eid, day) for eid in self.site.ecus)
-        # The ECUs' whole-day curves: exact hourly statistics per ECU, to the last sample.
-        calls.extend(PlannedCall(CallKind.ECU_MINUTELY, eid, day) for eid in self.site.ecus)
         done = state.closing_done if state.closing_day == day else ()
         return tuple(c for c in calls if c.key not in done)
 
@@ -230,23 +269,22 @@ class Planner:
 
     # -- planning ---------------------------------------------------------------------------
 
-    def next_plan(self, now: datetime, ledger: Ledger, state: PlannerState) -> Plan:
+    def next_plan(self, now: datetime, book: CallBook, state: PlannerState) -> Plan:
         """The next thing to do at or after ``now``. Run ``plan.calls`` at ``plan.at`` (a plan
         without calls only asks to be woken then), report each call to :meth:`record`, and
         ask again. Planning is pure, so asking again at any time is safe."""
         now = _utc(now)
-        month = self.month_key(now)
-        if ledger.exhausted_in(month):
-            return self._probe(now, state)
+        if book.exhausted(now):
+            return self._probe(now, book, state)
         start = max(now, state.backoff_until) if state.backoff_until else now
-        used = ledger.used_in(month)
+        q = self.quota(book, start)
         _, end = self.month_bounds(start)
         wake = Plan(end, PlanKind.WAKE, (), "the quota month resets", self.daylight.local_day(end))
-        candidates = [self._closing(start, used, state), self._poll(start, used, state), wake]
+        candidates = [self._closing(start, q, state), self._poll(start, q, state), wake]
         plans = [p for p in candidates if p is not None]
         return min(plans, key=lambda p: (p.at, p.kind is not PlanKind.CLOSING))
 
-    def _closing(self, start: datetime, used: int, state: PlannerState) -> Plan | None:
+    def _closing(self, start: datetime, q: Quota, state: PlannerState) -> Plan | None:
         today = self.daylight.local_day(start)
         for day in (today - ONE_DAY, today, today + ONE_DAY):
             calls = self.closing_calls(day, state)
@@ -254,35 +292,38 @@ class Planner:
             if not calls or start > due + self.config.closing_retry_for:
                 continue  # done, or missed: the next morning's first poll catches up
             at = max(start, due)
-            if used + len(calls) > self.config.quota - self.reserve(at):
+            if q.used + len(calls) > q.quota - self.reserve(at, q.quota) or len(calls) > q.left:
                 return None
-            history = self._backfill_calls(at, used, state)
+            history = self._backfill_calls(at, q, state)
             reason = f"closing of {day}" + (f", {len(history)} history" if history else "")
             return Plan(at, PlanKind.CLOSING, calls + history, reason, day)
         return None
 
     def _backfill_calls(
-        self, at: datetime, used: int, state: PlannerState
+        self, at: datetime, q: Quota, state: PlannerState
     ) -> tuple[PlannedCall, ...]:
         """Up to ``backfill_per_day`` history calls, only as far as spare budget goes: never
         into the fixed calls the month still needs nor into the retry half of the reserve
         (the closing's own calls are part of those fixed calls)."""
-        budget = self._budget(at, used, state)
-        keep = budget.committed + ceil(self.reserve(at) / 2)
-        spare = self.config.quota - used - keep
+        budget = self._budget(at, q, state)
+        keep = budget.committed + ceil(self.reserve(at, q.quota) / 2)
+        spare = min(q.quota - q.used - keep, q.left - keep)
         count = max(0, min(self.config.backfill_per_day, len(self.backfill), spare))
         return self.backfill[:count]
 
-    def _poll(self, start: datetime, used: int, state: PlannerState) -> Plan | None:
-        found = self._next_poll_time(start, used, state)
+    def _poll(self, start: datetime, q: Quota, state: PlannerState) -> Plan | None:
+        found = self._next_poll_time(start, q, state)
         if found is None:
             return None
         at, every = found
-        return self._compose(at, used, state, every)
+        return self._compose(at, q, state, every)
 
     def _next_poll_time(
-        self, start: datetime, used: int, state: PlannerState
+        self, start: datetime, q: Quota, state: PlannerState
     ) -> tuple[datetime, timedelta | None] | None:
+        """The next poll: the rest of the day's window is divided evenly into as many polls
+        as the interval allows, the last at the window's end (the day's whole curve), so no
+        poll is spent at sunrise, before anything was produced."""
         _, end = self.month_bounds(start)
         day = self.daylight.local_day(start)
         while self.daylight.midnight(day) < end:
@@ -290,83 +331,76 @@ class Planner:
             day += ONE_DAY
             if window is None or window.end < start:
                 continue
-            if not self._first_done(window, state):
-                at = max(start, window.start)
+            first = not self._first_done(window, state)
+            if first:
                 needed = self.first_cost() + len(self.closing_calls(window.day, state))
-                if self._budget(at, used, state).remaining >= needed:
-                    return at, None
+                if self._budget(max(start, window.start), q, state).remaining < needed:
+                    continue
+            every = self._interval(start, q, state)
+            if every is None and not first:
                 continue
-            every = self._interval(start, used, state)
-            if every is not None and state.last_poll is not None:
-                at = max(start, state.last_poll + every)
-                if at <= window.end:
-                    return at, every
+            since = window.start if first or state.last_poll is None else state.last_poll
+            since = max(since, window.start)
+            rest = window.end - since
+            count = 1 if every is None else max(1, round(rest / every))
+            at = max(start, since + rest / count)
+            if at <= window.end:
+                return at.replace(microsecond=0), every
         return None
 
     def _compose(
-        self, at: datetime, used: int, state: PlannerState, every: timedelta | None
+        self, at: datetime, q: Quota, state: PlannerState, every: timedelta | None
     ) -> Plan:
         day = self.daylight.local_day(at)
         window = self.daylight.window(day)
         first = window is not None and not self._first_done(window, state)
-        position = 0 if first else state.cycle
-        step = PollStep.BOTH if first else self.pattern[position % len(self.pattern)]
-        calls = list(self._step_calls(step, day))
-        calls.extend(PlannedCall(CallKind.METER_MINUTELY, eid, day) for eid in self.site.meters)
-        reasons = [f"{step} poll" + (" (first of the day)" if first else "")]
+        reasons = ["poll" + (" (first of the day)" if first else "")]
+        calls: list[PlannedCall] = []
         if first:
-            calls.extend(self._morning_calls(day, state, calls, reasons))
+            calls.extend(self._morning_calls(day, state, reasons))
+        calls.extend(self.poll_calls(day))
         inventory_at = state.inventory_at
         if inventory_at is None or at - inventory_at >= self.config.inventory_every:
             calls.extend(self._inventory_calls())
             reasons.append("inventory")
-        count = self._detail_count(at, used, state, every) if every else 0
-        uids = self.site.inverters
-        calls.extend(
-            PlannedCall(CallKind.INVERTER_MINUTELY, uids[(state.detail_index + i) % len(uids)], day)
-            for i in range(count)
-        )
-        allowed = max(1, self.config.quota - used - self.reserve(at))
-        return Plan(
-            at, PlanKind.POLL, tuple(calls[:allowed]), ", ".join(reasons), day, every, position + 1
-        )
+        calls.extend(self._detail_calls(at, day, state, q))
+        allowed = max(1, min(q.quota - q.used - self.reserve(at, q.quota), q.left))
+        return Plan(at, PlanKind.POLL, tuple(calls[:allowed]), ", ".join(reasons), day, every)
 
     def _morning_calls(
-        self, day: date, state: PlannerState, calls: list[PlannedCall], reasons: list[str]
+        self, day: date, state: PlannerState, reasons: list[str]
     ) -> list[PlannedCall]:
-        """Meter summaries (they cover the night), the system's and ECUs' summaries after a
-        gap, and yesterday's closing calls when the closing was missed."""
-        extra = [PlannedCall(CallKind.METER_SUMMARY, eid) for eid in self.site.meters]
+        """Yesterday's closing calls when the closing was missed (before today's curves, so
+        that yesterday's exact figures still land on yesterday), the system's and ECUs'
+        summaries after a gap, and the meters' summaries (they cover the night)."""
         yesterday = day - ONE_DAY
-        gap = state.summary_at is None or self.daylight.local_day(state.summary_at) < yesterday
         missed: tuple[PlannedCall, ...] = ()
         if state.closed_day is not None and state.closed_day < yesterday:
-            missed = tuple(
-                c
-                for c in self.closing_calls(yesterday, state)
-                if c.kind in CLOSING_KINDS or c.kind is CallKind.ECU_MINUTELY
-            )
+            missed = self.closing_calls(yesterday, state)
             reasons.append(f"catch up the closing of {yesterday}")
-        if gap or missed:
-            # A day nobody watched: its energy is in no counter. The summaries restart the
-            # system's and every ECU's lifetime from the API's own totals.
-            if PlannedCall(CallKind.SYSTEM_SUMMARY) not in calls:
+        extra = list(missed)
+        if state.closed_day is None or state.closed_day < day - 2 * ONE_DAY:
+            # Days nobody watched (yesterday's exact figures close one missed day, not more):
+            # their energy is in no counter. The summaries restart the system's and every
+            # ECU's lifetime from the API's own totals.
+            if self.site.ecus:
                 extra.append(PlannedCall(CallKind.SYSTEM_SUMMARY))
             extra.extend(PlannedCall(CallKind.ECU_SUMMARY, eid) for eid in self.site.ecus)
             reasons.append("summaries after a gap")
-        return extra + list(missed)
+        extra.extend(PlannedCall(CallKind.METER_SUMMARY, eid) for eid in self.site.meters)
+        return extra
 
-    def _probe(self, now: datetime, state: PlannerState) -> Plan:
+    def _probe(self, now: datetime, book: CallBook, state: PlannerState) -> Plan:
         """One call a day to see whether the quota is back; hourly early in the month, when
         the 2005 may only mean that the API's month has not reset yet."""
         start, end = self.month_bounds(now)
-        exhausted_at = state.exhausted_at or now
+        exhausted_at = book.exhausted_at or now
         early = exhausted_at - start < self.config.reset_uncertainty
         every = self.config.reset_probe_every if early else self.config.probe_every
         at = self._next_daylight(max(now, exhausted_at + every))
         if at >= end:
             return Plan(end, PlanKind.WAKE, (), "quota month resets", self.daylight.local_day(end))
-        call = self._step_calls(PollStep.ENERGY, self.daylight.local_day(at))[0]
+        call = self.poll_calls(self.daylight.local_day(at))[0]
         if early:
             reason = "quota exhausted (2005) early in the month: hourly probe for the reset"
         else:
@@ -390,31 +424,36 @@ class Planner:
         self,
         call: PlannedCall,
         at: datetime,
-        ledger: Ledger,
+        book: CallBook,
         state: PlannerState,
         *,
         code: int | None = 0,
         plan: Plan | None = None,
         attempts: int = 1,
+        manual: bool = False,
     ) -> bool:
         """Count one attempted call (failures count too) and learn from its outcome.
 
         ``code`` is the API's answer code (0 success, None for a transport failure). Pass the
         plan the call belongs to (None for button calls), and how many requests it took (a
-        dropped connection's request is sent twice). Returns whether the rest of the plan
-        should still run (False after quota, throttling and transport/auth/server failures).
+        dropped connection's request is sent twice) and whether a button asked for it.
+        Returns whether the rest of the plan should still run (False after quota,
+        throttling and transport/auth/server failures).
         """
         at = _utc(at)
-        ledger.roll(self.month_key(at))
-        ledger.used += max(attempts, 1)
+        book.record(at, self.config.entry, max(attempts, 1))
+        if manual:
+            day = self.daylight.local_day(at)
+            used = state.manual_used if state.manual_day == day else 0
+            state.manual_day, state.manual_used = day, used + max(attempts, 1)
         if plan is not None and plan.kind is PlanKind.POLL:
-            state.last_poll, state.cycle = plan.at, plan.cycle
+            state.last_poll = plan.at
         if code in OK_CODES:
-            ledger.exhausted = False
+            book.exhausted_at = None
             self._succeeded(call, at, state, plan)
             return True
         if code == QUOTA_CODE:
-            ledger.exhausted, state.exhausted_at = True, at
+            book.exhausted_at = at
             return False
         state.errors += 1
         factor = 2 ** min(state.errors - 1, 16)
@@ -424,7 +463,7 @@ class Planner:
     def _succeeded(
         self, call: PlannedCall, at: datetime, state: PlannerState, plan: Plan | None
     ) -> None:
-        state.errors, state.backoff_until, state.exhausted_at = 0, None, None
+        state.errors, state.backoff_until = 0, None
         if call.backfill:
             return  # history of a past day: no bearing on live polling or closings
         state.last_ok[call.kind] = at
@@ -434,8 +473,8 @@ class Planner:
             state.inventory_at = at
         elif call.kind is CallKind.INVERTER_MINUTELY:
             state.detail_index = (state.detail_index + 1) % max(1, len(self.site.inverters))
-        # A day's curve fetched after its closing time is that day's closing curve.
-        if call.day is not None and (call.kind in CLOSING_KINDS or at >= self.closing_at(call.day)):
+            state.detail_day = call.day
+        if call.day is not None and call.kind in CLOSING_KINDS:
             if state.closing_day != call.day:
                 state.closing_day, state.closing_done = call.day, ()
             state.closing_done = (*state.closing_done, call.key)

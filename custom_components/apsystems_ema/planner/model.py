@@ -44,14 +44,6 @@ class DetailMode(StrEnum):
     ROTATE = "rotate"  # one inverter after the other, only with spare budget
 
 
-class PollStep(StrEnum):
-    """What one fast poll asks of every ECU."""
-
-    ENERGY = "energy"  # ECU minutely: power curve + today's energy
-    BATCH = "batch"  # batch power: every inverter's per-channel power curve
-    BOTH = "both"
-
-
 @dataclass(frozen=True, slots=True)
 class PlannedCall:
     """One API call: the endpoint, its ECU/inverter/meter id, and its date when it takes one.
@@ -79,8 +71,8 @@ class PlannedCall:
 class Plan:
     """When to call next and exactly what.
 
-    ``day`` is the system-local day the plan serves; ``cycle`` is the fast-loop position
-    after this plan (the caller passes the plan to :meth:`Planner.record`, which stores it).
+    ``day`` is the system-local day the plan serves (the caller passes the plan to
+    :meth:`Planner.record`, which remembers when the last poll ran).
     """
 
     at: datetime
@@ -89,7 +81,6 @@ class Plan:
     reason: str
     day: date
     interval: timedelta | None = None
-    cycle: int = 0
 
     @property
     def cost(self) -> int:
@@ -101,15 +92,15 @@ class Plan:
 class PlannerConfig:
     """User options and tuning. Offsets are minutes, signed (negative = earlier)."""
 
-    quota: int = 1000
+    quota: int = 1000  # the App ID's monthly quota (shared by its entries)
+    entry: str = ""  # the entry whose calls this planner plans (its name in the call book)
     reserve_fraction: float = 0.04
     sunrise_offset_minutes: int = 0
     sunset_offset_minutes: int = 0
     interval: timedelta | None = None  # None: automatic (adapts to the budget)
     min_interval: timedelta = timedelta(minutes=5)
-    pattern: tuple[PollStep, ...] | None = None  # None: automatic (see Planner.pattern)
     detail: DetailMode = DetailMode.OFF
-    detail_max_per_poll: int = 2
+    detail_share: float = 0.05  # of the quota, for inverter detail telemetry when on
     closing_delay: timedelta = timedelta(minutes=30)
     closing_retry_for: timedelta = timedelta(hours=3)
     inventory_every: timedelta = timedelta(days=7)
@@ -148,42 +139,10 @@ def _iso(value: date | None) -> str | None:
 
 
 @dataclass
-class Ledger:
-    """Calls spent in a quota month ("YYYY-MM", system-local). Every attempt counts."""
-
-    month: str
-    used: int = 0
-    exhausted: bool = False  # the API answered 2005 this month
-
-    def roll(self, month: str) -> None:
-        """Start counting a new month (a no-op within the same month)."""
-        if month != self.month:
-            self.month, self.used, self.exhausted = month, 0, False
-
-    def used_in(self, month: str) -> int:
-        """Calls spent in ``month`` as far as this ledger knows."""
-        return self.used if month == self.month else 0
-
-    def exhausted_in(self, month: str) -> bool:
-        """Whether the quota of ``month`` is known to be spent."""
-        return self.exhausted and month == self.month
-
-    def as_dict(self) -> dict[str, Any]:
-        """JSON-able form."""
-        return {"month": self.month, "used": self.used, "exhausted": self.exhausted}
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Self:
-        """Inverse of :meth:`as_dict`."""
-        return cls(str(data["month"]), int(data["used"]), bool(data.get("exhausted", False)))
-
-
-@dataclass
 class PlannerState:
     """What the planner remembers between polls (the caller persists it; no API data)."""
 
     last_poll: datetime | None = None  # when the last fast poll ran (attempted)
-    cycle: int = 0  # fast-loop pattern position of the next poll of the day
     summary_at: datetime | None = None  # last successful system summary
     closing_day: date | None = None  # the day ``closing_done`` refers to
     closing_done: tuple[str, ...] = ()  # PlannedCall.key of the closing calls done
@@ -192,14 +151,15 @@ class PlannerState:
     detail_index: int = 0  # next inverter of the detail rotation
     errors: int = 0  # consecutive failed calls
     backoff_until: datetime | None = None
-    exhausted_at: datetime | None = None  # last 2005 answer (probe a day later)
+    detail_day: date | None = None  # the day whose detail telemetry calls were made
+    manual_day: date | None = None  # the day ``manual_used`` counts
+    manual_used: int = 0  # calls the buttons spent that day
     last_ok: dict[CallKind, datetime] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-able form."""
         return {
             "last_poll": _iso(self.last_poll),
-            "cycle": self.cycle,
             "summary_at": _iso(self.summary_at),
             "closing_day": _iso(self.closing_day),
             "closing_done": list(self.closing_done),
@@ -208,7 +168,9 @@ class PlannerState:
             "detail_index": self.detail_index,
             "errors": self.errors,
             "backoff_until": _iso(self.backoff_until),
-            "exhausted_at": _iso(self.exhausted_at),
+            "detail_day": _iso(self.detail_day),
+            "manual_day": _iso(self.manual_day),
+            "manual_used": self.manual_used,
             "last_ok": {str(k): v.isoformat() for k, v in self.last_ok.items()},
         }
 
@@ -218,7 +180,6 @@ class PlannerState:
         known = {str(k) for k in CallKind}
         return cls(
             last_poll=_time(data.get("last_poll")),
-            cycle=int(data.get("cycle", 0)),
             summary_at=_time(data.get("summary_at")),
             closing_day=_day(data.get("closing_day")),
             closing_done=tuple(data.get("closing_done", ())),
@@ -227,7 +188,9 @@ class PlannerState:
             detail_index=int(data.get("detail_index", 0)),
             errors=int(data.get("errors", 0)),
             backoff_until=_time(data.get("backoff_until")),
-            exhausted_at=_time(data.get("exhausted_at")),
+            detail_day=_day(data.get("detail_day")),
+            manual_day=_day(data.get("manual_day")),
+            manual_used=int(data.get("manual_used", 0)),
             last_ok={
                 CallKind(k): datetime.fromisoformat(v)
                 for k, v in data.get("last_ok", {}).items()
