@@ -36,6 +36,7 @@ MAX_SLOT = 15  # minutes: a longer gap between two samples is not integrated ove
 # A summary may put the lifetime a little below what the counter shows (rounding); far below
 # it is a bad answer (a lifetime of 0), not a correction.
 SUMMARY_TOLERANCE = 1.0  # kWh
+ROUNDING = 0.006  # kWh: half the last digit of a 2-decimal figure, and some float slack
 # A day's list holding this much less than the day's known energy is cut short, not late.
 SHORT_DAY_RATIO = 0.1
 SHORT_DAY_KWH = 0.05
@@ -179,10 +180,14 @@ class Totals:
 
 def _consistent(summary: EnergySummary) -> bool:
     values = (summary.today, summary.month, summary.year, summary.lifetime)
-    if min(values) < 0 or summary.today > summary.lifetime:
+    if min(values) < 0 or summary.today > summary.lifetime + ROUNDING:
         return False
-    # month and year are optional (0 when absent): when present they hold today.
-    return all(total == 0 or total >= summary.today for total in (summary.month, summary.year))
+    # month and year are optional (0 when absent): when present they hold today, up to their
+    # rounding (the API gives today with 5-6 decimals, month, year and lifetime with 2: on
+    # the 1st, the month can round below today).
+    return all(
+        total == 0 or total >= summary.today - ROUNDING for total in (summary.month, summary.year)
+    )
 
 
 @dataclass
@@ -435,18 +440,20 @@ class SiteState:
         }
         total = sum(sum(channels.values()) for channels in energies.values())
         plausible = self.plausible_day(total)
+        newer = False
         for uid, channels in power.power.items():
             inv = self.inverters.setdefault(uid, InverterState(uid, eid))
-            if plausible:
-                _estimate_channels(inv, power.day, energies[uid])
             if sample is not None and inv.power_at is not None and sample < inv.power_at:
                 continue  # an older curve than the one we have
+            newer = True
+            if plausible:
+                _estimate_channels(inv, power.day, energies[uid])
             for number, values in channels.items():
                 channel = inv.channels.setdefault(number, ChannelState())
                 channel.power_w = _fresh(values[-1] if values else None, sample, fetched)
             inv.power_at = sample or inv.power_at
         ecu = self.ecus.get(eid)
-        if ecu is not None and plausible and power.power:
+        if ecu is not None and plausible and newer:
             ecu.energy.set_today(power.day, total)
             self._sum_ecus(power.day)
         # The same call covers every inverter of the ECU: a newer sample is the ECU's power too.

@@ -503,7 +503,9 @@ class Simulator:
     def _summary(self, req: _Request, eid: str | None = None) -> Json:
         totals = self.truth.summary(req.now, eid=eid) if eid else self.truth.summary(req.now)
         return {
-            "today": fmt(totals.today, 2),
+            # As the real API: today with 5 decimals, the longer totals with 2 (on the 1st
+            # the month can round below today).
+            "today": fmt(totals.today, 5),
             "month": fmt(totals.month, 2),
             "year": fmt(totals.year, 2),
             "lifetime": fmt(totals.lifetime, 2),

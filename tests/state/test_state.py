@@ -186,10 +186,19 @@ def test_batch_power_and_energy() -> None:
     assert inv.channels[1].power_w == 110.0  # an older curve changes nothing
     assert state.ecus["E1"].power_w == 110.0
     assert state.ecus["E1"].last_report == at(DAY, 12, 5)
+    # The curve integrated (trapezoids, 0 W before the first sample) is the day so far.
+    assert inv.channels[1].today_kwh == pytest.approx((100 / 2 + 105) * 5 / 60 / 1000)
+    assert inv.channels[2].today_kwh == pytest.approx(90 / 2 * 5 / 60 / 1000 + 45 * 5 / 60 / 1000)
+    assert state.ecus["E1"].energy.today == pytest.approx(inv.today_kwh)
+    assert not state.ecus["E1"].energy.exact
+    # The closing's batch energy is exact: it replaces the estimates, also lower ones.
     state.apply_batch_energy("E1", BatchEnergy(DAY, {"U1": {1: 1.2, 2: 0.8}}), at(DAY, 13))
     assert inv.today_kwh == pytest.approx(2.0)
+    assert state.ecus["E1"].energy.exact
     state.apply_batch_energy("E1", BatchEnergy(DAY, {"U1": {1: 1.0, 2: 0.9}}), at(DAY, 14))
-    assert inv.channels[1].today_kwh == 1.2
+    assert inv.channels[1].today_kwh == 1.0
+    state.apply_batch_power("E1", power, at(DAY, 14))  # an estimate never replaces it
+    assert inv.channels[1].today_kwh == 1.0
     state.apply_batch_energy(
         "E1", BatchEnergy(DAY + timedelta(days=1), {"U1": {1: 0.1, 2: 0.0}}), at(DAY, 23)
     )

@@ -35,7 +35,14 @@ QUOTA_CODE = 2005
 GO_ON_CODES = frozenset({1000, 4000, 4001})  # the failure concerns that one call only
 CLOSING_KINDS = frozenset({CallKind.SYSTEM_HOURLY, CallKind.BATCH_ENERGY})
 ONE_DAY = timedelta(days=1)
-FRESH_FOR = timedelta(minutes=5)  # the ECU uploads every 5 minutes
+FRESH_FOR = timedelta(minutes=5)
+# A poll that fell due at the window's end still runs when it is woken a little late.
+LATE_POLL = timedelta(minutes=15)  # the ECU uploads every 5 minutes
+
+
+def _whole_second(at: datetime) -> datetime:
+    """``at`` rounded up to the second."""
+    return at if not at.microsecond else at.replace(microsecond=0) + timedelta(seconds=1)
 
 
 def _utc(at: datetime) -> datetime:
@@ -207,7 +214,7 @@ class Planner:
         q = self.quota(book, now)
         budget = self._budget(now, q, state or PlannerState())
         keep = budget.committed + ceil(self.reserve(now, q.quota) / 2)
-        return q.used + n <= q.quota - keep and n <= q.left
+        return q.used + n <= q.quota - keep and n <= q.left - ceil(self.reserve(now) / 2)
 
     @property
     def manual_allowance(self) -> int:
@@ -281,6 +288,18 @@ class Planner:
         _, end = self.month_bounds(start)
         wake = Plan(end, PlanKind.WAKE, (), "the quota month resets", self.daylight.local_day(end))
         candidates = [self._closing(start, q, state), self._poll(start, q, state), wake]
+        margin_end = month_start(start) + MARGIN
+        if start < margin_end:
+            # The previous period's margin may hold polls back: plan again once it is over.
+            candidates.append(
+                Plan(
+                    margin_end,
+                    PlanKind.WAKE,
+                    (),
+                    "the previous month's margin ends",
+                    self.daylight.local_day(margin_end),
+                )
+            )
         plans = [p for p in candidates if p is not None]
         return min(plans, key=lambda p: (p.at, p.kind is not PlanKind.CLOSING))
 
@@ -315,12 +334,12 @@ class Planner:
         found = self._next_poll_time(start, q, state)
         if found is None:
             return None
-        at, every = found
-        return self._compose(at, q, state, every)
+        at, every, day = found
+        return self._compose(at, q, state, every, day)
 
     def _next_poll_time(
         self, start: datetime, q: Quota, state: PlannerState
-    ) -> tuple[datetime, timedelta | None] | None:
+    ) -> tuple[datetime, timedelta | None, date] | None:
         """The next poll: the rest of the day's window is divided evenly into as many polls
         as the interval allows, the last at the window's end (the day's whole curve), so no
         poll is spent at sunrise, before anything was produced."""
@@ -329,7 +348,7 @@ class Planner:
         while self.daylight.midnight(day) < end:
             window = self.daylight.window(day)
             day += ONE_DAY
-            if window is None or window.end < start:
+            if window is None or window.end + LATE_POLL < start:
                 continue
             first = not self._first_done(window, state)
             if first:
@@ -342,16 +361,17 @@ class Planner:
             since = window.start if first or state.last_poll is None else state.last_poll
             since = max(since, window.start)
             rest = window.end - since
+            if not first and rest < self.config.min_interval:
+                continue  # the day's last poll, at the window's end, is done
             count = 1 if every is None else max(1, round(rest / every))
-            at = max(start, since + rest / count)
-            if at <= window.end:
-                return at.replace(microsecond=0), every
+            at = max(start, _whole_second(since + rest / count))
+            if at <= window.end + LATE_POLL:
+                return at, every, window.day
         return None
 
     def _compose(
-        self, at: datetime, q: Quota, state: PlannerState, every: timedelta | None
+        self, at: datetime, q: Quota, state: PlannerState, every: timedelta | None, day: date
     ) -> Plan:
-        day = self.daylight.local_day(at)
         window = self.daylight.window(day)
         first = window is not None and not self._first_done(window, state)
         reasons = ["poll" + (" (first of the day)" if first else "")]
