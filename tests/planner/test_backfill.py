@@ -3,6 +3,7 @@
 from datetime import UTC, date, datetime, timedelta
 
 from custom_components.apsystems_ema.planner import (
+    CallBook,
     CallKind,
     PlanKind,
     PlannedCall,
@@ -17,6 +18,7 @@ from custom_components.apsystems_ema.planner.backfill import (
     daily_rows,
     first_hourly_day,
 )
+from custom_components.apsystems_ema.planner.book import period
 
 TODAY = date(2026, 6, 17)
 FULL = [0.0] * 24
@@ -129,13 +131,21 @@ def history(n: int) -> tuple[PlannedCall, ...]:
 NIGHT = datetime(2026, 6, 17, 22, 30, tzinfo=UTC)  # after the closing time in London
 
 
+def book_at(used: int = 0) -> CallBook:
+    """A book that saw the whole quota period of ``NIGHT``, with ``used`` calls made then."""
+    book = CallBook(since=period(NIGHT)[0])
+    if used:
+        book.record(NIGHT, "", used)
+    return book
+
+
 def test_the_closing_carries_a_few_history_calls() -> None:
     """Up to ``backfill_per_day`` history calls ride on the closing, after its own calls."""
     p = planner()
     p.backfill = history(10)
     state = PlannerState(last_poll=NIGHT - timedelta(hours=3), closed_day=TODAY - timedelta(1))
-    ledger = p.new_ledger(NIGHT)
-    plan = p.next_plan(NIGHT, ledger, state)
+    book = book_at()
+    plan = p.next_plan(NIGHT, book, state)
     assert plan.kind is PlanKind.CLOSING
     own = p.closing_calls(TODAY, state)
     assert plan.calls[: len(own)] == own
@@ -143,7 +153,7 @@ def test_the_closing_carries_a_few_history_calls() -> None:
     assert "4 history" in plan.reason
     # Recording them closes the day normally: history calls do not disturb the bookkeeping.
     for call in plan.calls:
-        assert p.record(call, plan.at, ledger, state, plan=plan)
+        assert p.record(call, plan.at, book, state, plan=plan)
     assert state.closed_day == TODAY
     assert state.closing_day == TODAY
     assert p.closing_calls(TODAY, state) == ()
@@ -155,30 +165,30 @@ def test_history_never_eats_into_what_the_month_still_needs() -> None:
     p = planner()
     p.backfill = history(10)
     state = PlannerState(last_poll=NIGHT - timedelta(hours=3), closed_day=TODAY - timedelta(1))
-    ledger = p.new_ledger(NIGHT)
-    budget = p.budget(NIGHT, ledger, state)
+    budget = p.budget(NIGHT, book_at(), state)
     keep = budget.committed + -(-p.reserve(NIGHT) // 2)
     for spare in (0, 2, 7):
-        ledger.used = p.config.quota - keep - spare
-        plan = p.next_plan(NIGHT, ledger, state)
+        plan = p.next_plan(NIGHT, book_at(p.config.quota - keep - spare), state)
+        assert plan.kind is PlanKind.CLOSING
         extra = [c for c in plan.calls if c.backfill]
         assert len(extra) == min(spare, 4), spare
-    ledger.used = p.config.quota - keep + 5
-    plan = p.next_plan(NIGHT, ledger, state)
+    plan = p.next_plan(NIGHT, book_at(p.config.quota - keep + 5), state)
     assert plan.kind is PlanKind.CLOSING
     assert not any(c.backfill for c in plan.calls)
 
 
 def test_a_failed_history_call_backs_off_but_keeps_the_day_open() -> None:
-    """A history call is an ordinary call for the ledger and for errors, nothing more."""
+    """A history call is an ordinary call for the call book and for errors, nothing more."""
     p = planner()
     state = PlannerState(closed_day=TODAY)
-    ledger = p.new_ledger(NIGHT)
+    book = book_at()
     call = history(1)[0]
-    assert not p.record(call, NIGHT, ledger, state, code=None)
-    assert ledger.used == 1
+    assert not p.record(call, NIGHT, book, state, code=None)
+    assert book.used(*period(NIGHT)) == 1
+    assert p.quota(book, NIGHT).used == 1
     assert state.backoff_until is not None
-    assert p.record(call, NIGHT, ledger, state, code=0)
+    assert p.record(call, NIGHT, book, state, code=0)
+    assert book.used(*period(NIGHT)) == 2
     assert state.errors == 0
     assert state.closed_day == TODAY
     assert CallKind.SYSTEM_HOURLY not in state.last_ok

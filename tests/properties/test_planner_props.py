@@ -4,9 +4,11 @@ For a random site (latitude, ECUs, inverters, meters, timezone), a random start 
 cycle of call outcomes (success, transport failure, 2005, 7002, 5000), the planner is asked
 for plans until the month (31 days) is over, every planned call is recorded with the next
 outcome, and now and then a "button" asks ``can_spend`` and spends when allowed. Checked on
-every step: no month ever spends more than the quota, no call runs at night except the
-closing (and the quota probe, which waits for daylight or noon in polar night), and
-``can_spend`` never allows going over the quota.
+every step: no quota period (a UTC month widened by 14 h) ever spends more than the quota,
+the book's assumed calls of a first month included, no plan lies before ``now``, no call runs
+at night except the closing (and the quota probe, which waits for daylight or noon in polar
+night; a poll due at the window's end may run a little late), and ``can_spend`` never allows
+going over the quota.
 """
 
 from collections import Counter
@@ -16,7 +18,9 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from custom_components.apsystems_ema.planner import (
+    CallBook,
     CallKind,
+    Plan,
     PlanKind,
     PlannedCall,
     Planner,
@@ -24,6 +28,8 @@ from custom_components.apsystems_ema.planner import (
     PlannerState,
     SiteGeometry,
 )
+from custom_components.apsystems_ema.planner.book import month_key, period
+from custom_components.apsystems_ema.planner.core import LATE_POLL
 
 # Timezones with a longitude in their zone, so the sun rises in the local morning.
 ZONES = {
@@ -100,42 +106,52 @@ def in_daylight(planner: Planner, at: datetime) -> bool:
     return window is not None and window.contains(at)
 
 
+def poll_in_window(planner: Planner, plan: Plan) -> bool:
+    """Whether a poll lies in its day's window, or at most ``LATE_POLL`` after its end (the
+    last poll, rounded up to the second, or run late after a backoff)."""
+    window = planner.daylight.window(plan.day)
+    return window is not None and window.start <= plan.at <= window.end + LATE_POLL
+
+
 @settings(
     max_examples=25,
     deadline=None,
     database=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
-@given(s=scenarios())
-def test_a_month_of_random_outcomes_keeps_the_invariants(s: Scenario) -> None:
-    """Quota never exceeded (ledger and independent count), no night calls but the closing,
+@given(s=scenarios(), mid_period=st.booleans())
+def test_a_month_of_random_outcomes_keeps_the_invariants(s: Scenario, mid_period: bool) -> None:
+    """Quota never exceeded (book and independent count), no night calls but the closing,
     ``can_spend`` never lets a button go over."""
     planner = planner_for(s)
-    ledger = planner.new_ledger(s.start)
+    book = CallBook(since=s.start if mid_period else period(s.start)[0])
     state = PlannerState()
-    spent: Counter[str] = Counter()  # our own count per quota month
+    spent: Counter[str] = Counter()  # our own count per UTC month
     end = s.start + timedelta(days=31)
     now = s.start
     outcome = 0
     steps = 0
     presses = 0
 
-    def spend(call: PlannedCall, at: datetime, plan_: object) -> bool:
+    def check(at: datetime) -> None:
+        month = month_key(at)
+        assert spent[month] + book.assumed(s.quota, at) <= s.quota, (month, spent[month])
+        assert book.spent(s.quota, at) <= s.quota, at
+
+    def spend(call: PlannedCall, at: datetime, plan_: Plan | None) -> bool:
         nonlocal outcome
         code = s.outcomes[outcome % len(s.outcomes)]
         outcome += 1
-        keep = planner.record(call, at, ledger, state, code=code, plan=plan_)  # type: ignore[arg-type]
-        month = planner.month_key(at)
-        spent[month] += 1
-        assert spent[month] <= s.quota, (month, spent[month], call)
-        assert ledger.month == month
-        assert ledger.used == spent[month]
+        keep = planner.record(call, at, book, state, code=code, plan=plan_, manual=plan_ is None)
+        spent[month_key(at)] += 1
+        assert book.used(at, at) >= 1
+        check(at)
         return keep
 
     while now < end:
         steps += 1
         assert steps < MAX_STEPS, "the planner does not move forward"
-        plan = planner.next_plan(now, ledger, state)
+        plan = planner.next_plan(now, book, state)
         assert plan.at >= now
         if plan.at >= end:
             break
@@ -155,7 +171,7 @@ def test_a_month_of_random_outcomes_keeps_the_invariants(s: Scenario) -> None:
             )
         else:
             assert plan.kind is PlanKind.POLL
-            assert in_daylight(planner, now), (plan, planner.daylight.window(plan.day))
+            assert poll_in_window(planner, plan), (plan, planner.daylight.window(plan.day))
         assert plan.cost <= s.quota
         for call in plan.calls:
             if not spend(call, now, plan):
@@ -164,12 +180,18 @@ def test_a_month_of_random_outcomes_keeps_the_invariants(s: Scenario) -> None:
         if steps % 7 == 0:
             n = s.buttons[presses % len(s.buttons)]
             presses += 1
-            if planner.can_spend(n, now, ledger, state):
-                month = planner.month_key(now)
-                assert spent[month] + n <= s.quota
-                for _ in range(n):
-                    spend(PlannedCall(CallKind.ECU_MINUTELY, planner.site.ecus[0]), now, None)
-            assert not planner.can_spend(s.quota + 1, now, ledger, state)
+            calls = tuple(PlannedCall(CallKind.BATCH_POWER, planner.site.ecus[0]) for _ in range(n))
+            refused = planner.refuse_manual(calls, now, book, state)
+            if planner.can_spend(n, now, book, state):
+                assert book.spent(s.quota, now) + n <= s.quota
+                assert refused in (None, "allowance")
+            else:
+                assert refused is not None
+            if refused is None:
+                for call in calls:
+                    spend(call, now, None)
+                assert state.manual_used <= planner.manual_allowance
+            assert not planner.can_spend(s.quota + 1, now, book, state)
         now += timedelta(seconds=1)
     assert sum(spent.values()) > 0 or not s.outcomes
 
@@ -185,17 +207,18 @@ def test_a_month_of_random_outcomes_keeps_the_invariants(s: Scenario) -> None:
 def test_can_spend_never_allows_exceeding_the_quota(
     s: Scenario, used: int, n: int, offset: int, with_state: bool
 ) -> None:
-    """For any ledger and instant, a granted spend stays within the quota and leaves the
-    month's closings and half the reserve untouched."""
+    """For any book and instant, a granted spend stays within the quota and leaves the
+    period's fixed calls and half the reserve untouched."""
     planner = planner_for(s)
     now = s.start + timedelta(seconds=offset)
-    ledger = planner.new_ledger(now)
-    ledger.used = used
+    book = CallBook(since=period(now)[0])
+    book.record(now, planner.config.entry, used)
     state = PlannerState(last_poll=now) if with_state else None
-    if planner.can_spend(n, now, ledger, state):
+    if planner.can_spend(n, now, book, state):
         assert used + n <= s.quota
-        budget = planner.budget(now, ledger, state or PlannerState())
+        assert book.spent(s.quota, now) + n <= s.quota
+        budget = planner.budget(now, book, state or PlannerState())
         assert used + n <= s.quota - budget.committed
     # A spent quota month (2005) grants nothing.
-    ledger.exhausted = True
-    assert not planner.can_spend(1, now, ledger, state)
+    book.exhausted_at = now
+    assert not planner.can_spend(1, now, book, state)

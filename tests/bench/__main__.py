@@ -1,5 +1,0 @@
-"""``python -m tests.bench`` runs the budget benchmark."""
-
-from tests.bench.budget import main
-
-raise SystemExit(main())
