@@ -31,6 +31,10 @@ DAY = MORNING.date()
 CREATED = DAY - timedelta(days=70)
 HOURLY_DAYS = 5
 
+# Written for the old daylight schedule (ECU minutely, system summary) and the
+# system-local ledger; to be ported to batch-power polls and the UTC call book.
+PORTING = "not yet ported to the batch-power schedule and the UTC call book"
+
 
 @pytest.fixture
 async def simulator(socket_enabled: None) -> AsyncIterator[Simulator]:
@@ -206,7 +210,10 @@ async def test_days_missed_while_down_are_filled_on_return(
     closing = coordinator.planner.closing_at(back + timedelta(days=1))
     await until(hass, freezer, closing - timedelta(minutes=5))
     simulator.inject(Fault(endpoint="meter_minutely", code=1001))
-    await until(hass, freezer, night(back + timedelta(days=2)))
+    # A third closing: the day caught up in the morning (system hourly, batch energy) still
+    # needs its ECU and meter curves from the backfill, so the queue is longer than two
+    # closings' worth of history calls.
+    await until(hass, freezer, night(back + timedelta(days=3)))
 
     for day in missing:
         rows = await all_rows(hass, coordinator)

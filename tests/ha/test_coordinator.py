@@ -186,7 +186,7 @@ async def test_buttons(
     with pytest.raises(HomeAssistantError) as refused:
         await hass.services.async_call("button", "press", {"entity_id": button}, blocking=True)
     assert refused.value.translation_key == "manual_allowance"
-    assert refused.value.translation_placeholders["allowance"] == "12"
+    assert (refused.value.translation_placeholders or {}).get("allowance") == "12"
     assert len(simulator.calls) == calls + 12
     coordinator.planner_state.manual_used = 0
     coordinator.book.record(dt_util.utcnow(), "another entry", 990)

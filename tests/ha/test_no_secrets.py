@@ -41,11 +41,13 @@ async def test_logs_and_diagnostics_hold_no_secret(
     coordinator = await setup(hass, simulator, mock_config_entry)
     simulator.inject(
         Fault(endpoint="batch_power", http_status=500),
-        Fault(endpoint="ecu_minutely", invalid_json=True),
+        Fault(endpoint="batch_energy", invalid_json=True),
         Fault(endpoint="meter_minutely", code=7002),
-        Fault(endpoint="system_summary", nulls=True),
+        Fault(endpoint="system_energy", nulls=True),
     )
     await run_until(hass, freezer, simulator, coordinator, MORNING + timedelta(hours=14))
+    faulted = {c.endpoint for c in simulator.calls if c.fault is not None}
+    assert faulted == {"batch_power", "batch_energy", "meter_minutely", "system_energy"}
     diagnostics = await async_get_config_entry_diagnostics(hass, mock_config_entry)
 
     # The credentials are refused: a reauth flow, answered first wrongly, then rightly.
@@ -64,7 +66,7 @@ async def test_logs_and_diagnostics_hold_no_secret(
 
     assert len([c for c in simulator.calls if c.signature]) > 20
     assert any(c.code == 2001 for c in simulator.calls)
-    assert "GET ecu_minutely" in caplog.text  # DEBUG logging was on
+    assert "GET batch_power" in caplog.text  # DEBUG logging was on
     assert secrets_in(caplog.text, [simulator]) == []
     assert "wrong-secret" not in caplog.text
     assert secrets_in(json.dumps(diagnostics), [simulator]) == []

@@ -190,7 +190,7 @@ def test_batch_power_and_energy() -> None:
     assert inv.channels[1].today_kwh == pytest.approx((100 / 2 + 105) * 5 / 60 / 1000)
     assert inv.channels[2].today_kwh == pytest.approx(90 / 2 * 5 / 60 / 1000 + 45 * 5 / 60 / 1000)
     assert state.ecus["E1"].energy.today == pytest.approx(inv.today_kwh)
-    assert not state.ecus["E1"].energy.exact
+    assert [state.ecus["E1"].energy.exact] == [False]
     # The closing's batch energy is exact: it replaces the estimates, also lower ones.
     state.apply_batch_energy("E1", BatchEnergy(DAY, {"U1": {1: 1.2, 2: 0.8}}), at(DAY, 13))
     assert inv.today_kwh == pytest.approx(2.0)
