@@ -57,7 +57,7 @@ from .planner import (
 )
 from .planner.backfill import DeviceSeries, backfill_queue, daily_rows, first_hourly_day
 from .planner.book import period
-from .state import SiteState, slot_energies
+from .state import SiteState, ecu_slots
 from .statistics import (
     METER_SERIES,
     PRODUCTION,
@@ -71,6 +71,9 @@ STORE_VERSION = 1
 SAVE_DELAY = 10  # seconds
 HISTORY_SAVE_DELAY = 60  # seconds; only past days' changes are worth writing
 HOURLY_BACKFILL_DAYS = 31  # older history is fetched at the daily level
+# An ECU's curve of a day holding this much less than the day's exact energy missed its end.
+SHORT_CURVE = 0.02
+SHORT_CURVE_KWH = 0.05
 # The planner is pure and cheap: wake at least this often to plan again (no call needed).
 MAX_SLEEP = timedelta(hours=1)
 MIN_SLEEP = timedelta(seconds=30)
@@ -121,6 +124,8 @@ class APsystemsCoordinator(DataUpdateCoordinator[SiteState]):
         self.history: dict[str, dict[date, list[float]]] = {}
         # Backfill calls the API answered (PlannedCall.dated_key): not asked again.
         self.answered: set[str] = set()
+        # (ECU, day) whose curve missed the day's end: its hours are fetched again.
+        self.curves_due: set[tuple[str, date]] = set()
         self._changed: dict[str, date] = {}  # series -> oldest day to send to the recorder
         self._store, self._history_store = stores(hass, entry.entry_id)
         self._trouble = False  # a failure was logged; the next success logs the recovery
@@ -173,7 +178,15 @@ class APsystemsCoordinator(DataUpdateCoordinator[SiteState]):
             )
             for eid in site.meters
         ]
-        return backfill_queue(
+        # Days whose ECU curve was cut short (its last polls missed) come first: one call
+        # each completes the day's hours.
+        curves = tuple(
+            call
+            for eid, day in sorted(self.curves_due)
+            if (call := PlannedCall(CallKind.BATCH_POWER, eid, day, backfill=True)).dated_key
+            not in self.answered
+        )
+        return curves + backfill_queue(
             today=site.local_day(dt_util.utcnow()),
             created=site.create_date,
             production=self.history.get(PRODUCTION, {}),
@@ -231,6 +244,9 @@ class APsystemsCoordinator(DataUpdateCoordinator[SiteState]):
                     for series, day in history.get("pending", {}).items()
                     if series in self.history
                 }
+                self.curves_due = {
+                    (str(eid), date.fromisoformat(day)) for eid, day in history.get("curves", [])
+                }
             except (KeyError, TypeError, ValueError, AttributeError) as err:
                 LOGGER.warning("Ignoring unreadable stored history (%s)", err)
                 self.history, self.answered = {}, set()
@@ -261,6 +277,7 @@ class APsystemsCoordinator(DataUpdateCoordinator[SiteState]):
             },
             "answered": sorted(self.answered),
             "pending": {series: day.isoformat() for series, day in self._changed.items()},
+            "curves": [[eid, day.isoformat()] for eid, day in sorted(self.curves_due)],
         }
 
     async def async_shutdown(self) -> None:
@@ -389,19 +406,17 @@ class APsystemsCoordinator(DataUpdateCoordinator[SiteState]):
         inventory_before = self._inventory()
         for call in calls:
             at = dt_util.utcnow()
-            code: int | None = 0
             failure: APsystemsError | None = None
             try:
                 await self._call(call, at)
             except APsystemsError as err:
                 failure = err
-                code = err.code if isinstance(err, APsystemsApiError) else None
             keep_going = self.planner.record(
                 call,
                 at,
                 self.book,
                 self.planner_state,
-                code=code,
+                failure=None if failure is None else failure.failure,
                 plan=plan,
                 attempts=1 if failure is None else failure.attempts,
                 manual=manual,
@@ -483,8 +498,15 @@ class APsystemsCoordinator(DataUpdateCoordinator[SiteState]):
             case CallKind.INVERTER_MINUTELY:
                 detail = await client.get_inverter_minutely(target, day)
                 site.apply_inverter_detail(target, detail, at)
+            case CallKind.BATCH_POWER if call.backfill:
+                self._complete_hours(target, await client.get_batch_power(target, day))
             case CallKind.BATCH_POWER:
                 power = await client.get_batch_power(target, day)
+                ecu = site.ecus.get(target)
+                so_far = ecu.energy.known_on(power.day) if ecu else None
+                if ecu is not None and ecu.energy.exact:
+                    so_far = None  # the day is closed: a later curve only refreshes the power
+                _check(site.day_problem(ecu_slots(power), so_far))
                 site.apply_batch_power(target, power, at)
                 self._estimate_hours(target, power)
             case CallKind.BATCH_ENERGY:
@@ -502,12 +524,7 @@ class APsystemsCoordinator(DataUpdateCoordinator[SiteState]):
         ecu, day = self.site.ecus.get(eid), power.day
         if ecu is None or (ecu.energy.day == day and ecu.energy.exact):
             return
-        slots = [0.0] * len(power.times)
-        for channels in power.power.values():
-            for values in channels.values():
-                for i, kwh in enumerate(slot_energies(power.times, values)):
-                    slots[i] += kwh
-        self._record_hours(ecu_series(eid), day, by_hour(power.times, slots))
+        self._record_hours(ecu_series(eid), day, by_hour(power.times, ecu_slots(power)))
         system = self.site.energy
         if system.day == day and system.exact:
             return
@@ -516,11 +533,27 @@ class APsystemsCoordinator(DataUpdateCoordinator[SiteState]):
             self._record_hours(PRODUCTION, day, [sum(h) for h in zip(*hours, strict=False)])
 
     def _exact_ecu_day(self, eid: str, day: date, total: float) -> None:
-        """The ECU's hours of ``day`` (from its curve) scaled to its exact day energy."""
-        hours = self.history.get(ecu_series(eid), {}).get(day)
-        estimated = sum(hours) if hours else 0.0
-        if hours and estimated > 0:
+        """The ECU's hours of ``day`` (from its curves) scaled to its exact day energy. A
+        curve that missed the day's end (its last polls failed) is fetched again later; until
+        then, or when no curve of that day was answered, the system's hours lend their shape."""
+        hours = self.history.get(ecu_series(eid), {}).get(day) or []
+        if sum(hours) < total * (1 - SHORT_CURVE) - SHORT_CURVE_KWH:
+            self.curves_due.add((eid, day))
+            if not hours or sum(hours) <= 0:
+                hours = self.history.get(PRODUCTION, {}).get(day) or []
+        estimated = sum(hours)
+        if estimated > 0:
             self._record_hours(ecu_series(eid), day, [h * total / estimated for h in hours])
+
+    def _complete_hours(self, eid: str, power: BatchPower) -> None:
+        """A past day's whole curve of an ECU: its hours, scaled to the day's exact energy
+        (what its hours already add up to)."""
+        self.curves_due.discard((eid, power.day))
+        hours = by_hour(power.times, ecu_slots(power))
+        total = sum(self.history.get(ecu_series(eid), {}).get(power.day) or [])
+        if sum(hours) > 0 and total > 0:
+            scale = total / sum(hours)
+            self._record_hours(ecu_series(eid), power.day, [h * scale for h in hours])
 
     def _record_hours(self, series: str, day: date, values: list[float]) -> None:
         """Keep a day's hourly energies of a series; the day and every later one are sent to

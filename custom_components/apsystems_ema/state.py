@@ -79,6 +79,16 @@ def slot_energies(times: Sequence[time], power: Sequence[float | None]) -> list[
     return energies
 
 
+def ecu_slots(power: BatchPower) -> list[float]:
+    """An ECU's energy (kWh) per sample interval: its channels' curves integrated, summed."""
+    slots = [0.0] * len(power.times)
+    for channels in power.power.values():
+        for values in channels.values():
+            for i, kwh in enumerate(slot_energies(power.times, values)):
+                slots[i] += kwh
+    return slots
+
+
 def _fresh(value: float | None, sample: datetime | None, fetched: datetime) -> float:
     """Power of the newest sample, or 0 when it is too old to be current."""
     if value is None or sample is None or fetched - sample > POWER_FRESH_FOR:
@@ -100,6 +110,7 @@ class Totals:
     year_start: float | None = None
     lifetime: float | None = None
     exact: bool = False  # ``today`` is the API's own figure for the day, not an estimate
+    yesterday: float | None = None  # the energy the day before ``day`` ended with
 
     def roll_to(self, day: date) -> None:
         """Begin a new day: yesterday's end is today's start (until a summary says better).
@@ -120,6 +131,8 @@ class Totals:
             self.start += ended
         elif self.lifetime is not None:
             self.start = self.lifetime
+        consecutive = day - self.day == timedelta(days=1)
+        self.yesterday = ended if consecutive and not self.exact else None
         self.day, self.today, self.exact = day, 0.0, False
 
     def set_today(self, day: date, value: float, *, exact: bool = False) -> None:
@@ -127,6 +140,8 @@ class Totals:
         an exact figure (the API's own total of the day) replaces an estimate, also a higher
         one; the lifetime shown never decreases either way."""
         self.roll_to(day)
+        if exact and self._correct_yesterday(day, value):
+            return
         if day != self.day or (self.exact and not exact):
             return
         self.today = value if exact else max(value, self.today or 0.0)
@@ -158,6 +173,21 @@ class Totals:
         self.today = max(summary.today, self.today or 0.0)
         self._update()
         return None
+
+    def _correct_yesterday(self, day: date, value: float) -> bool:
+        """Yesterday's exact figure, arriving after today began (a morning catch-up behind a
+        poll of today): the difference moves today's start, once."""
+        if self.day is None or self.yesterday is None or day != self.day - timedelta(days=1):
+            return False
+        delta, self.yesterday = value - self.yesterday, None
+        if self.start is not None:
+            self.start += delta
+        if self.month_start is not None and day.month == self.day.month:
+            self.month_start += delta
+        if self.year_start is not None and day.year == self.day.year:
+            self.year_start += delta
+        self._update()
+        return True
 
     def known_on(self, day: date) -> float | None:
         """The energy already known for ``day`` (None for another day)."""

@@ -31,10 +31,6 @@ DAY = MORNING.date()
 CREATED = DAY - timedelta(days=70)
 HOURLY_DAYS = 5
 
-# Written for the old daylight schedule (ECU minutely, system summary) and the
-# system-local ledger; to be ported to batch-power polls and the UTC call book.
-PORTING = "not yet ported to the batch-power schedule and the UTC call book"
-
 
 @pytest.fixture
 async def simulator(socket_enabled: None) -> AsyncIterator[Simulator]:

@@ -29,10 +29,6 @@ START = datetime(2026, 6, 30, 12, 0, tzinfo=AMSTERDAM)
 UTC_JULY = datetime(2026, 7, 1, tzinfo=UTC)  # 02:00 in Amsterdam, June 30 17:00 in LA
 API_RESET = datetime(2026, 7, 1, 0, 0, tzinfo=LOS_ANGELES)  # 09:00 in Amsterdam
 
-# Written for the old daylight schedule (ECU minutely, system summary) and the
-# system-local ledger; to be ported to batch-power polls and the UTC call book.
-PORTING = "not yet ported to the batch-power schedule and the UTC call book"
-
 
 @pytest.fixture
 async def simulator(socket_enabled: None) -> AsyncIterator[Simulator]:

@@ -2,6 +2,7 @@
 
 from datetime import UTC, date, datetime, timedelta
 
+from custom_components.apsystems_ema.openapi.errors import Failure
 from custom_components.apsystems_ema.planner import (
     CallBook,
     CallKind,
@@ -183,11 +184,11 @@ def test_a_failed_history_call_backs_off_but_keeps_the_day_open() -> None:
     state = PlannerState(closed_day=TODAY)
     book = book_at()
     call = history(1)[0]
-    assert not p.record(call, NIGHT, book, state, code=None)
+    assert not p.record(call, NIGHT, book, state, failure=Failure.TRANSPORT)
     assert book.used(*period(NIGHT)) == 1
     assert p.quota(book, NIGHT).used == 1
     assert state.backoff_until is not None
-    assert p.record(call, NIGHT, book, state, code=0)
+    assert p.record(call, NIGHT, book, state, failure=None)
     assert book.used(*period(NIGHT)) == 2
     assert state.errors == 0
     assert state.closed_day == TODAY

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from custom_components.apsystems_ema.openapi.errors import Failure
 from custom_components.apsystems_ema.planner import (
     CallBook,
     CallKind,
@@ -71,9 +72,9 @@ def run(
     end: datetime,
     book: CallBook | None = None,
     state: PlannerState | None = None,
-    code: int = 0,
+    failure: Failure | None = None,
 ) -> Iterator[tuple[Plan, CallBook, PlannerState]]:
-    """Follow the planner from ``start`` to ``end``, every call answering ``code``.
+    """Follow the planner from ``start`` to ``end``, every call ending with ``failure``.
 
     The book sees the whole quota period of ``start`` unless one is given. The next plan is
     asked for at once, at the instant the last one ran: it must not be that one again.
@@ -91,7 +92,7 @@ def run(
         if now >= end:
             return
         for call in plan.calls:
-            if not planner.record(call, now, book, state, code=code, plan=plan):
+            if not planner.record(call, now, book, state, failure=failure, plan=plan):
                 break
         last = (plan.at, plan.kind)
         yield plan, book, state
@@ -549,7 +550,9 @@ def test_a_flaky_month_stays_within_the_quota() -> None:
         now, last = plan.at, (plan.at, plan.kind)
         for call in plan.calls:
             n += 1
-            if not planner.record(call, now, book, state, code=5000 if n % 2 else 0, plan=plan):
+            if not planner.record(
+                call, now, book, state, failure=Failure.SERVER if n % 2 else None, plan=plan
+            ):
                 break
         assert book.spent(1000, min(now, end - SECOND)) <= 1000
     assert book.used(*period(end - SECOND)) > 900
@@ -643,7 +646,7 @@ def test_quota_exhausted_stops_until_the_reset_and_probes_daily() -> None:
     now = local(date(2025, 6, 10), 12).astimezone(UTC)
     book, state = book_at(now, 400), fresh_state(now, date(2025, 6, 9))
     call = PlannedCall(CallKind.BATCH_POWER, "E0", date(2025, 6, 10))
-    assert planner.record(call, now, book, state, code=2005) is False
+    assert planner.record(call, now, book, state, failure=Failure.QUOTA) is False
     assert book.exhausted_at == now
     assert book.exhausted(now)
     assert not planner.can_spend(1, now, book, state)
@@ -653,10 +656,10 @@ def test_quota_exhausted_stops_until_the_reset_and_probes_daily() -> None:
     assert probe.calls[0].kind is CallKind.BATCH_POWER
     assert probe.at == now + timedelta(days=1)  # still daylight a day later
     # The probe fails again: the next one is a day after that.
-    planner.record(probe.calls[0], probe.at, book, state, code=2005)
+    planner.record(probe.calls[0], probe.at, book, state, failure=Failure.QUOTA)
     assert planner.next_plan(probe.at, book, state).at == probe.at + timedelta(days=1)
     # A successful probe lifts the stop.
-    planner.record(probe.calls[0], probe.at, book, state, code=0)
+    planner.record(probe.calls[0], probe.at, book, state, failure=None)
     assert book.as_dict()["exhausted_at"] is None
     assert not book.exhausted(probe.at)
     assert planner.next_plan(probe.at, book, state).kind is PlanKind.POLL
@@ -695,21 +698,21 @@ def test_quota_exhausted_early_in_the_month_probes_hourly() -> None:
     now = local(date(2025, 7, 1), 8).astimezone(UTC)
     book, state = book_at(now, 3), fresh_state(now, date(2025, 6, 30))
     call = PlannedCall(CallKind.BATCH_POWER, "E0", date(2025, 7, 1))
-    assert planner.record(call, now, book, state, code=2005) is False
+    assert planner.record(call, now, book, state, failure=Failure.QUOTA) is False
     probe = planner.next_plan(now, book, state)
     assert probe.kind is PlanKind.PROBE
     assert probe.at == now + timedelta(hours=1)
     assert "hourly" in probe.reason
-    planner.record(probe.calls[0], probe.at, book, state, code=2005)
+    planner.record(probe.calls[0], probe.at, book, state, failure=Failure.QUOTA)
     assert planner.next_plan(probe.at, book, state).at == probe.at + timedelta(hours=1)
     # Late in the evening of the 1st the next hour is night: the probe waits for sunrise.
     evening = local(date(2025, 7, 1), 23).astimezone(UTC)
-    planner.record(probe.calls[0], evening, book, state, code=2005)
+    planner.record(probe.calls[0], evening, book, state, failure=Failure.QUOTA)
     sunrise = planner.daylight.window(date(2025, 7, 2)).start  # type: ignore[union-attr]
     assert planner.next_plan(evening, book, state).at == sunrise
     # On the 2nd at noon (36 hours into the month) a 2005 is the month's: a day to wait.
     noon = local(date(2025, 7, 2), 12).astimezone(UTC)
-    planner.record(probe.calls[0], noon, book, state, code=2005)
+    planner.record(probe.calls[0], noon, book, state, failure=Failure.QUOTA)
     daily = planner.next_plan(noon, book, state)
     assert daily.at == noon + timedelta(days=1)
     assert daily.reason == "quota exhausted (2005): daily probe"
@@ -744,8 +747,8 @@ def test_probe_times_follow_daylight() -> None:
 # -- throttling and other failures ---------------------------------------------------------
 
 
-@pytest.mark.parametrize("code", [7001, 7002, 7003])
-def test_throttling_backs_off_exponentially(code: int) -> None:
+@pytest.mark.parametrize("failure", [Failure.THROTTLE, Failure.SERVER, Failure.TRANSPORT])
+def test_throttling_backs_off_exponentially(failure: Failure) -> None:
     planner = Planner(PlannerConfig(), site())
     now = local(date(2025, 6, 10), 12).astimezone(UTC)
     book, state = book_at(now, 300), fresh_state(now, date(2025, 6, 9))
@@ -753,17 +756,17 @@ def test_throttling_backs_off_exponentially(code: int) -> None:
     call = PlannedCall(CallKind.BATCH_POWER, "E0", date(2025, 6, 10))
     delays = []
     for _ in range(3):
-        assert planner.record(call, now, book, state, code=code) is False
+        assert planner.record(call, now, book, state, failure=failure) is False
         plan = planner.next_plan(now, book, state)
         assert state.backoff_until is not None
         assert plan.at >= state.backoff_until
         delays.append(state.backoff_until - now)
     assert delays == [timedelta(minutes=10), timedelta(minutes=20), timedelta(minutes=40)]
     for _ in range(10):
-        planner.record(call, now, book, state, code=code)
+        planner.record(call, now, book, state, failure=failure)
     assert state.backoff_until == now + timedelta(hours=4)
     assert book.used(now, now) == 313  # every attempt counts
-    planner.record(call, now, book, state, code=0, attempts=2)  # a resent request: two
+    planner.record(call, now, book, state, failure=None, attempts=2)  # a resent request: two
     assert book.used(now, now) == 315
     stored = state.as_dict()
     assert (stored["errors"], stored["backoff_until"]) == (0, None)
@@ -774,9 +777,11 @@ def test_a_failed_request_lets_the_rest_of_the_plan_run() -> None:
     now = local(date(2025, 6, 10), 12).astimezone(UTC)
     book, state = book_at(now, 300), PlannerState()
     call = PlannedCall(CallKind.BATCH_POWER, "E0", date(2025, 6, 10))
-    assert planner.record(call, now, book, state, code=4001) is True
-    assert planner.record(call, now, book, state, code=1001) is True  # "no data" is fine
-    assert planner.record(call, now, book, state, code=None) is False  # transport failure
+    assert planner.record(call, now, book, state, failure=Failure.BAD_REQUEST) is True
+    assert (
+        planner.record(call, now, book, state, failure=Failure.NO_DATA) is True
+    )  # "no data" is fine
+    assert planner.record(call, now, book, state, failure=Failure.TRANSPORT) is False
     assert book.used(now, now) == 303
     assert book.used(now, now, "") == 303
 
@@ -789,7 +794,8 @@ def test_a_failed_closing_is_retried_then_caught_up_next_morning() -> None:
     state = fresh_state(due - timedelta(hours=3), day - timedelta(1))
     window = planner.daylight.window(day)
     assert window is not None
-    state.last_poll = window.end  # the day's last poll ran
+    state.last_poll = window.end  # the day's last poll ran, and fetched every ECU's curve
+    state.curves = {"E0": window.end, "E1": window.end}
     closing = planner.next_plan(due - timedelta(minutes=20), book, state)
     assert closing.kind is PlanKind.CLOSING
     assert closing.at == due
@@ -797,9 +803,9 @@ def test_a_failed_closing_is_retried_then_caught_up_next_morning() -> None:
     hourly, energy0, energy1 = closing.calls
     assert (hourly.kind, hourly.day) == (CallKind.SYSTEM_HOURLY, day)
     assert (energy0.kind, energy0.target, energy1.target) == (CallKind.BATCH_ENERGY, "E0", "E1")
-    assert planner.record(hourly, due, book, state, code=0, plan=closing)
-    assert planner.record(energy0, due, book, state, code=4000, plan=closing)
-    assert not planner.record(energy1, due, book, state, code=None, plan=closing)
+    assert planner.record(hourly, due, book, state, failure=None, plan=closing)
+    assert planner.record(energy0, due, book, state, failure=Failure.BAD_REQUEST, plan=closing)
+    assert not planner.record(energy1, due, book, state, failure=Failure.TRANSPORT, plan=closing)
     assert state.closed_day == day - timedelta(1)
     retry = planner.next_plan(due, book, state)
     assert retry.kind is PlanKind.CLOSING
@@ -868,7 +874,8 @@ def test_reserve_shrinks_over_the_period() -> None:
     assert planner.reserve(datetime(2025, 6, 1, tzinfo=UTC)) == 40
     assert planner.reserve(datetime(2025, 6, 16, tzinfo=UTC)) == 20  # 374 hours left
     assert planner.reserve(datetime(2025, 6, 30, 23, tzinfo=UTC)) == 1
-    assert planner.reserve(datetime(2025, 6, 16, tzinfo=UTC), 500) == 10
+    half = PlannerConfig(quota=500)
+    assert Planner(half, site()).reserve(datetime(2025, 6, 16, tzinfo=UTC)) == 10
 
 
 def test_can_spend_refuses_to_eat_into_the_reserve() -> None:
@@ -956,3 +963,32 @@ def test_no_closing_once_the_days_are_closed() -> None:
     assert plan.kind is PlanKind.POLL
     assert plan.day == date(2025, 6, 11)
     assert planner.closing_calls(date(2025, 6, 10), state) == ()
+
+
+def test_an_ecu_curve_missed_at_the_days_end_is_fetched_by_the_closing() -> None:
+    """An ECU whose last poll of the day failed gets its whole-day curve in the closing,
+    before its batch energy (the exact day then scales complete hours); the others not."""
+    planner = Planner(PlannerConfig(), site(ecus=2))
+    day = date(2025, 6, 10)
+    window = planner.daylight.window(day)
+    assert window is not None
+    state = fresh_state(window.start, day - timedelta(1))
+    state.last_poll = window.end
+    state.curves = {"E0": window.end, "E1": window.end - timedelta(hours=2)}
+    calls = planner.closing_calls(day, state)
+    assert [(c.kind, c.target) for c in calls] == [
+        (CallKind.SYSTEM_HOURLY, None),
+        (CallKind.BATCH_POWER, "E1"),
+        (CallKind.BATCH_ENERGY, "E0"),
+        (CallKind.BATCH_ENERGY, "E1"),
+    ]
+    # Days ahead are budgeted without it: nothing was polled on them yet.
+    assert all(
+        c.kind is not CallKind.BATCH_POWER for c in planner.closing_calls(day + timedelta(1), state)
+    )
+    # Its success counts as a closing call done (not asked again tonight).
+    closing = planner.next_plan(planner.closing_at(day), book_at(window.end, 300), state)
+    assert closing.kind is PlanKind.CLOSING
+    for call in closing.calls:
+        planner.record(call, closing.at, book_at(window.end, 300), state, plan=closing)
+    assert planner.closing_calls(day, state) == ()

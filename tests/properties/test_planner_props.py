@@ -1,7 +1,8 @@
 """Properties of the planner over a simulated month of random sites and random outcomes.
 
 For a random site (latitude, ECUs, inverters, meters, timezone), a random start and a random
-cycle of call outcomes (success, transport failure, 2005, 7002, 5000), the planner is asked
+cycle of call outcomes (success, transport failure, quota, throttling, server, no data, a
+refused answer), the planner is asked
 for plans until the month (31 days) is over, every planned call is recorded with the next
 outcome, and now and then a "button" asks ``can_spend`` and spends when allowed. Checked on
 every step: no quota period (a UTC month widened by 14 h) ever spends more than the quota,
@@ -17,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 
 from hypothesis import HealthCheck, given, settings, strategies as st
 
+from custom_components.apsystems_ema.openapi.errors import Failure
 from custom_components.apsystems_ema.planner import (
     CallBook,
     CallKind,
@@ -41,8 +43,12 @@ ZONES = {
     "America/Santiago": -70.6,
     "Pacific/Auckland": 174.8,
 }
-SUCCESS, TRANSPORT = 0, None
-OUTCOMES = st.sampled_from([SUCCESS] * 6 + [TRANSPORT, 2005, 7002, 5000, 1001, 1000])
+SUCCESS = None
+OUTCOMES = st.sampled_from(
+    [SUCCESS] * 6
+    + [Failure.TRANSPORT, Failure.QUOTA, Failure.THROTTLE, Failure.SERVER]
+    + [Failure.NO_DATA, Failure.DATA, Failure.BAD_ANSWER]
+)
 MAX_STEPS = 20_000
 
 
@@ -58,7 +64,7 @@ class Scenario:
     meters: int
     quota: int
     start: datetime
-    outcomes: tuple[int | None, ...]
+    outcomes: tuple[Failure | None, ...]
     buttons: tuple[int, ...]
 
 
@@ -140,9 +146,11 @@ def test_a_month_of_random_outcomes_keeps_the_invariants(s: Scenario, mid_period
 
     def spend(call: PlannedCall, at: datetime, plan_: Plan | None) -> bool:
         nonlocal outcome
-        code = s.outcomes[outcome % len(s.outcomes)]
+        failure = s.outcomes[outcome % len(s.outcomes)]
         outcome += 1
-        keep = planner.record(call, at, book, state, code=code, plan=plan_, manual=plan_ is None)
+        keep = planner.record(
+            call, at, book, state, failure=failure, plan=plan_, manual=plan_ is None
+        )
         spent[month_key(at)] += 1
         assert book.used(at, at) >= 1
         check(at)

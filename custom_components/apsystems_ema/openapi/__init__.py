@@ -18,6 +18,7 @@ from .errors import (
     APsystemsApiError,
     APsystemsAuthError,
     APsystemsConnectionError,
+    APsystemsDataError,
     APsystemsError,
     APsystemsHTTPError,
     APsystemsLimitError,
@@ -29,6 +30,7 @@ from .errors import (
     APsystemsServerError,
     APsystemsTimeoutError,
     APsystemsTransportError,
+    Failure,
     error_for_code,
 )
 from .models import (
@@ -62,6 +64,7 @@ __all__ = [
     "APsystemsAuthError",
     "APsystemsClient",
     "APsystemsConnectionError",
+    "APsystemsDataError",
     "APsystemsError",
     "APsystemsHTTPError",
     "APsystemsLimitError",
@@ -84,6 +87,7 @@ __all__ = [
     "EnergyLevel",
     "EnergyPeriod",
     "EnergySummary",
+    "Failure",
     "InverterEnergy",
     "InverterInfo",
     "InverterMinutely",

@@ -7,14 +7,36 @@ APsystemsError
 │   └── APsystemsHTTPError         an HTTP status other than 200 (e.g. a 500 HTML page)
 ├── APsystemsResponseError         HTTP 200 but not JSON, or JSON not in the documented shape
 └── APsystemsApiError              the API answered with a non-zero ``code`` (Annex 4.1)
-    ├── APsystemsServerError       1000, 5000, 6000 and codes the manual does not list
+    ├── APsystemsServerError       5000, 6000 and codes the manual does not list
+    │   └── APsystemsDataError     1000
     ├── APsystemsNoDataError       1001
     ├── APsystemsAuthError         2000-2004, 3000-3004
     ├── APsystemsLimitError        quota and throttling
     │   ├── APsystemsQuotaExceededError   2005: the monthly call limit is spent
     │   └── APsystemsRateLimitError       7000-7003: slow down and retry later
     └── APsystemsRequestError      4000-4001 (also what a bad signature or clock skew gets)
+
+Each class says once what its failure means to a caller that plans calls (:class:`Failure`):
+the planner learns from ``error.failure``, never from codes.
 """
+
+from enum import StrEnum
+from typing import ClassVar
+
+
+class Failure(StrEnum):
+    """What a failed call means for whoever plans the calls (each error class says which)."""
+
+    TRANSPORT = "transport"  # no usable HTTP answer: the service is out of reach
+    BAD_ANSWER = "bad_answer"  # an answer that cannot be used (shape, or refused values)
+    SERVER = "server"  # the API failed (5000, 6000, unknown codes)
+    DATA = "data"  # 1000: a data exception concerning this request only
+    NO_DATA = "no_data"  # 1001: an answer ("nothing there"), not a problem
+    AUTH = "auth"  # the credentials were refused
+    QUOTA = "quota"  # 2005: the monthly limit is spent
+    THROTTLE = "throttle"  # 7000-7003: slow down
+    BAD_REQUEST = "bad_request"  # 4000-4001: this request was refused
+
 
 # Annex 4.1, Response Code Definition.
 CODE_MESSAGES: dict[int, str] = {
@@ -52,10 +74,13 @@ class APsystemsError(Exception):
     """
 
     attempts: int = 1
+    failure: ClassVar[Failure] = Failure.SERVER
 
 
 class APsystemsTransportError(APsystemsError):
     """The request did not produce a usable HTTP answer."""
+
+    failure = Failure.TRANSPORT
 
 
 class APsystemsConnectionError(APsystemsTransportError):
@@ -82,6 +107,8 @@ class APsystemsHTTPError(APsystemsTransportError):
 class APsystemsResponseError(APsystemsError):
     """The body is not JSON, or not in the shape the manual documents."""
 
+    failure = Failure.BAD_ANSWER
+
 
 class APsystemsApiError(APsystemsError):
     """The API answered with a non-zero response code."""
@@ -96,12 +123,22 @@ class APsystemsServerError(APsystemsApiError):
     """A server-side failure (1000, 5000, 6000, or a code the manual does not list)."""
 
 
+class APsystemsDataError(APsystemsServerError):
+    """Code 1000: a data exception, about this request only."""
+
+    failure = Failure.DATA
+
+
 class APsystemsNoDataError(APsystemsApiError):
     """Code 1001: there is no data for this request (yet)."""
+
+    failure = Failure.NO_DATA
 
 
 class APsystemsAuthError(APsystemsApiError):
     """The App ID / App Secret were refused or lack permission (2000-2004, 3000-3004)."""
+
+    failure = Failure.AUTH
 
 
 class APsystemsLimitError(APsystemsApiError):
@@ -111,16 +148,23 @@ class APsystemsLimitError(APsystemsApiError):
 class APsystemsQuotaExceededError(APsystemsLimitError):
     """Code 2005: the account's monthly call limit is spent until the month resets."""
 
+    failure = Failure.QUOTA
+
 
 class APsystemsRateLimitError(APsystemsLimitError):
     """Codes 7000-7003: the server asks to slow down and try again later."""
+
+    failure = Failure.THROTTLE
 
 
 class APsystemsRequestError(APsystemsApiError):
     """Codes 4000-4001: the request was refused (bad parameter, signature or clock)."""
 
+    failure = Failure.BAD_REQUEST
+
 
 _CODE_CLASSES: tuple[tuple[range, type[APsystemsApiError]], ...] = (
+    (range(1000, 1001), APsystemsDataError),
     (range(1001, 1002), APsystemsNoDataError),
     (range(2005, 2006), APsystemsQuotaExceededError),
     (range(2000, 2005), APsystemsAuthError),

@@ -17,6 +17,7 @@ from datetime import UTC, date, datetime, timedelta
 from math import ceil, floor
 from zoneinfo import ZoneInfo
 
+from ..openapi.errors import Failure
 from .book import MARGIN, CallBook, month_start, next_month, period
 from .model import (
     CallKind,
@@ -30,14 +31,19 @@ from .model import (
 )
 from .sun import Daylight, DayWindow
 
-OK_CODES = frozenset({0, 1001})  # 1001 "no data" is an answer, not a failure
-QUOTA_CODE = 2005
-GO_ON_CODES = frozenset({1000, 4000, 4001})  # the failure concerns that one call only
+# What each failure means for the rest of a plan: these concern one call only.
+GO_ON = frozenset({Failure.DATA, Failure.BAD_REQUEST, Failure.BAD_ANSWER})
+REFUSED_AGAIN_AFTER = timedelta(hours=1)  # a refused answer is asked for again an hour later
 CLOSING_KINDS = frozenset({CallKind.SYSTEM_HOURLY, CallKind.BATCH_ENERGY})
 ONE_DAY = timedelta(days=1)
 FRESH_FOR = timedelta(minutes=5)
 # A poll that fell due at the window's end still runs when it is woken a little late.
 LATE_POLL = timedelta(minutes=15)  # the ECU uploads every 5 minutes
+
+
+def _periods(q: Quota) -> tuple[Quota, ...]:
+    """The quota's period and, in its margin, the previous one."""
+    return (q,) if q.prev is None else (q, q.prev)
 
 
 def _whole_second(at: datetime) -> datetime:
@@ -57,7 +63,11 @@ class Quota:
 
     quota: int  # the entry's share of the App ID's quota
     used: int  # the entry's calls in the period (with its share of the assumed ones)
-    left: int  # what the App ID as a whole may still spend (every period that counts now)
+    left: int  # what the App ID as a whole may still spend now (in every period that counts)
+    start: datetime  # the period's bounds
+    end: datetime
+    prev: Quota | None = None  # the previous period, while its trailing margin runs
+    period_left: int = 0  # what the App ID may still spend in this period alone
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,22 +121,31 @@ class Planner:
     def quota(self, book: CallBook, now: datetime) -> Quota:
         """The entry's quota, its calls so far and what the App ID may still spend."""
         now = _utc(now)
-        share = book.share(self.config.entry)
-        start, _ = period(now)
-        quota = self.config.quota
-        used = book.used(start, now, self.config.entry) + round(book.assumed(quota, now) * share)
-        left = quota - book.spent(quota, now)
         month = month_start(now)
+        prev = None
         if now < month + MARGIN:
             # The previous month's period still runs: the API may count these calls there.
-            left = min(left, quota - book.spent(quota, month - timedelta(seconds=1), now))
-        return Quota(floor(quota * share), used, max(left, 0))
+            prev = self._period_quota(book, month - timedelta(seconds=1), now)
+        return self._period_quota(book, now, now, prev)
 
-    def reserve(self, at: datetime, quota: int | None = None) -> int:
+    def _period_quota(
+        self, book: CallBook, of: datetime, now: datetime, prev: Quota | None = None
+    ) -> Quota:
+        """The entry's side of the period that holds ``of``, as of ``now``."""
+        share = book.share(self.config.entry)
+        start, end = period(of)
+        quota = self.config.quota
+        assumed = round(book.assumed(quota, of) * share)
+        used = book.used(start, now, self.config.entry) + assumed
+        left = max(quota - book.spent(quota, of, now), 0)
+        spendable = left if prev is None else min(left, prev.left)
+        return Quota(floor(quota * share), used, spendable, start, end, prev, left)
+
+    def reserve(self, at: datetime, q: Quota | None = None) -> int:
         """Calls kept for buttons and retries, pro rata of the period still ahead."""
-        start, end = period(at)
+        start, end = (q.start, q.end) if q else period(at)
         share = max(end - _utc(at), timedelta(0)) / (end - start)
-        base = self.config.quota if quota is None else quota
+        base = self.config.quota if q is None else q.quota
         return ceil(base * self.config.reserve_fraction * share)
 
     def budget(self, now: datetime, book: CallBook, state: PlannerState) -> Budget:
@@ -134,7 +153,7 @@ class Planner:
         return self._budget(_utc(now), self.quota(book, now), state)
 
     def _budget(self, now: datetime, q: Quota, state: PlannerState) -> Budget:
-        _, end = period(now)
+        end = q.end
         first = self.first_cost()
         committed, daylight = 0, 0.0
         day = self.daylight.local_day(now)
@@ -149,7 +168,7 @@ class Planner:
             committed += len(self.closing_calls(day, state))
             day += ONE_DAY
         committed += self._inventory_due(now, end, state) * len(self._inventory_calls())
-        remaining = min(q.quota - q.used, q.left) - self.reserve(now, q.quota)
+        remaining = min(q.quota - q.used, q.period_left) - self.reserve(now, q)
         return Budget(remaining, committed, daylight)
 
     def _inventory_due(self, now: datetime, end: datetime, state: PlannerState) -> int:
@@ -170,6 +189,14 @@ class Planner:
         return self._interval(_utc(now), self.quota(book, now), state)
 
     def _interval(self, now: datetime, q: Quota, state: PlannerState) -> timedelta | None:
+        """The slower of the intervals of the period and, in its margin, the previous one."""
+        every = self._period_interval(now, q, state)
+        if q.prev is None or every is None:
+            return every
+        before = self._period_interval(now, q.prev, state)
+        return None if before is None else max(every, before)
+
+    def _period_interval(self, now: datetime, q: Quota, state: PlannerState) -> timedelta | None:
         budget = self._budget(now, q, state)
         cost = self.mean_cost()
         if budget.fast < cost or budget.daylight <= 0:
@@ -213,7 +240,7 @@ class Planner:
             return False
         q = self.quota(book, now)
         budget = self._budget(now, q, state or PlannerState())
-        keep = budget.committed + ceil(self.reserve(now, q.quota) / 2)
+        keep = budget.committed + ceil(self.reserve(now, q) / 2)
         return q.used + n <= q.quota - keep and n <= q.left - ceil(self.reserve(now) / 2)
 
     @property
@@ -262,13 +289,29 @@ class Planner:
     def closing_calls(self, day: date, state: PlannerState) -> tuple[PlannedCall, ...]:
         """The day's closing calls not yet done: the day's hourly energy (the system's exact
         hours and day) and every ECU's batch energy (every channel's exact day, which sum
-        to each ECU's). The fast loop's curves already hold the day's shape."""
+        to each ECU's). The fast loop's curves hold the day's shape; when the day's last
+        poll did not run (it failed, or Home Assistant was down then), every ECU's curve of
+        the whole day comes first."""
         if state.closed_day is not None and state.closed_day >= day:
             return ()
         calls = [PlannedCall(CallKind.SYSTEM_HOURLY, None, day)]
+        window = self.daylight.window(day)
+        if window and state.last_poll and state.last_poll >= window.start:
+            end = window.end - self.config.min_interval
+            calls.extend(
+                PlannedCall(CallKind.BATCH_POWER, eid, day)
+                for eid in self.site.ecus
+                if (curve := state.curves.get(eid)) is None or curve < end
+            )
         calls.extend(PlannedCall(CallKind.BATCH_ENERGY, eid, day) for eid in self.site.ecus)
         done = state.closing_done if state.closing_day == day else ()
         return tuple(c for c in calls if c.key not in done)
+
+    @staticmethod
+    def _refused_until(call: PlannedCall, state: PlannerState) -> datetime:
+        """When a call whose answer was refused may be asked again (an hour later)."""
+        refused = state.refused.get(call.key)
+        return refused + REFUSED_AGAIN_AFTER if refused else datetime.min.replace(tzinfo=UTC)
 
     @staticmethod
     def _first_done(window: DayWindow, state: PlannerState) -> bool:
@@ -310,8 +353,8 @@ class Planner:
             due = self.closing_at(day)
             if not calls or start > due + self.config.closing_retry_for:
                 continue  # done, or missed: the next morning's first poll catches up
-            at = max(start, due)
-            if q.used + len(calls) > q.quota - self.reserve(at, q.quota) or len(calls) > q.left:
+            at = max(start, due, *(self._refused_until(c, state) for c in calls))
+            if q.used + len(calls) > q.quota - self.reserve(at, q) or len(calls) > q.left:
                 return None
             history = self._backfill_calls(at, q, state)
             reason = f"closing of {day}" + (f", {len(history)} history" if history else "")
@@ -325,7 +368,7 @@ class Planner:
         into the fixed calls the month still needs nor into the retry half of the reserve
         (the closing's own calls are part of those fixed calls)."""
         budget = self._budget(at, q, state)
-        keep = budget.committed + ceil(self.reserve(at, q.quota) / 2)
+        keep = budget.committed + ceil(self.reserve(at, q) / 2)
         spare = min(q.quota - q.used - keep, q.left - keep)
         count = max(0, min(self.config.backfill_per_day, len(self.backfill), spare))
         return self.backfill[:count]
@@ -353,7 +396,8 @@ class Planner:
             first = not self._first_done(window, state)
             if first:
                 needed = self.first_cost() + len(self.closing_calls(window.day, state))
-                if self._budget(max(start, window.start), q, state).remaining < needed:
+                at = max(start, window.start)
+                if any(self._budget(at, p, state).remaining < needed for p in _periods(q)):
                     continue
             every = self._interval(start, q, state)
             if every is None and not first:
@@ -384,7 +428,7 @@ class Planner:
             calls.extend(self._inventory_calls())
             reasons.append("inventory")
         calls.extend(self._detail_calls(at, day, state, q))
-        allowed = max(1, min(q.quota - q.used - self.reserve(at, q.quota), q.left))
+        allowed = max(1, min(q.quota - q.used - self.reserve(at, q), q.left))
         return Plan(at, PlanKind.POLL, tuple(calls[:allowed]), ", ".join(reasons), day, every)
 
     def _morning_calls(
@@ -447,18 +491,18 @@ class Planner:
         book: CallBook,
         state: PlannerState,
         *,
-        code: int | None = 0,
+        failure: Failure | None = None,
         plan: Plan | None = None,
         attempts: int = 1,
         manual: bool = False,
     ) -> bool:
         """Count one attempted call (failures count too) and learn from its outcome.
 
-        ``code`` is the API's answer code (0 success, None for a transport failure). Pass the
-        plan the call belongs to (None for button calls), and how many requests it took (a
+        ``failure`` says how the call failed (None: it succeeded; see ``Failure``). Pass the
+        plan the call belongs to (None for button calls), how many requests it took (a
         dropped connection's request is sent twice) and whether a button asked for it.
         Returns whether the rest of the plan should still run (False after quota,
-        throttling and transport/auth/server failures).
+        throttling and transport, auth and server failures).
         """
         at = _utc(at)
         book.record(at, self.config.entry, max(attempts, 1))
@@ -468,33 +512,42 @@ class Planner:
             state.manual_day, state.manual_used = day, used + max(attempts, 1)
         if plan is not None and plan.kind is PlanKind.POLL:
             state.last_poll = plan.at
-        if code in OK_CODES:
+        if failure is None or failure is Failure.NO_DATA:
             book.exhausted_at = None
             self._succeeded(call, at, state, plan)
             return True
-        if code == QUOTA_CODE:
+        if failure is Failure.QUOTA:
             book.exhausted_at = at
             return False
+        if failure is Failure.BAD_ANSWER:
+            state.refused = {**state.refused, call.key: at}
         state.errors += 1
         factor = 2 ** min(state.errors - 1, 16)
         state.backoff_until = at + min(self.config.backoff_base * factor, self.config.backoff_max)
-        return code in GO_ON_CODES
+        return failure in GO_ON
 
     def _succeeded(
         self, call: PlannedCall, at: datetime, state: PlannerState, plan: Plan | None
     ) -> None:
         state.errors, state.backoff_until = 0, None
+        state.refused = {k: v for k, v in state.refused.items() if k != call.key}
         if call.backfill:
             return  # history of a past day: no bearing on live polling or closings
         state.last_ok[call.kind] = at
         if call.kind is CallKind.SYSTEM_SUMMARY:
             state.summary_at = at
+        elif call.kind is CallKind.BATCH_POWER and call.target:
+            state.curves = {**state.curves, call.target: at}
         elif call.kind is CallKind.INVENTORY:
             state.inventory_at = at
         elif call.kind is CallKind.INVERTER_MINUTELY:
             state.detail_index = (state.detail_index + 1) % max(1, len(self.site.inverters))
             state.detail_day = call.day
-        if call.day is not None and call.kind in CLOSING_KINDS:
+        closing = call.kind in CLOSING_KINDS or (
+            plan is not None
+            and (plan.kind is PlanKind.CLOSING or (call.day is not None and call.day < plan.day))
+        )
+        if call.day is not None and closing:
             if state.closing_day != call.day:
                 state.closing_day, state.closing_done = call.day, ()
             state.closing_done = (*state.closing_done, call.key)

@@ -154,6 +154,8 @@ class PlannerState:
     detail_day: date | None = None  # the day whose detail telemetry calls were made
     manual_day: date | None = None  # the day ``manual_used`` counts
     manual_used: int = 0  # calls the buttons spent that day
+    refused: dict[str, datetime] = field(default_factory=dict)  # PlannedCall.key -> when
+    curves: dict[str, datetime] = field(default_factory=dict)  # ECU -> its last batch curve
     last_ok: dict[CallKind, datetime] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
@@ -171,6 +173,8 @@ class PlannerState:
             "detail_day": _iso(self.detail_day),
             "manual_day": _iso(self.manual_day),
             "manual_used": self.manual_used,
+            "refused": {k: v.isoformat() for k, v in self.refused.items()},
+            "curves": {k: v.isoformat() for k, v in self.curves.items()},
             "last_ok": {str(k): v.isoformat() for k, v in self.last_ok.items()},
         }
 
@@ -191,6 +195,7 @@ class PlannerState:
             detail_day=_day(data.get("detail_day")),
             manual_day=_day(data.get("manual_day")),
             manual_used=int(data.get("manual_used", 0)),
+            refused={str(k): datetime.fromisoformat(v) for k, v in data.get("refused", {}).items()},
             last_ok={
                 CallKind(k): datetime.fromisoformat(v)
                 for k, v in data.get("last_ok", {}).items()
