@@ -198,18 +198,14 @@ async def test_days_missed_while_down_are_filled_on_return(
         + [("ecu_minutely", eid) for eid in ecus]
         + [("meter_minutely", meter)]
     ]
-    # The first history meter call fails on the wire, and the retry answers "no data".
-    closing = coordinator.planner.closing_at(back)
-    await until(hass, freezer, closing - timedelta(minutes=5))
-    simulator.inject(Fault(endpoint="meter_minutely", http_status=500))
-    await until(hass, freezer, night(back))
-    closing = coordinator.planner.closing_at(back + timedelta(days=1))
-    await until(hass, freezer, closing - timedelta(minutes=5))
-    simulator.inject(Fault(endpoint="meter_minutely", code=1001))
-    # A third closing: the day caught up in the morning (system hourly, batch energy) still
-    # needs its ECU and meter curves from the backfill, so the queue is longer than two
-    # closings' worth of history calls.
-    await until(hass, freezer, night(back + timedelta(days=3)))
+    # The first history meter call of the later missing day fails on the wire (then it is
+    # asked again and answers); the earlier day's answers "no data" (final).
+    wire, empty_day = str(missing[1]), str(missing[0])
+    simulator.inject(
+        Fault(endpoint="meter_minutely", date_range=wire, http_status=500),
+        Fault(endpoint="meter_minutely", date_range=empty_day, code=1001),
+    )
+    await until(hass, freezer, night(back + timedelta(days=4)))
 
     for day in missing:
         rows = await all_rows(hass, coordinator)
@@ -229,8 +225,8 @@ async def test_days_missed_while_down_are_filled_on_return(
     meter_calls = [c for c in simulator.calls if c.endpoint == "meter_minutely"]
     failed = [c.query["date_range"] for c in meter_calls if c.status == 500]
     empty = [c.query["date_range"] for c in meter_calls if c.code == 1001]
-    assert len(failed) == len(empty) == 1
-    assert failed[0] != empty[0]
+    assert failed == [wire]
+    assert empty == [empty_day]
     asked = [c.query["date_range"] for c in meter_calls]
     assert asked.count(failed[0]) == 2
     assert date.fromisoformat(failed[0]) in meter_days

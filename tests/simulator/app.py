@@ -315,9 +315,9 @@ class Simulator:
 
         return handler
 
-    def _take_fault(self, endpoint: str) -> Fault | None:
+    def _take_fault(self, endpoint: str, date_range: str | None = None) -> Fault | None:
         for armed in self._faults:
-            if armed.fault.matches(endpoint):
+            if armed.fault.matches(endpoint, date_range):
                 if armed.remaining is not None:
                     armed.remaining -= 1
                     if armed.remaining <= 0:
@@ -344,7 +344,7 @@ class Simulator:
         record = CallRecord(endpoint, request.path, query, now)
         record.signature = request.headers.get("X-CA-Signature")
         self.calls.append(record)
-        fault = self._take_fault(endpoint)
+        fault = self._take_fault(endpoint, query.get("date_range"))
         record.fault = fault
         if fault is not None:
             if fault.drop:

@@ -65,6 +65,7 @@ class Fault:
     """
 
     endpoint: str | None = None
+    date_range: str | None = None  # only requests for this ``date_range`` (None: any)
     times: int | None = 1
     code: int | None = None
     delay: float | None = None
@@ -88,8 +89,10 @@ class Fault:
         if self.times is not None and self.times < 1:
             raise ValueError("times must be >= 1 or None")
 
-    def matches(self, endpoint: str) -> bool:
-        """Whether the fault applies to a request of this endpoint."""
+    def matches(self, endpoint: str, date_range: str | None = None) -> bool:
+        """Whether the fault applies to a request of this endpoint (and date range)."""
+        if self.date_range is not None and self.date_range != date_range:
+            return False
         return self.endpoint is None or self.endpoint == endpoint
 
     @property
