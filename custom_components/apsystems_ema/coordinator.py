@@ -30,6 +30,7 @@ from .const import (
     DOMAIN,
     LOGGER,
 )
+from .dispatch import Dispatcher
 from .openapi import (
     APsystemsApiError,
     APsystemsAuthError,
@@ -39,8 +40,6 @@ from .openapi import (
     APsystemsRequestError,
     APsystemsResponseError,
     APsystemsTransportError,
-    BatchPower,
-    EnergyLevel,
     SystemDetails,
 )
 from .planner import (
@@ -55,25 +54,14 @@ from .planner import (
     PlannerState,
     SiteGeometry,
 )
-from .planner.backfill import DeviceSeries, backfill_queue, daily_rows, first_hourly_day
 from .planner.book import period
-from .state import SiteState, ecu_slots
-from .statistics import (
-    METER_SERIES,
-    PRODUCTION,
-    async_import_series,
-    by_hour,
-    ecu_series,
-    meter_series,
-)
+from .records import HourlyRecords
+from .state import SiteState
+from .statistics import PRODUCTION, async_import_series
 
 STORE_VERSION = 1
 SAVE_DELAY = 10  # seconds
 HISTORY_SAVE_DELAY = 60  # seconds; only past days' changes are worth writing
-HOURLY_BACKFILL_DAYS = 31  # older history is fetched at the daily level
-# An ECU's curve of a day holding this much less than the day's exact energy missed its end.
-SHORT_CURVE = 0.02
-SHORT_CURVE_KWH = 0.05
 # The planner is pure and cheap: wake at least this often to plan again (no call needed).
 MAX_SLEEP = timedelta(hours=1)
 MIN_SLEEP = timedelta(seconds=30)
@@ -119,14 +107,7 @@ class APsystemsCoordinator(DataUpdateCoordinator[SiteState]):
         self.next_poll: datetime | None = None
         self.last_plan: Plan | None = None
         self.removed_inverters: set[str] = set()
-        # Hourly energies per statistic series (see statistics.py), per system-local day; a
-        # day known only at the daily level (old backfill) holds one value, at local midnight.
-        self.history: dict[str, dict[date, list[float]]] = {}
-        # Backfill calls the API answered (PlannedCall.dated_key): not asked again.
-        self.answered: set[str] = set()
-        # (ECU, day) whose curve missed the day's end: its hours are fetched again.
-        self.curves_due: set[tuple[str, date]] = set()
-        self._changed: dict[str, date] = {}  # series -> oldest day to send to the recorder
+        self.records = HourlyRecords()  # the hourly energies behind the statistics
         self._store, self._history_store = stores(hass, entry.entry_id)
         self._trouble = False  # a failure was logged; the next success logs the recovery
         self._summary_tried: dict[str, date] = {}  # catch-up summaries: once a day each
@@ -167,36 +148,22 @@ class APsystemsCoordinator(DataUpdateCoordinator[SiteState]):
         site = self.site
         if not self.option(CONF_IMPORT_STATISTICS) or not site.ecus:
             return ()
-        devices = [
-            DeviceSeries(CallKind.ECU_MINUTELY, eid, self._days(ecu_series(eid)))
-            for eid in site.producing
-        ] + [
-            DeviceSeries(
-                CallKind.METER_MINUTELY,
-                eid,
-                set().union(*(self._days(meter_series(eid, s)) for s in METER_SERIES.values())),
-            )
-            for eid in site.meters
-        ]
-        # Days whose ECU curve was cut short (its last polls missed) come first: one call
-        # each completes the day's hours.
-        curves = tuple(
-            call
-            for eid, day in sorted(self.curves_due)
-            if (call := PlannedCall(CallKind.BATCH_POWER, eid, day, backfill=True)).dated_key
-            not in self.answered
-        )
-        return curves + backfill_queue(
+        return self.records.backfill(
             today=site.local_day(dt_util.utcnow()),
             created=site.create_date,
-            production=self.history.get(PRODUCTION, {}),
-            devices=devices,
-            answered=self.answered,
-            hourly_days=HOURLY_BACKFILL_DAYS,
+            producing=list(site.producing),
+            meters=list(site.meters),
         )
 
-    def _days(self, series: str) -> set[date]:
-        return set(self.history.get(series, {}))
+    @property
+    def history(self) -> dict[str, dict[date, list[float]]]:
+        """The hourly energies per statistic series and system-local day."""
+        return self.records.series
+
+    @property
+    def answered(self) -> set[str]:
+        """Backfill calls the API answered (``PlannedCall.dated_key``): not asked again."""
+        return self.records.answered
 
     @property
     def quota(self) -> int:
@@ -232,24 +199,9 @@ class APsystemsCoordinator(DataUpdateCoordinator[SiteState]):
         history = await self._history_store.async_load()
         if history:
             try:
-                self.history = {
-                    series: {
-                        date.fromisoformat(d): [float(v) for v in vs] for d, vs in days.items()
-                    }
-                    for series, days in history["series"].items()
-                }
-                self.answered = {str(key) for key in history["answered"]}
-                self._changed = {
-                    series: date.fromisoformat(day)
-                    for series, day in history.get("pending", {}).items()
-                    if series in self.history
-                }
-                self.curves_due = {
-                    (str(eid), date.fromisoformat(day)) for eid, day in history.get("curves", [])
-                }
-            except (KeyError, TypeError, ValueError, AttributeError) as err:
+                self.records = HourlyRecords.from_dict(history)
+            except ValueError as err:
                 LOGGER.warning("Ignoring unreadable stored history (%s)", err)
-                self.history, self.answered = {}, set()
         self.planner = self._make_planner()
         self._import_changed()  # what was kept while the import was off, or not yet sent
 
@@ -270,15 +222,7 @@ class APsystemsCoordinator(DataUpdateCoordinator[SiteState]):
         return {"site": self.site.as_dict(), "planner": self.planner_state.as_dict()}
 
     def _history_payload(self) -> dict[str, Any]:
-        return {
-            "series": {
-                series: {day.isoformat(): values for day, values in sorted(days.items())}
-                for series, days in self.history.items()
-            },
-            "answered": sorted(self.answered),
-            "pending": {series: day.isoformat() for series, day in self._changed.items()},
-            "curves": [[eid, day.isoformat()] for eid, day in sorted(self.curves_due)],
-        }
+        return self.records.as_dict()
 
     async def async_shutdown(self) -> None:
         """Write the state now (the entry unloads or Home Assistant stops)."""
@@ -422,7 +366,7 @@ class APsystemsCoordinator(DataUpdateCoordinator[SiteState]):
                 manual=manual,
             )
             if call.backfill and (failure is None or isinstance(failure, APsystemsApiError)):
-                self.answered.add(call.dated_key)  # an answer, even "no data": not asked again
+                self.records.answered.add(call.dated_key)  # an answer, even "no data": final
             if failure is None:
                 succeeded = True
                 self._reachable()
@@ -443,138 +387,24 @@ class APsystemsCoordinator(DataUpdateCoordinator[SiteState]):
         return set(site.producing), set(site.inverters), set(site.meters)
 
     async def _call(self, call: PlannedCall, at: datetime) -> None:
-        """One API call, folded into the site state."""
-        client, site = self.client, self.site
-        day = call.day or site.local_day(at)
-        target = call.target or ""
-        match call.kind:
-            case CallKind.DETAILS:
-                site.apply_details(await client.get_system_details())
-            case CallKind.INVENTORY:
-                gone = site.apply_inventory(await client.get_inverters())
-                self._remove_devices(gone)
-            case CallKind.METERS:
-                site.apply_meters(await client.get_meters())
-            case CallKind.SYSTEM_SUMMARY:
-                _check(site.apply_summary(await client.get_system_summary(), at))
-            case CallKind.SYSTEM_HOURLY:
-                hourly = await client.get_system_energy(EnergyLevel.HOURLY, day)
-                _check(site.day_problem(hourly.values, site.energy.known_on(day)))
-                if not call.backfill:
-                    site.apply_system_day_energy(day, hourly.total, at, exact=True)
-                self._record_hours(PRODUCTION, day, list(hourly.values))
-            case CallKind.SYSTEM_DAILY:
-                daily = await client.get_system_energy(EnergyLevel.DAILY, day)
-                today = site.local_day(at)
-                added = daily_rows(
-                    day,
-                    daily.values,
-                    created=site.create_date,
-                    before=first_hourly_day(today, site.create_date, HOURLY_BACKFILL_DAYS),
-                    production=self.history.get(PRODUCTION, {}),
-                )
-                for old, values in added.items():
-                    self._record_hours(PRODUCTION, old, values)
-            case CallKind.ECU_SUMMARY:
-                _check(site.apply_ecu_summary(target, await client.get_ecu_summary(target), at))
-            case CallKind.ECU_MINUTELY:
-                curve = await client.get_ecu_minutely(target, day)
-                ecu = site.ecus.get(target)
-                known = [curve.today, ecu.energy.known_on(curve.day) if ecu else None]
-                _check(site.day_problem(curve.energy, max((k for k in known if k), default=None)))
-                if not call.backfill:
-                    site.apply_ecu_minutely(target, curve, at)
-                if curve.day == day:
-                    self._record_hours(ecu_series(target), day, by_hour(curve.times, curve.energy))
-            case CallKind.METER_SUMMARY:
-                site.apply_meter_summary(target, await client.get_meter_summary(target), at)
-            case CallKind.METER_MINUTELY:
-                meter = await client.get_meter_minutely(target, day)
-                if not call.backfill:
-                    site.apply_meter_minutely(target, meter, at)
-                for key, series in METER_SERIES.items():
-                    hours = by_hour(meter.times, meter.energy.get(key, ()))
-                    self._record_hours(meter_series(target, series), day, hours)
-            case CallKind.INVERTER_MINUTELY:
-                detail = await client.get_inverter_minutely(target, day)
-                site.apply_inverter_detail(target, detail, at)
-            case CallKind.BATCH_POWER if call.backfill:
-                self._complete_hours(target, await client.get_batch_power(target, day))
-            case CallKind.BATCH_POWER:
-                power = await client.get_batch_power(target, day)
-                ecu = site.ecus.get(target)
-                so_far = ecu.energy.known_on(power.day) if ecu else None
-                if ecu is not None and ecu.energy.exact:
-                    so_far = None  # the day is closed: a later curve only refreshes the power
-                _check(site.day_problem(ecu_slots(power), so_far))
-                site.apply_batch_power(target, power, at)
-                self._estimate_hours(target, power)
-            case CallKind.BATCH_ENERGY:
-                energy = await client.get_batch_energy(target, day)
-                ecu = site.ecus.get(target)
-                values = [kwh for channels in energy.energy.values() for kwh in channels.values()]
-                _check(site.day_problem(values, ecu.energy.known_on(day) if ecu else None))
-                site.apply_batch_energy(target, energy, at)
-                self._exact_ecu_day(target, day, sum(values))
-
-    def _estimate_hours(self, eid: str, power: BatchPower) -> None:
-        """The hours of a day still in progress, from the same curve that moves the lifetime:
-        the ECU's hours (its channels' integrated energies), and the system's once every
-        producing ECU has its hours of that day. Exact figures of the day are kept."""
-        ecu, day = self.site.ecus.get(eid), power.day
-        if ecu is None or (ecu.energy.day == day and ecu.energy.exact):
-            return
-        self._record_hours(ecu_series(eid), day, by_hour(power.times, ecu_slots(power)))
-        system = self.site.energy
-        if system.day == day and system.exact:
-            return
-        hours = [self.history.get(ecu_series(e), {}).get(day) for e in self.site.producing]
-        if hours and all(hours):
-            self._record_hours(PRODUCTION, day, [sum(h) for h in zip(*hours, strict=False)])
-
-    def _exact_ecu_day(self, eid: str, day: date, total: float) -> None:
-        """The ECU's hours of ``day`` (from its curves) scaled to its exact day energy. A
-        curve that missed the day's end (its last polls failed) is fetched again later; until
-        then, or when no curve of that day was answered, the system's hours lend their shape."""
-        hours = self.history.get(ecu_series(eid), {}).get(day) or []
-        if sum(hours) < total * (1 - SHORT_CURVE) - SHORT_CURVE_KWH:
-            self.curves_due.add((eid, day))
-            if not hours or sum(hours) <= 0:
-                hours = self.history.get(PRODUCTION, {}).get(day) or []
-        estimated = sum(hours)
-        if estimated > 0:
-            self._record_hours(ecu_series(eid), day, [h * total / estimated for h in hours])
-
-    def _complete_hours(self, eid: str, power: BatchPower) -> None:
-        """A past day's whole curve of an ECU: its hours, scaled to the day's exact energy
-        (what its hours already add up to)."""
-        self.curves_due.discard((eid, power.day))
-        hours = by_hour(power.times, ecu_slots(power))
-        total = sum(self.history.get(ecu_series(eid), {}).get(power.day) or [])
-        if sum(hours) > 0 and total > 0:
-            scale = total / sum(hours)
-            self._record_hours(ecu_series(eid), power.day, [h * scale for h in hours])
-
-    def _record_hours(self, series: str, day: date, values: list[float]) -> None:
-        """Keep a day's hourly energies of a series; the day and every later one are sent to
-        the recorder after the current calls (see :meth:`_import_changed`)."""
-        days = self.history.setdefault(series, {})
-        if not values or days.get(day) == values:
-            return
-        days[day] = values
-        self._changed[series] = min(day, self._changed.get(series, day))
-        if series == PRODUCTION or day < self.site.local_day(dt_util.utcnow()):
-            # A device's hours of today are fetched again anyway: they are not worth a write.
-            self._history_store.async_delay_save(self._history_payload, HISTORY_SAVE_DELAY)
+        """One API call, folded into the site state and the hourly records."""
+        gone = await Dispatcher(self.client, self.site, self.records).run(call, at)
+        if gone:
+            self._remove_devices(gone)
 
     def _import_changed(self) -> None:
         """Send each changed series once, from its oldest changed day on (sums shift). With
         the import off, changes wait (persisted) until it is turned on."""
-        if not self.option(CONF_IMPORT_STATISTICS) or not self._changed:
+        today = self.site.local_day(dt_util.utcnow())
+        changed = self.records.changed.items()
+        if any(series == PRODUCTION or day < today for series, day in changed):
+            # Past days and the system's hours are worth a write; a device's hours of today
+            # are fetched again anyway.
+            self._history_store.async_delay_save(self._history_payload, HISTORY_SAVE_DELAY)
+        if not self.option(CONF_IMPORT_STATISTICS) or not self.records.changed:
             return
-        changed, self._changed = self._changed, {}
-        for series, day in changed.items():
-            days = self.history[series]
+        for series, day in self.records.take_changed().items():
+            days = self.records.days(series)
             async_import_series(self.hass, self.site.sid, self.site.timezone, series, days, day)
 
     # -- outcomes --------------------------------------------------------------------------
@@ -684,10 +514,3 @@ class APsystemsCoordinator(DataUpdateCoordinator[SiteState]):
                 self._schedule_next()
                 self._save()
         self.async_update_listeners()
-
-
-def _check(problem: str | None) -> None:
-    """An answer the state refused (impossible or cut-short values) is a failed call: it is
-    logged, counted and tried again later, and nothing it held is kept."""
-    if problem is not None:
-        raise APsystemsResponseError(f"implausible data: {problem}")

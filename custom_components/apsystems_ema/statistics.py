@@ -11,7 +11,15 @@ A 5-minute sample labelled ``HH:mm`` holds the energy of the five minutes ending
 counts toward hour ``HH`` (see :func:`history.by_hour`).
 """
 
-__all__ = ["METER_SERIES", "PRODUCTION", "async_import_series", "by_hour", "statistic_id"]
+__all__ = [
+    "METER_SERIES",
+    "PRODUCTION",
+    "async_import_series",
+    "by_hour",
+    "ecu_series",
+    "meter_series",
+    "statistic_id",
+]
 
 from datetime import date
 import re
@@ -27,11 +35,9 @@ from homeassistant.core import HomeAssistant, callback
 
 from .const import DOMAIN
 from .history import by_hour, rows_from
+from .records import METER_SERIES, PRODUCTION, ecu_series, meter_series
 from .state import zone_of
 
-PRODUCTION = "solar_production"
-# Meter energy key (API) -> series name.
-METER_SERIES = {"imported": "grid_import", "exported": "grid_export", "consumed": "consumption"}
 NAMES = {
     PRODUCTION: "solar production",
     "production": "ECU {} production",
@@ -48,16 +54,6 @@ def _slug(text: str) -> str:
 def statistic_id(sid: str, series: str = PRODUCTION) -> str:
     """``apsystems_ema:<sid>_<series>`` (lower case, as statistic ids must be)."""
     return f"{DOMAIN}:{_slug(sid)}_{_slug(series)}"
-
-
-def ecu_series(eid: str) -> str:
-    """The production series of one ECU."""
-    return f"{eid}_production"
-
-
-def meter_series(eid: str, what: str) -> str:
-    """A meter series (``grid_import``, ``grid_export`` or ``consumption``)."""
-    return f"{eid}_{what}"
 
 
 def series_name(sid: str, series: str) -> str:

@@ -18,7 +18,7 @@ from pytest_homeassistant_custom_component.common import (  # type: ignore[impor
 )
 from syrupy.assertion import SnapshotAssertion
 
-from custom_components.apsystems_ema import coordinator as coordinator_module
+from custom_components.apsystems_ema import records as records_module
 from custom_components.apsystems_ema.coordinator import APsystemsCoordinator
 from custom_components.apsystems_ema.history import day_start
 from custom_components.apsystems_ema.state import zone_of
@@ -42,7 +42,7 @@ async def simulator(socket_enabled: None) -> AsyncIterator[Simulator]:
 @pytest.fixture(autouse=True)
 def short_hourly_range(monkeypatch: pytest.MonkeyPatch) -> None:
     """Five days hourly (31 in production), so the test needs few closings."""
-    monkeypatch.setattr(coordinator_module, "HOURLY_BACKFILL_DAYS", HOURLY_DAYS)
+    monkeypatch.setattr(records_module, "HOURLY_BACKFILL_DAYS", HOURLY_DAYS)
 
 
 async def until(hass: HomeAssistant, freezer: FrozenDateTimeFactory, end: datetime) -> None:

@@ -73,13 +73,13 @@ async def test_the_closing_imports_the_day_exactly(
 
     # Idempotent: the same day again leaves the same rows.
     coordinator.history[PRODUCTION].pop(DAY)
-    coordinator._record_hours(PRODUCTION, DAY, [float(r["state"]) for r in rows])
+    coordinator.records.record(PRODUCTION, DAY, [float(r["state"]) for r in rows])
     coordinator._import_changed()
     assert await hourly_rows(hass, coordinator, DAY) == rows
 
     # A correction of an earlier day re-sends that day and every later one.
     earlier = DAY - timedelta(days=1)
-    coordinator._record_hours(PRODUCTION, earlier, [0.5] * 24)
+    coordinator.records.record(PRODUCTION, earlier, [0.5] * 24)
     coordinator._import_changed()
     shifted = await hourly_rows(hass, coordinator, DAY)
     assert [r["state"] for r in shifted] == [r["state"] for r in rows]
@@ -165,7 +165,7 @@ async def test_dst_days_in_the_system_timezone(
     """A day with 23 or 25 local hours (Amsterdam): every kWh lands once, at a real UTC hour
     start, and the sum still adds up to the day's 24 API values."""
     values = [float(hour) for hour in range(24)]
-    coordinator._record_hours(PRODUCTION, day, values)
+    coordinator.records.record(PRODUCTION, day, values)
     coordinator._import_changed()
     rows = await hourly_rows(hass, coordinator, day)
     assert len(rows) == expected_rows

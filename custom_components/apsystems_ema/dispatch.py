@@ -1,0 +1,156 @@
+"""One table from a planned call to the client method that makes it, the state update that
+folds its answer in, and the hourly series it feeds (pure Python, no Home Assistant).
+
+An answer the state finds impossible or cut short raises ``APsystemsResponseError``: the call
+counts as failed (``Failure.BAD_ANSWER``) and nothing it held is kept.
+"""
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from .history import by_hour
+from .openapi import APsystemsClient, APsystemsResponseError, EnergyLevel
+from .planner import CallKind, PlannedCall
+from .planner.backfill import daily_rows, first_hourly_day
+from .records import (
+    METER_SERIES,
+    PRODUCTION,
+    HourlyRecords,
+    ecu_series,
+    meter_series,
+)
+from .state import SiteState, ecu_slots
+
+
+def check(problem: str | None) -> None:
+    """An answer the state refused is a failed call: logged, counted, asked again later."""
+    if problem is not None:
+        raise APsystemsResponseError(f"implausible data: {problem}")
+
+
+@dataclass
+class Dispatcher:
+    """Runs one planned call against the client and folds the answer into the state."""
+
+    client: APsystemsClient
+    site: SiteState
+    records: HourlyRecords
+
+    async def run(self, call: PlannedCall, at: datetime) -> set[str]:
+        """Make the call and apply its answer; returns the inverters the API no longer
+        lists (an inventory answer), for the caller to remove."""
+        handler = HANDLERS[call.kind]
+        day = call.day or self.site.local_day(at)
+        return await handler(self, call, call.target or "", day, at) or set()
+
+    # -- system ---------------------------------------------------------------------------
+
+    async def _details(self, call: PlannedCall, target: str, day: date, at: datetime) -> None:
+        self.site.apply_details(await self.client.get_system_details())
+
+    async def _inventory(self, call: PlannedCall, target: str, day: date, at: datetime) -> set[str]:
+        return self.site.apply_inventory(await self.client.get_inverters())
+
+    async def _meters(self, call: PlannedCall, target: str, day: date, at: datetime) -> None:
+        self.site.apply_meters(await self.client.get_meters())
+
+    async def _summary(self, call: PlannedCall, target: str, day: date, at: datetime) -> None:
+        check(self.site.apply_summary(await self.client.get_system_summary(), at))
+
+    async def _hourly(self, call: PlannedCall, target: str, day: date, at: datetime) -> None:
+        site = self.site
+        hourly = await self.client.get_system_energy(EnergyLevel.HOURLY, day)
+        check(site.day_problem(hourly.values, site.energy.known_on(day)))
+        if not call.backfill:
+            site.apply_system_day_energy(day, hourly.total, at, exact=True)
+        self.records.record(PRODUCTION, day, hourly.values)
+
+    async def _daily(self, call: PlannedCall, target: str, day: date, at: datetime) -> None:
+        site = self.site
+        daily = await self.client.get_system_energy(EnergyLevel.DAILY, day)
+        added = daily_rows(
+            day,
+            daily.values,
+            created=site.create_date,
+            before=first_hourly_day(site.local_day(at), site.create_date, self.records.hourly_days),
+            production=self.records.days(PRODUCTION),
+        )
+        for old, values in added.items():
+            self.records.record(PRODUCTION, old, values)
+
+    # -- ECUs and inverters ---------------------------------------------------------------
+
+    async def _ecu_summary(self, call: PlannedCall, target: str, day: date, at: datetime) -> None:
+        summary = await self.client.get_ecu_summary(target)
+        check(self.site.apply_ecu_summary(target, summary, at))
+
+    async def _ecu_curve(self, call: PlannedCall, target: str, day: date, at: datetime) -> None:
+        curve = await self.client.get_ecu_minutely(target, day)
+        ecu = self.site.ecus.get(target)
+        known = [curve.today, ecu.energy.known_on(curve.day) if ecu else None]
+        check(self.site.day_problem(curve.energy, max((k for k in known if k), default=None)))
+        if not call.backfill:
+            self.site.apply_ecu_minutely(target, curve, at)
+        if curve.day == day:
+            self.records.record(ecu_series(target), day, by_hour(curve.times, curve.energy))
+
+    async def _batch_power(self, call: PlannedCall, target: str, day: date, at: datetime) -> None:
+        site = self.site
+        power = await self.client.get_batch_power(target, day)
+        if call.backfill:  # a past day's whole curve: its hours only
+            self.records.complete(target, power)
+            return
+        ecu = site.ecus.get(target)
+        closed = ecu is not None and ecu.energy.day == power.day and ecu.energy.exact
+        # A closed day's curve only refreshes the power (its energy is the API's own).
+        so_far = None if ecu is None or closed else ecu.energy.known_on(power.day)
+        check(site.day_problem(ecu_slots(power), so_far))
+        site.apply_batch_power(target, power, at)
+        if ecu is not None and not closed:
+            system_open = not (site.energy.day == power.day and site.energy.exact)
+            self.records.estimate(target, power, list(site.producing), system=system_open)
+
+    async def _batch_energy(self, call: PlannedCall, target: str, day: date, at: datetime) -> None:
+        energy = await self.client.get_batch_energy(target, day)
+        ecu = self.site.ecus.get(target)
+        values = [kwh for channels in energy.energy.values() for kwh in channels.values()]
+        check(self.site.day_problem(values, ecu.energy.known_on(day) if ecu else None))
+        self.site.apply_batch_energy(target, energy, at)
+        self.records.exact_ecu_day(target, day, sum(values))
+
+    async def _detail(self, call: PlannedCall, target: str, day: date, at: datetime) -> None:
+        detail = await self.client.get_inverter_minutely(target, day)
+        self.site.apply_inverter_detail(target, detail, at)
+
+    # -- meters ---------------------------------------------------------------------------
+
+    async def _meter_summary(self, call: PlannedCall, target: str, day: date, at: datetime) -> None:
+        self.site.apply_meter_summary(target, await self.client.get_meter_summary(target), at)
+
+    async def _meter_curve(self, call: PlannedCall, target: str, day: date, at: datetime) -> None:
+        meter = await self.client.get_meter_minutely(target, day)
+        if not call.backfill:
+            self.site.apply_meter_minutely(target, meter, at)
+        for key, series in METER_SERIES.items():
+            hours = by_hour(meter.times, meter.energy.get(key, ()))
+            self.records.record(meter_series(target, series), day, hours)
+
+
+type Handler = Callable[[Dispatcher, PlannedCall, str, date, datetime], Awaitable[set[str] | None]]
+
+HANDLERS: dict[CallKind, Handler] = {
+    CallKind.DETAILS: Dispatcher._details,
+    CallKind.INVENTORY: Dispatcher._inventory,
+    CallKind.METERS: Dispatcher._meters,
+    CallKind.SYSTEM_SUMMARY: Dispatcher._summary,
+    CallKind.SYSTEM_HOURLY: Dispatcher._hourly,
+    CallKind.SYSTEM_DAILY: Dispatcher._daily,
+    CallKind.ECU_SUMMARY: Dispatcher._ecu_summary,
+    CallKind.ECU_MINUTELY: Dispatcher._ecu_curve,
+    CallKind.METER_SUMMARY: Dispatcher._meter_summary,
+    CallKind.METER_MINUTELY: Dispatcher._meter_curve,
+    CallKind.INVERTER_MINUTELY: Dispatcher._detail,
+    CallKind.BATCH_POWER: Dispatcher._batch_power,
+    CallKind.BATCH_ENERGY: Dispatcher._batch_energy,
+}
