@@ -20,7 +20,8 @@ sample is the slot's own value: no interpolation. A sample whose entity had no n
 * **Per-inverter power** (``{sid}_{uid}_power``): staleness = ``t`` minus the newest slot at
   or before ``t`` whose true power (sum of the channels) equals the shown value within the
   API's rounding (0.5 W per channel); pooled over every inverter and daylight sample. Also the
-  mean absolute error (W). A value matching no slot of the last 3 days counts as missing.
+  mean absolute error (W). A value matching no slot since 3 days before the set-up counts
+  as missing.
 * **Meter power** (``{sid}_meter_{eid}_consumption_power`` / ``_grid_power``): the same
   staleness (within 0.005 W) and error, against the meter's consumption and its consumption
   minus production (grid; import positive).
@@ -56,7 +57,6 @@ from tests.simulator import Site, Truth
 from tests.simulator.solar import SLOT_MINUTES, SLOTS_PER_DAY
 
 QUOTA_CODE = 2005
-LOOKBACK_SLOTS = 3 * SLOTS_PER_DAY
 CHANNEL_ROUNDING_W = 0.5
 METER_ROUNDING_W = 0.005
 METER_ROUNDING_KWH = 0.001
@@ -181,12 +181,38 @@ def minutes_behind(
     return max((at - instants[j]).total_seconds() / 60, 0.0)
 
 
-def slots_stale(shown: float, k: int, series: list[float], tol: float) -> int | None:
-    """How many slots back from ``k`` the newest slot showing ``shown`` (within ``tol``) is."""
-    for back in range(min(k, LOOKBACK_SLOTS) + 1):
-        if abs(series[k - back] - shown) <= tol:
-            return back
+def newest_match(
+    shown: float, k: int, series: list[float], tol: float, since: int = -1
+) -> int | None:
+    """The newest slot in ``(since, k]`` whose value equals ``shown`` within ``tol``."""
+    for j in range(k, since, -1):
+        if abs(series[j] - shown) <= tol:
+            return j
     return None
+
+
+class Matcher:
+    """The newest slot matching an entity's shown value, sample after sample (in time
+    order): while the value stays the same, only the slots since the previous sample are
+    searched; a new value is searched back to the timeline's start."""
+
+    def __init__(self, series: list[float], tol: float) -> None:
+        """Match against ``series`` within ``tol``."""
+        self.series = series
+        self.tol = tol
+        self.shown: float | None = None
+        self.match: int | None = None
+        self.k = -1
+
+    def __call__(self, shown: float, k: int) -> int | None:
+        """The newest slot at or before ``k`` showing ``shown`` (None: none does)."""
+        if shown == self.shown:
+            newer = newest_match(shown, k, self.series, self.tol, since=self.k)
+            match = self.match if newer is None else newer
+        else:
+            match = newest_match(shown, k, self.series, self.tol)
+        self.shown, self.match, self.k = shown, match, k
+        return match
 
 
 @dataclass
@@ -234,6 +260,7 @@ def _power(
     """(staleness in minutes, absolute error in W) of a power entity; no staleness without a
     rounding tolerance ``tol``."""
     stale, errors = Values(), Values()
+    matcher = None if tol is None else Matcher(truth, tol)
     for at, pos, lit in zip(sampling.instants, sampling.positions, sampling.daylight, strict=True):
         if daylight_only and not lit:
             continue
@@ -244,13 +271,13 @@ def _power(
             continue
         k = timeline.index(at)
         errors.values.append(abs(shown - truth[k]))
-        if tol is None:
+        if matcher is None:
             continue
-        back = slots_stale(shown, k, truth, tol)
-        if back is None:
+        match = matcher(shown, k)
+        if match is None:
             stale.missing += 1
         else:
-            stale.values.append(back * SLOT_MINUTES)
+            stale.values.append((k - match) * SLOT_MINUTES)
     return stale, errors
 
 

@@ -37,6 +37,13 @@ from tests.bench.sites import BY_KEY, SITES, BenchSite
 
 RUN_MODULE = Path(__file__).with_name("month_run.py")
 PYTEST_ARGS = ("-q", "-s", "-p", "no:cacheprovider", "-o", "addopts=", "--no-header")
+LEGEND = (
+    "Entities sampled every 5 minutes of the month; daylight: astral sunrise to sunset.",
+    "Minutes behind: t minus when the true lifetime reached the shown value. Staleness: t minus",
+    "the newest true 5-minute sample equal to the shown value. Power errors: against the true",
+    "power of the 5-minute slot at t (samples fall on slot labels). Anchor: its documented",
+    "schedule, read generously (tests/bench/figures.py). Calls: as the simulator counted them.",
+)
 #: Relative cost of a site's month (for sharing the sites out among workers).
 COST = {"a": 3.0, "b": 3.0, "c": 2.0, "d": 4.5, "e": 4.0}
 
@@ -123,6 +130,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     span = "whole months" if args.days is None else f"{args.days:g} days after each set-up"
     print(f"## What Home Assistant shows over a month ({span}): ours vs the anchor\n")
+    print("\n".join(LEGEND) + "\n")
     for fig in figures:
         print("\n".join(render(fig)))
         print()

@@ -193,7 +193,9 @@ def render(fig: SiteFigures) -> list[str]:
         "",
         f"Simulated {fig.start[:16]} to {fig.end[:16]} ({days} days of {fig.month}): "
         f"{fig.steps} steps, {fig.samples} samples, {fig.seconds:.0f} s. "
-        f"Mean true daylight power {fig.daylight_power_w:.0f} W. Anchor interval {intervals}.",
+        f"Mean true daylight power {fig.daylight_power_w:.0f} W"
+        f"{' per system' if len(fig.anchor_interval_s) > 1 else ''}. "
+        f"Anchor interval {intervals}.",
         "",
         "| figure | ours | anchor | ours/anchor | target |",
         "| --- | ---: | ---: | ---: | --- |",
@@ -256,7 +258,7 @@ def render(fig: SiteFigures) -> list[str]:
         **{row.label: row.ours.missing for row in fig.extra if row.ours.missing},
     }
     lines.append(
-        "| daylight samples without a (matching) value | "
+        "| samples without a (matching) value (daylight; all-day rows: day and night) | "
         + ", ".join(f"{name} {n}" for name, n in missing.items())
         + " | | | |"
     )

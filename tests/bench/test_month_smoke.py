@@ -14,7 +14,7 @@ from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
 import pytest
 
-from tests.bench.figures import Timeline, minutes_behind, site_figures, slots_stale
+from tests.bench.figures import Matcher, Timeline, minutes_behind, newest_match, site_figures
 from tests.bench.harness import run_site, sampled_ids
 from tests.bench.month_run import RECORDER_CONFIG
 from tests.bench.report import render, targets
@@ -90,7 +90,7 @@ async def test_two_days_of_site_a(
 
 
 def test_measures() -> None:
-    """Minutes behind and staleness on a made-up series."""
+    """Minutes behind and the newest matching slot (staleness) on made-up series."""
     site = BY_KEY["a"].systems[0].site
     timeline = Timeline(site, BY_KEY["a"].setup.date(), BY_KEY["a"].setup.date())
     instants = timeline.instants[:4]
@@ -98,8 +98,13 @@ def test_measures() -> None:
     assert minutes_behind(3.0, instants[3], 3, series, instants, 0.01) == 0
     assert minutes_behind(2.0, instants[3], 3, series, instants, 0.01) == 10  # reached at [1]
     assert minutes_behind(0.5, instants[3], 3, series, instants, 0.01) == 15  # before: [0]
-    assert slots_stale(2.0, 3, series, 0.1) == 1
-    assert slots_stale(7.0, 3, series, 0.1) is None
+    assert newest_match(2.0, 3, series, 0.1) == 2
+    assert newest_match(7.0, 3, series, 0.1) is None
+    matcher = Matcher([5.0, 1.0, 2.0, 1.0, 3.0, 1.0], 0.1)
+    assert matcher(5.0, 2) == 0
+    assert matcher(5.0, 4) == 0  # unchanged value, no newer match: the old one stands
+    assert matcher(1.0, 4) == 3
+    assert matcher(1.0, 5) == 5
     ids = sampled_ids(site)
     assert f"{site.sid}_lifetime_energy" in ids
     assert len(ids) == len(set(ids))
