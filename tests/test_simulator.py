@@ -24,6 +24,7 @@ from tests.simulator import (
     DEMO_APP_SECRET,
     DEMO_SID,
     ENDPOINTS,
+    Account,
     Fault,
     Simulator,
     Site,
@@ -224,6 +225,31 @@ async def test_quota_is_per_month(make_sim: MakeSim, session: aiohttp.ClientSess
     now[0] = datetime(2026, 4, 1, 0, 1, tzinfo=UTC)
     assert sim.calls_this_month() == 0
     assert (await call(session, sim, path))[0] == 0
+
+
+async def test_one_app_id_for_two_systems(
+    make_sim: MakeSim, session: aiohttp.ClientSession
+) -> None:
+    """Two systems on one account share its credentials and its quota: the call past the
+    quota answers 2005 whichever system it asks about; each system keeps its own calls."""
+    account = Account(app_id="B" * 32, app_secret="c" * 32, quota=3)
+    home = await make_sim(build_site(sid="SIMHOME00001"), account=account)
+    barn = await make_sim(build_site(sid="SIMBARN00002", inverters_per_ecu=(2,)), account=account)
+    assert (home.app_id, barn.app_secret, barn.quota) == ("B" * 32, "c" * 32, 3)
+    assert (await call(session, home, f"/summary/{home.sid}"))[0] == 0
+    assert (await call(session, barn, f"/summary/{barn.sid}"))[0] == 0
+    assert (await call(session, barn, f"/summary/{home.sid}"))[0] == 4001  # not barn's SID
+    assert (await call(session, home, f"/meters/{home.sid}"))[0] == 2005
+    assert [c.code for c in home.calls] == [0, 2005]
+    assert [c.code for c in barn.calls] == [0, 4001]
+    assert home.calls_this_month() == barn.calls_this_month() == 4
+    assert len(account.calls) == 4
+    barn.quota = 10  # the account's quota, for both
+    assert (await call(session, home, f"/meters/{home.sid}"))[0] == 0
+    barn.reset_calls()
+    assert (home.calls, barn.calls) == ([], [])
+    with pytest.raises(ValueError, match="account"):
+        Simulator(account=account, quota=5)
 
 
 async def test_parameter_errors(simulator: Simulator, session: aiohttp.ClientSession) -> None:

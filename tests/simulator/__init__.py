@@ -12,7 +12,7 @@ Typical use::
 Or ``python -m tests.simulator --port 8999``.
 """
 
-from .app import BASE_PATH, ApiError, CallRecord, Simulator, sign
+from .app import BASE_PATH, Account, ApiError, CallRecord, Simulator, sign
 from .faults import ENDPOINTS, Fault
 from .site import (
     DEMO_APP_ID,
@@ -36,6 +36,7 @@ __all__ = [
     "DEMO_TIMEZONE",
     "ENDPOINTS",
     "MODEL_CHANNELS",
+    "Account",
     "ApiError",
     "CallRecord",
     "Ecu",

@@ -72,6 +72,46 @@ class CallRecord:
     """The X-CA-Signature header the client sent (what a log must never show)."""
 
 
+@dataclass(slots=True, eq=False)
+class Account:
+    """An App ID: its credentials and monthly quota, shared by every system it serves.
+
+    Give the same account to several :class:`Simulator` instances (one per system, SID) and
+    the quota counts the calls of all of them together, per calendar month in
+    ``quota_zone``: a call beyond it answers 2005, whichever system it asked about. Each
+    simulator still keeps its own ``calls``; :attr:`calls` merges them.
+    """
+
+    app_id: str = DEMO_APP_ID
+    app_secret: str = DEMO_APP_SECRET
+    quota: int = 1000
+    quota_zone: tzinfo = UTC
+    ledgers: list[list[CallRecord]] = field(default_factory=list, repr=False)
+    """The ``calls`` list of every simulator serving the account (each appends its own)."""
+
+    @property
+    def calls(self) -> list[CallRecord]:
+        """Every call to any of the account's systems, oldest first."""
+        return sorted((c for calls in self.ledgers for c in calls), key=lambda c: c.at)
+
+    def calls_in_month(self, at: datetime) -> int:
+        """Calls counted toward the quota in the month (``quota_zone``) of ``at``."""
+        local = at.astimezone(self.quota_zone)
+        month = (local.year, local.month)
+        count = 0
+        for calls in self.ledgers:
+            for call in calls:
+                when = call.at.astimezone(self.quota_zone)
+                if (when.year, when.month) == month:
+                    count += 1
+        return count
+
+    def reset(self) -> None:
+        """Forget every call of every system (the quota starts over)."""
+        for calls in self.ledgers:
+            calls.clear()
+
+
 @dataclass(slots=True)
 class _Armed:
     fault: Fault
@@ -153,6 +193,11 @@ class Simulator:
     from the clock (None: no check — use with a clock far from real time). The quota
     counts calls per calendar month in ``quota_zone`` (default UTC).
 
+    ``account``: the App ID (credentials, quota, quota month) this system belongs to, to share
+    one App ID between several simulators; without it the simulator has an account of its own
+    from ``app_id``, ``app_secret``, ``quota`` and ``quota_zone`` (which must then be left
+    out). ``app_id``, ``app_secret``, ``quota`` and ``quota_zone`` read and set the account's.
+
     Unknown sid/eid/uid answer 4001; missing parameters 4000; malformed or future
     ``date_range`` and unknown ``energy_level`` 4001; dates before the system was created
     answer zeros.
@@ -162,23 +207,32 @@ class Simulator:
         self,
         site: Site | None = None,
         *,
-        app_id: str = DEMO_APP_ID,
-        app_secret: str = DEMO_APP_SECRET,
-        quota: int = 1000,
+        app_id: str | None = None,
+        app_secret: str | None = None,
+        quota: int | None = None,
         clock: Clock | None = None,
         max_skew: timedelta | None = timedelta(minutes=15),
-        quota_zone: tzinfo = UTC,
+        quota_zone: tzinfo | None = None,
+        account: Account | None = None,
     ) -> None:
         """Build the simulator (call :meth:`start` to serve it)."""
         self.clock: Clock = clock or _utcnow
         self.site = site or demo_site(self.clock())
         self.truth = Truth(self.site)
-        self.app_id = app_id
-        self.app_secret = app_secret
-        self.quota = quota
+        if account is None:
+            account = Account(
+                DEMO_APP_ID if app_id is None else app_id,
+                DEMO_APP_SECRET if app_secret is None else app_secret,
+                1000 if quota is None else quota,
+                UTC if quota_zone is None else quota_zone,
+            )
+        elif any(v is not None for v in (app_id, app_secret, quota, quota_zone)):
+            raise ValueError("credentials and quota come from the account")
+        self.account = account
         self.max_skew = max_skew
-        self.quota_zone = quota_zone
         self.calls: list[CallRecord] = []
+        """The calls this system received (the account counts those of all its systems)."""
+        account.ledgers.append(self.calls)
         self.base_url = ""
         self._faults: list[_Armed] = []
         self._runner: web.AppRunner | None = None
@@ -194,6 +248,42 @@ class Simulator:
         """The system id."""
         return self.site.sid
 
+    @property
+    def app_id(self) -> str:
+        """The account's App ID."""
+        return self.account.app_id
+
+    @app_id.setter
+    def app_id(self, value: str) -> None:
+        self.account.app_id = value
+
+    @property
+    def app_secret(self) -> str:
+        """The account's App Secret."""
+        return self.account.app_secret
+
+    @app_secret.setter
+    def app_secret(self, value: str) -> None:
+        self.account.app_secret = value
+
+    @property
+    def quota(self) -> int:
+        """The account's monthly quota."""
+        return self.account.quota
+
+    @quota.setter
+    def quota(self, value: int) -> None:
+        self.account.quota = value
+
+    @property
+    def quota_zone(self) -> tzinfo:
+        """The timezone of the account's quota month."""
+        return self.account.quota_zone
+
+    @quota_zone.setter
+    def quota_zone(self, value: tzinfo) -> None:
+        self.account.quota_zone = value
+
     def now(self) -> datetime:
         """The simulator clock, as aware UTC."""
         return self.clock().astimezone(UTC)
@@ -208,19 +298,14 @@ class Simulator:
         self._faults.clear()
 
     def calls_this_month(self) -> int:
-        """Requests counted toward the quota in the clock's current month (``quota_zone``)."""
-        now = self.now().astimezone(self.quota_zone)
-        month = (now.year, now.month)
-        count = 0
-        for call in self.calls:
-            at = call.at.astimezone(self.quota_zone)
-            if (at.year, at.month) == month:
-                count += 1
-        return count
+        """Requests counted toward the quota in the clock's current month (``quota_zone``),
+        to any system of the account."""
+        return self.account.calls_in_month(self.now())
 
     def reset_calls(self) -> None:
-        """Forget every recorded call (the quota starts over)."""
-        self.calls.clear()
+        """Forget every recorded call, of every system of the account (the quota starts
+        over)."""
+        self.account.reset()
 
     # ---------------------------------------------------------------- lifecycle
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
@@ -691,6 +776,7 @@ class Simulator:
 
 __all__ = [
     "BASE_PATH",
+    "Account",
     "ApiError",
     "CallRecord",
     "Simulator",

@@ -1,0 +1,200 @@
+"""The month benchmark's sites: who is measured, where, set up when, over which month.
+
+A benchmark site is one App ID (one simulated :class:`~tests.simulator.Account`) with one or
+more systems (SIDs), each set up in Home Assistant as its own config entry. All of an App
+ID's systems share its quota of 1000 calls per calendar month of the first system's timezone.
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from tests.simulator import Ecu, Inverter, Site
+
+QUOTA = 1000
+YEAR = 2026
+
+
+@dataclass(frozen=True)
+class System:
+    """One system (SID) of a benchmark site and its config entry's options (none: the
+    defaults a user gets by adding the integration)."""
+
+    site: Site
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class BenchSite:
+    """A benchmark run: the systems of one App ID, the set-up instant, the month measured."""
+
+    key: str
+    title: str
+    systems: tuple[System, ...]
+    setup: datetime
+    """When the entries are added (aware, local)."""
+    month: tuple[int, int]
+    """(year, month) measured; the run ends when this month does."""
+    restart_at: time = time(13, 7)
+    """Local time of the weekly Home Assistant restarts (every 7th day after the set-up day)."""
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The timezone of the (first) system, also the quota month's."""
+        return self.systems[0].site.zone
+
+    @property
+    def month_start(self) -> datetime:
+        """The first instant of the measured month (UTC)."""
+        year, month = self.month
+        return datetime(year, month, 1, tzinfo=self.zone).astimezone(UTC)
+
+    @property
+    def month_end(self) -> datetime:
+        """The first instant after the measured month (UTC)."""
+        year, month = self.month
+        nxt = (year + 1, 1) if month == 12 else (year, month + 1)
+        return datetime(*nxt, 1, tzinfo=self.zone).astimezone(UTC)
+
+    def end(self, days: float | None) -> datetime:
+        """Where a run stops: the month's end, or ``days`` after the set-up if sooner."""
+        if days is None:
+            return self.month_end
+        return min(self.month_end, self.setup.astimezone(UTC) + timedelta(days=days))
+
+    def restarts(self, end: datetime) -> list[datetime]:
+        """The weekly restart instants before ``end`` (UTC)."""
+        first = self.setup.astimezone(self.zone).date()
+        out = []
+        for week in range(1, 60):
+            day = first + timedelta(days=7 * week)
+            at = datetime.combine(day, self.restart_at, tzinfo=self.zone).astimezone(UTC)
+            if at >= end:
+                break
+            out.append(at)
+        return out
+
+
+def _ecu(eid: str, model: str, count: int, first_uid: int, peak_w: float) -> Ecu:
+    prefix = "90" if model.startswith("QT") else "80"
+    return Ecu(
+        eid,
+        tuple(
+            Inverter(f"{prefix}{first_uid + i:010d}", model, peak_w=peak_w) for i in range(count)
+        ),
+    )
+
+
+def _created(setup: date) -> date:
+    return setup - timedelta(days=2 * 365 + 40)
+
+
+AMSTERDAM = ZoneInfo("Europe/Amsterdam")
+OSLO = ZoneInfo("Europe/Oslo")
+ROME = ZoneInfo("Europe/Rome")
+
+AMS_SITE = Site(
+    sid="AZ3A1B2C3D4E",
+    timezone="Europe/Amsterdam",
+    latitude=52.37,
+    longitude=4.90,
+    create_date=_created(date(YEAR, 6, 30)),
+    ecus=(
+        _ecu("216000110001", "QT2D", 2, 1_100_001, 430.0),
+        _ecu("216000110002", "DS3", 3, 1_200_001, 420.0),
+    ),
+    meters=("215000110003",),
+    seed=3101,
+    base_load_w=300.0,
+)
+
+OSLO_SITE = Site(
+    sid="NO5E6F7A8B9C",
+    timezone="Europe/Oslo",
+    latitude=59.91,
+    longitude=10.75,
+    create_date=_created(date(YEAR, 11, 30)),
+    # One ECU with its meter activated: 5 DS3 (10 modules of 410 W, 4.1 kWp).
+    ecus=(_ecu("216000220001", "DS3", 5, 2_100_001, 410.0),),
+    meters=("216000220001",),
+    seed=1130,
+    base_load_w=450.0,  # electric heating season
+)
+
+MILAN_SITE = Site(
+    sid="IT1D2E3F4A5B",
+    timezone="Europe/Rome",
+    latitude=45.46,
+    longitude=9.19,
+    create_date=_created(date(YEAR, 6, 30)),
+    ecus=(
+        _ecu("216000330001", "DS3", 14, 3_100_001, 440.0),
+        _ecu("216000330002", "DS3", 13, 3_200_001, 440.0),
+        _ecu("216000330003", "DS3", 13, 3_300_001, 440.0),
+    ),
+    seed=4540,
+)
+
+HOME_SITE = Site(
+    sid="AZ7C8D9E0F1A",
+    timezone="Europe/Amsterdam",
+    latitude=52.09,
+    longitude=5.12,
+    create_date=_created(date(YEAR, 6, 30)),
+    ecus=(_ecu("216000440001", "DS3", 4, 4_100_001, 400.0),),
+    meters=("215000440002",),
+    seed=5209,
+)
+
+BARN_SITE = Site(
+    sid="AZ2B3C4D5E6F",
+    timezone="Europe/Amsterdam",
+    latitude=52.10,
+    longitude=5.20,
+    create_date=_created(date(YEAR, 6, 30)),
+    ecus=(_ecu("216000550001", "QT2D", 3, 5_100_001, 430.0),),
+    seed=5210,
+)
+
+SITES: tuple[BenchSite, ...] = (
+    BenchSite(
+        "a",
+        "a) Amsterdam, July: 2 ECUs (2 QT2D, 3 DS3) + meter ECU, set up at noon on 30 June",
+        (System(AMS_SITE),),
+        datetime(YEAR, 6, 30, 12, 0, tzinfo=AMSTERDAM),
+        (YEAR, 7),
+    ),
+    BenchSite(
+        "b",
+        "b) the same site set up at 00:00:30 on 1 July",
+        (System(AMS_SITE),),
+        datetime(YEAR, 7, 1, 0, 0, 30, tzinfo=AMSTERDAM),
+        (YEAR, 7),
+    ),
+    BenchSite(
+        "c",
+        "c) Oslo, December: 1 ECU (5 DS3) with its meter, set up at noon on 30 November",
+        (System(OSLO_SITE),),
+        datetime(YEAR, 11, 30, 12, 0, tzinfo=OSLO),
+        (YEAR, 12),
+    ),
+    BenchSite(
+        "d",
+        "d) Milan (45.5°N), July: 3 ECUs, 40 DS3 (14+13+13), set up at noon on 30 June",
+        (System(MILAN_SITE),),
+        datetime(YEAR, 6, 30, 12, 0, tzinfo=ROME),
+        (YEAR, 7),
+    ),
+    BenchSite(
+        "e",
+        "e) two systems on one App ID (Utrecht: 4 DS3 + meter; 3 QT2D), July, "
+        "both set up at noon on 30 June with default options",
+        (System(HOME_SITE), System(BARN_SITE)),
+        datetime(YEAR, 6, 30, 12, 0, tzinfo=AMSTERDAM),
+        (YEAR, 7),
+    ),
+)
+
+BY_KEY = {site.key: site for site in SITES}
