@@ -40,7 +40,7 @@ inverter power is the true power at 12:30 (and at each start), the day's last up
 sample (0) from 23:00 on. It has no meter entities.
 """
 
-from bisect import bisect_left
+from bisect import bisect_right
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -173,11 +173,14 @@ class Daylight:
 def minutes_behind(
     shown: float, at: datetime, k: int, series: list[float], instants: list[datetime], tol: float
 ) -> float:
-    """``at`` minus the earliest slot instant at which ``series`` reached ``shown`` (0 when
-    ``shown`` is at or above the truth at ``at``, slot ``k``), within ``tol``."""
+    """How long ago ``shown`` stopped being the truth: ``at`` minus the first slot instant at
+    which ``series`` rose above ``shown`` (within ``tol``) and stayed there; 0 when ``shown``
+    is still the truth at ``at`` (slot ``k``). A value that was exact all night and is
+    overtaken at dawn is minutes behind at breakfast, not hours (the truth is a step
+    function of the 5-minute slots, non-decreasing)."""
     if shown >= series[k] - tol:
         return 0.0
-    j = bisect_left(series, shown - tol, 0, k)
+    j = bisect_right(series, shown + tol, 0, k + 1)  # the first slot above the shown value
     return max((at - instants[j]).total_seconds() / 60, 0.0)
 
 

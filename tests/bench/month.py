@@ -39,7 +39,7 @@ RUN_MODULE = Path(__file__).with_name("month_run.py")
 PYTEST_ARGS = ("-q", "-s", "-p", "no:cacheprovider", "-o", "addopts=", "--no-header")
 LEGEND = (
     "Entities sampled every 5 minutes of the month; daylight: astral sunrise to sunset.",
-    "Minutes behind: t minus when the true lifetime reached the shown value. Staleness: t minus",
+    "Minutes behind: t minus when the true lifetime rose above the shown value. Staleness: t minus",
     "the newest true 5-minute sample equal to the shown value. Power errors: against the true",
     "power of the 5-minute slot at t (samples fall on slot labels). Anchor: its documented",
     "schedule, read generously (tests/bench/figures.py). Calls: as the simulator counted them.",

@@ -96,8 +96,12 @@ def test_measures() -> None:
     instants = timeline.instants[:4]
     series = [1.0, 2.0, 2.0, 3.0]
     assert minutes_behind(3.0, instants[3], 3, series, instants, 0.01) == 0
-    assert minutes_behind(2.0, instants[3], 3, series, instants, 0.01) == 10  # reached at [1]
-    assert minutes_behind(0.5, instants[3], 3, series, instants, 0.01) == 15  # before: [0]
+    # 2.0 was the truth until [3] rose above it: 0 minutes at [3], 5 minutes later on.
+    assert minutes_behind(2.0, instants[3], 3, series, instants, 0.01) == 0
+    later = instants[3] + timedelta(minutes=5)
+    assert minutes_behind(2.0, later, 3, series, instants, 0.01) == 5
+    assert minutes_behind(0.5, instants[3], 3, series, instants, 0.01) == 15  # above from [0]
+    assert minutes_behind(1.5, instants[3], 3, series, instants, 0.01) == 10  # above from [1]
     assert newest_match(2.0, 3, series, 0.1) == 2
     assert newest_match(7.0, 3, series, 0.1) is None
     matcher = Matcher([5.0, 1.0, 2.0, 1.0, 3.0, 1.0], 0.1)

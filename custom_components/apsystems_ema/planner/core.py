@@ -123,8 +123,10 @@ class Planner:
         now = _utc(now)
         month = month_start(now)
         prev = None
-        if now < month + MARGIN:
+        if now < month + MARGIN and book.since <= period(month - MARGIN)[0]:
             # The previous month's period still runs: the API may count these calls there.
+            # (Not when counting began in it: what it spent is only assumed, at an even rate
+            # that goes on into these hours.)
             prev = self._period_quota(book, month - timedelta(seconds=1), now)
         return self._period_quota(book, now, now, prev)
 
