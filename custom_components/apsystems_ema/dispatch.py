@@ -63,7 +63,8 @@ class Dispatcher:
         hourly = await self.client.get_system_energy(EnergyLevel.HOURLY, day)
         check(site.day_problem(hourly.values, site.energy.known_on(day)))
         if not call.backfill:
-            site.apply_system_day_energy(day, hourly.total, at, exact=True)
+            terms = sum(1 for kwh in hourly.values if kwh)
+            site.apply_system_day_energy(day, hourly.total, at, exact=True, terms=terms)
         self.records.record(PRODUCTION, day, hourly.values)
 
     async def _daily(self, call: PlannedCall, target: str, day: date, at: datetime) -> None:

@@ -37,6 +37,7 @@ MAX_SLOT = 15  # minutes: a longer gap between two samples is not integrated ove
 # it is a bad answer (a lifetime of 0), not a correction.
 SUMMARY_TOLERANCE = 1.0  # kWh
 ROUNDING = 0.006  # kWh: half the last digit of a 2-decimal figure, and some float slack
+HALF_CENT = 0.005  # kWh: the rounding of one 2-decimal value
 # A day's list holding this much less than the day's known energy is cut short, not late.
 SHORT_DAY_RATIO = 0.1
 SHORT_DAY_KWH = 0.05
@@ -135,15 +136,21 @@ class Totals:
         self.yesterday = ended if consecutive and not self.exact else None
         self.day, self.today, self.exact = day, 0.0, False
 
-    def set_today(self, day: date, value: float, *, exact: bool = False) -> None:
+    def set_today(
+        self, day: date, value: float, *, exact: bool = False, resolution: float = 0.0
+    ) -> None:
         """Today's energy so far. An estimate only grows and never replaces an exact figure;
         an exact figure (the API's own total of the day) replaces an estimate, also a higher
-        one; the lifetime shown never decreases either way."""
+        one, unless the two agree within the figure's ``resolution`` (its rounding): then
+        the finer estimate stands, so rounding does not add up day after day. The lifetime
+        shown never decreases either way."""
         self.roll_to(day)
         if exact and self._correct_yesterday(day, value):
             return
         if day != self.day or (self.exact and not exact):
             return
+        if exact and self.today is not None and abs(value - self.today) <= resolution:
+            value = self.today
         self.today = value if exact else max(value, self.today or 0.0)
         self.exact = self.exact or exact
         self._update()
@@ -442,12 +449,12 @@ class SiteState:
         self.updated = fetched
 
     def apply_system_day_energy(
-        self, day: date, total: float, fetched: datetime, *, exact: bool = False
+        self, day: date, total: float, fetched: datetime, *, exact: bool = False, terms: int = 0
     ) -> None:
-        """The system's energy of a day (e.g. the sum of its hourly list); ``exact`` when it
-        is the API's figure of the whole day (the closing)."""
+        """The system's energy of a day (e.g. the sum of ``terms`` hourly values rounded to
+        2 decimals); ``exact`` when it is the API's figure of the whole day (the closing)."""
         if self.plausible_day(total):
-            self.energy.set_today(day, total, exact=exact)
+            self.energy.set_today(day, total, exact=exact, resolution=terms * HALF_CENT)
         self.updated = fetched
 
     def _sum_ecus(self, day: date) -> None:
@@ -513,7 +520,10 @@ class SiteState:
             inv.energy_day = inv.exact_day = energy.day
         ecu = self.ecus.get(eid)
         if ecu is not None and energy.energy:
-            ecu.energy.set_today(energy.day, total, exact=True)
+            terms = sum(
+                1 for channels in energy.energy.values() for kwh in channels.values() if kwh
+            )
+            ecu.energy.set_today(energy.day, total, exact=True, resolution=terms * HALF_CENT)
             self._sum_ecus(energy.day)
         self.updated = fetched
 

@@ -179,8 +179,10 @@ class Planner:
         return max(0, ceil((end - due) / every))
 
     def mean_cost(self) -> float:
-        """Calls of a fast poll (without detail telemetry)."""
-        return len(self.poll_calls(None))
+        """Calls of an average fast poll (without detail telemetry): the meters come with
+        every ``meter_every``-th poll."""
+        meters = len(self.site.meters) / max(self.config.meter_every, 1)
+        return len(self.poll_calls(None, meters=False)) + meters
 
     def first_cost(self) -> int:
         """Calls of the day's first poll: a fast poll and the meters' summaries."""
@@ -274,14 +276,17 @@ class Planner:
 
     # -- what to call -----------------------------------------------------------------------
 
-    def poll_calls(self, day: date | None) -> tuple[PlannedCall, ...]:
+    def poll_calls(self, day: date | None, *, meters: bool = True) -> tuple[PlannedCall, ...]:
         """One fast poll: the batch power curve of every producing ECU (every channel's
         power and, integrated, every channel's, inverter's, ECU's and the system's energy of
-        the day) and every meter's curve; the system summary while no ECU is known."""
+        the day) and (with ``meters``) every meter's curve; the system summary while no ECU
+        is known."""
         ecus = self.site.ecus
         calls = tuple(PlannedCall(CallKind.BATCH_POWER, eid, day) for eid in ecus) or (
             PlannedCall(CallKind.SYSTEM_SUMMARY),
         )
+        if not meters:
+            return calls
         return calls + tuple(PlannedCall(CallKind.METER_MINUTELY, m, day) for m in self.site.meters)
 
     def _inventory_calls(self) -> tuple[PlannedCall, ...]:
@@ -308,6 +313,13 @@ class Planner:
         calls.extend(PlannedCall(CallKind.BATCH_ENERGY, eid, day) for eid in self.site.ecus)
         done = state.closing_done if state.closing_day == day else ()
         return tuple(c for c in calls if c.key not in done)
+
+    def _meters_due(self, at: datetime, state: PlannerState, every: timedelta | None) -> bool:
+        """Whether a poll brings the meters' curves: every ``meter_every``-th poll (the day's
+        first and last always do); the production curves come with every poll."""
+        if every is None or state.meter_poll is None:
+            return True
+        return at - state.meter_poll >= every * (self.config.meter_every - 0.5)
 
     @staticmethod
     def _refused_until(call: PlannedCall, state: PlannerState) -> datetime:
@@ -424,7 +436,10 @@ class Planner:
         calls: list[PlannedCall] = []
         if first:
             calls.extend(self._morning_calls(day, state, reasons))
-        calls.extend(self.poll_calls(day))
+        last = window is not None and at >= window.end - timedelta(seconds=1)
+        calls.extend(
+            self.poll_calls(day, meters=first or last or self._meters_due(at, state, every))
+        )
         inventory_at = state.inventory_at
         if inventory_at is None or at - inventory_at >= self.config.inventory_every:
             calls.extend(self._inventory_calls())
@@ -514,6 +529,8 @@ class Planner:
             state.manual_day, state.manual_used = day, used + max(attempts, 1)
         if plan is not None and plan.kind is PlanKind.POLL:
             state.last_poll = plan.at
+            if call.kind is CallKind.METER_MINUTELY:
+                state.meter_poll = plan.at
         if failure is None or failure is Failure.NO_DATA:
             book.exhausted_at = None
             self._succeeded(call, at, state, plan)

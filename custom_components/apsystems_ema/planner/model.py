@@ -101,6 +101,7 @@ class PlannerConfig:
     min_interval: timedelta = timedelta(minutes=5)
     detail: DetailMode = DetailMode.OFF
     detail_share: float = 0.05  # of the quota, for inverter detail telemetry when on
+    meter_every: int = 2  # the meters' curves come with every n-th poll (first, last: always)
     closing_delay: timedelta = timedelta(minutes=30)
     closing_retry_for: timedelta = timedelta(hours=3)
     inventory_every: timedelta = timedelta(days=7)
@@ -143,6 +144,7 @@ class PlannerState:
     """What the planner remembers between polls (the caller persists it; no API data)."""
 
     last_poll: datetime | None = None  # when the last fast poll ran (attempted)
+    meter_poll: datetime | None = None  # when the last poll with the meters' curves ran
     summary_at: datetime | None = None  # last successful system summary
     closing_day: date | None = None  # the day ``closing_done`` refers to
     closing_done: tuple[str, ...] = ()  # PlannedCall.key of the closing calls done
@@ -162,6 +164,7 @@ class PlannerState:
         """JSON-able form."""
         return {
             "last_poll": _iso(self.last_poll),
+            "meter_poll": _iso(self.meter_poll),
             "summary_at": _iso(self.summary_at),
             "closing_day": _iso(self.closing_day),
             "closing_done": list(self.closing_done),
@@ -184,6 +187,7 @@ class PlannerState:
         known = {str(k) for k in CallKind}
         return cls(
             last_poll=_time(data.get("last_poll")),
+            meter_poll=_time(data.get("meter_poll")),
             summary_at=_time(data.get("summary_at")),
             closing_day=_day(data.get("closing_day")),
             closing_done=tuple(data.get("closing_done", ())),
