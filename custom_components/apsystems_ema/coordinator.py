@@ -100,14 +100,14 @@ class APsystemsCoordinator(DataUpdateCoordinator[SiteState]):
         self.client = client
         self.site = SiteState(entry.data[CONF_SID])
         self.planner_state = PlannerState()
-        self.planner: Planner = self._make_planner()
+        self.records = HourlyRecords()  # the hourly energies behind the statistics
         # The App ID's call book, shared with its other entries (attached at set-up).
         self.shared: SharedBook | None = None
         self.book = CallBook(since=dt_util.utcnow())
+        self.planner: Planner = self._make_planner()
         self.next_poll: datetime | None = None
         self.last_plan: Plan | None = None
         self.removed_inverters: set[str] = set()
-        self.records = HourlyRecords()  # the hourly energies behind the statistics
         self._store, self._history_store = stores(hass, entry.entry_id)
         self._trouble = False  # a failure was logged; the next success logs the recovery
         self._summary_tried: dict[str, date] = {}  # catch-up summaries: once a day each
@@ -141,6 +141,9 @@ class APsystemsCoordinator(DataUpdateCoordinator[SiteState]):
         )
         planner = Planner(config, geometry)
         planner.backfill = self._backfill_queue()
+        if self.shared is not None:
+            # The entry's share of the App ID's quota follows what one of its polls costs.
+            self.shared.book.weights[self.config_entry.entry_id] = max(planner.mean_cost(), 1.0)
         return planner
 
     def _backfill_queue(self) -> tuple[PlannedCall, ...]:

@@ -80,7 +80,8 @@ async def test_two_days_of_site_a(
         "meter imported lifetime: minutes behind",
     }
     for row in figures.extra:
-        _sane(row.ours, 2 * 24 * 60)
+        # A meter's night-time value can match a sample from the timeline's first day.
+        _sane(row.ours, 3 * 24 * 60)
     # The printout, and a JSON round trip (the workers hand their figures over as JSON).
     lines = render(figures)
     assert lines[0].startswith("### a)")
