@@ -9,7 +9,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.device_registry import DeviceEntry
 
-from .callbook import async_remove as async_remove_book
+from .callbook import async_forget, async_remove as async_remove_book
 from .const import CONF_APP_ID, CONF_APP_SECRET, CONF_BASE_URL, CONF_SID, DOMAIN
 from .coordinator import APsystemsConfigEntry, APsystemsCoordinator, stores
 from .openapi import (
@@ -64,7 +64,9 @@ async def async_remove_entry(hass: HomeAssistant, entry: APsystemsConfigEntry) -
         await store.async_remove()
     app_id = entry.data[CONF_APP_ID]
     others = hass.config_entries.async_entries(DOMAIN)
-    if not any(e.data.get(CONF_APP_ID) == app_id for e in others if e.entry_id != entry.entry_id):
+    if any(e.data.get(CONF_APP_ID) == app_id for e in others if e.entry_id != entry.entry_id):
+        await async_forget(hass, app_id, entry.entry_id)  # its share goes to the others
+    else:
         await async_remove_book(hass, app_id)  # the App ID's call book goes with its last entry
 
 

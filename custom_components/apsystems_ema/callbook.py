@@ -8,14 +8,14 @@ the budget and spending it one step for every entry of the App ID.
 
 import asyncio
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 import hashlib
 from typing import Any
 
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.storage import Store
 
-from .const import DOMAIN, LOGGER
+from .const import CONF_APP_ID, DOMAIN, LOGGER
 from .planner import CallBook
 
 BOOK_VERSION = 1
@@ -47,33 +47,51 @@ class SharedBook:
 
 
 async def async_attach(
-    hass: HomeAssistant, app_id: str, entry_id: str, weight: float, now: datetime
+    hass: HomeAssistant,
+    app_id: str,
+    entry_id: str,
+    now: datetime,
 ) -> SharedBook:
-    """The App ID's book (loaded once), with ``entry_id`` counted among its users."""
+    """The App ID's book (loaded once), with ``entry_id`` counted among its users. Weights
+    of entries that no longer exist are dropped."""
     books: dict[str, SharedBook] = hass.data.setdefault(DATA_BOOKS, {})
     key = book_key(app_id)
     shared = books.get(key)
     if shared is None:
         store: Store[dict[str, Any]] = Store(hass, BOOK_VERSION, f"{DOMAIN}.calls.{key}")
         shared = books.setdefault(key, SharedBook(await _load(store, now), store))
+    configured = {
+        entry.entry_id
+        for entry in hass.config_entries.async_entries(DOMAIN)
+        if entry.data.get(CONF_APP_ID) == app_id
+    } | {entry_id}
+    for gone in set(shared.book.weights) - configured:
+        del shared.book.weights[gone]
     shared.entries.add(entry_id)
-    shared.book.weights[entry_id] = weight
     return shared
 
 
 async def async_detach(hass: HomeAssistant, app_id: str, entry_id: str) -> None:
-    """``entry_id`` no longer uses the book: its share goes to the others; the last entry
-    to leave writes the book and lets it go."""
+    """``entry_id`` unloads: the book is written; the last entry to leave lets it go. Its
+    weight stays while the entry exists (see :func:`async_forget`)."""
     books: dict[str, SharedBook] = hass.data.get(DATA_BOOKS, {})
     key = book_key(app_id)
     shared = books.get(key)
     if shared is None:
         return
     shared.entries.discard(entry_id)
-    shared.book.weights.pop(entry_id, None)
     await shared.async_save()
     if not shared.entries:
         del books[key]
+
+
+async def async_forget(hass: HomeAssistant, app_id: str, entry_id: str) -> None:
+    """``entry_id`` is deleted: its share goes to the App ID's other entries."""
+    store: Store[dict[str, Any]] = Store(hass, BOOK_VERSION, f"{DOMAIN}.calls.{book_key(app_id)}")
+    shared = hass.data.get(DATA_BOOKS, {}).get(book_key(app_id))
+    book = shared.book if shared is not None else await _load(store, datetime.now(UTC))
+    book.weights.pop(entry_id, None)
+    await store.async_save(book.as_dict())
 
 
 async def async_remove(hass: HomeAssistant, app_id: str) -> None:

@@ -141,7 +141,7 @@ class APsystemsCoordinator(DataUpdateCoordinator[SiteState]):
         )
         planner = Planner(config, geometry)
         planner.backfill = self._backfill_queue()
-        if self.shared is not None:
+        if self.shared is not None and geometry.ecus:
             # The entry's share of the App ID's quota follows what one of its polls costs.
             self.shared.book.weights[self.config_entry.entry_id] = max(planner.mean_cost(), 1.0)
         return planner
@@ -209,14 +209,12 @@ class APsystemsCoordinator(DataUpdateCoordinator[SiteState]):
         self._import_changed()  # what was kept while the import was off, or not yet sent
 
     async def _attach(self) -> None:
-        """Join the App ID's call book, weighing in with what one of this site's polls
-        costs (every system then polls at the same rate)."""
-        weight = max(self.planner.mean_cost(), 1.0)
+        """Join the App ID's call book; the planner built next weighs in with what one of
+        this site's polls costs (every system then polls at the same rate)."""
         self.shared = await async_attach(
             self.hass,
             self.config_entry.data[CONF_APP_ID],
             self.config_entry.entry_id,
-            weight,
             dt_util.utcnow(),
         )
         self.book = self.shared.book

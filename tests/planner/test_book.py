@@ -140,14 +140,17 @@ def test_round_trip() -> None:
     book.record(JULY, "A", 3)
     book.record(JULY + timedelta(hours=2), "B", 2)
     book.exhausted_at = JULY + timedelta(hours=3)
-    book.weights = {"A": 1.0, "B": 1.0}
+    book.weights = {"A": 2.5, "B": 1.0}
     data = json.loads(json.dumps(book.as_dict()))
-    assert set(data) == {"since", "hours", "exhausted_at"}  # weights are not persisted
+    # The weights are kept: a restart does not hand the first entry back the whole quota.
+    assert set(data) == {"since", "hours", "exhausted_at", "weights"}
     again = CallBook.from_dict(data)
     assert again.since == book.since
     assert again.hours == book.hours
     assert again.exhausted_at == book.exhausted_at
-    assert again.weights == {}
+    assert again.weights == {"A": 2.5, "B": 1.0}
+    with pytest.raises(ValueError, match="negative weight"):
+        CallBook.from_dict({**data, "weights": {"A": -1.0}})
     assert again.used(JULY, JULY + timedelta(hours=2)) == 5
     fresh = CallBook.from_dict(CallBook(since=JULY).as_dict())
     assert fresh == CallBook(since=JULY)

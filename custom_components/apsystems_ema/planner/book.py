@@ -58,7 +58,9 @@ class CallBook:
     since: datetime
     hours: dict[str, dict[str, int]] = field(default_factory=dict)
     exhausted_at: datetime | None = None
-    weights: dict[str, float] = field(default_factory=dict)  # not persisted: entries say so
+    # Each entry's weight (what one of its polls costs), kept while the entry exists, also
+    # while it is not loaded: a restart does not hand a moment's whole quota to the first.
+    weights: dict[str, float] = field(default_factory=dict)
 
     # -- counting -------------------------------------------------------------------------
 
@@ -115,10 +117,11 @@ class CallBook:
     # -- persistence -----------------------------------------------------------------------
 
     def as_dict(self) -> dict[str, Any]:
-        """JSON-able form (without the weights, which entries declare when they start)."""
+        """JSON-able form."""
         return {
             "since": self.since.isoformat(),
             "hours": self.hours,
+            "weights": self.weights,
             "exhausted_at": None if self.exhausted_at is None else self.exhausted_at.isoformat(),
         }
 
@@ -131,13 +134,17 @@ class CallBook:
                 for key, per_entry in data["hours"].items()
             }
             exhausted = data.get("exhausted_at")
+            weights = {str(k): float(v) for k, v in data.get("weights", {}).items()}
             book = cls(
                 since=_utc(datetime.fromisoformat(data["since"])),
                 hours=hours,
+                weights=weights,
                 exhausted_at=None if exhausted is None else datetime.fromisoformat(exhausted),
             )
         except (KeyError, TypeError, AttributeError) as err:
             raise ValueError(f"unreadable call book: {err!r}") from err
         if any(count < 0 for per_entry in hours.values() for count in per_entry.values()):
             raise ValueError("a negative call count")
+        if any(not weight >= 0 for weight in book.weights.values()):
+            raise ValueError("a negative weight")
         return book
