@@ -47,7 +47,6 @@ from .planner import (
     CallKind,
     DetailMode,
     Plan,
-    PlanKind,
     PlannedCall,
     Planner,
     PlannerConfig,
@@ -110,7 +109,6 @@ class APsystemsCoordinator(DataUpdateCoordinator[SiteState]):
         self.removed_inverters: set[str] = set()
         self._store, self._history_store = stores(hass, entry.entry_id)
         self._trouble = False  # a failure was logged; the next success logs the recovery
-        self._summary_tried: dict[str, date] = {}  # catch-up summaries: once a day each
 
     # -- configuration ---------------------------------------------------------------------
 
@@ -253,7 +251,9 @@ class APsystemsCoordinator(DataUpdateCoordinator[SiteState]):
             plan = self.planner.next_plan(now, self.book, self.planner_state)
             if plan.calls and plan.at <= now + DUE_SLACK:
                 self.last_plan = plan
-                await self._run(self._with_summaries(plan, now), plan)
+                lost = self._unknown_lifetimes()
+                extra = self.planner.lost_summaries(plan, lost, now, self.book, self.planner_state)
+                await self._run(plan.calls + extra, plan)
             self._schedule_next()
             self._save()
         return self.site
@@ -277,47 +277,41 @@ class APsystemsCoordinator(DataUpdateCoordinator[SiteState]):
         self.update_interval = min(max(sleep, MIN_SLEEP), MAX_SLEEP)
 
     async def _bootstrap(self, now: datetime) -> None:
-        """First run: the system's details (timezone, ECUs) before anything can be planned.
-
-        Home Assistant retries a failed setup within seconds: a failure's backoff is saved
-        at once and respected, so retries do not eat the monthly quota.
-        """
-        backoff = self.planner_state.backoff_until
-        if backoff is not None and now < backoff:
-            return
-        answered = self.planner_state.last_ok.get(CallKind.DETAILS)
-        if answered is not None and now - answered < timedelta(days=1):
-            return  # the system has no ECU yet: ask again tomorrow, not every refresh
+        """First run: the system's details (timezone, ECUs), its inverter and meter lists and
+        every lifetime, before anything can be planned; the planner says which calls, and
+        when (a failure's backoff is saved at once, so Home Assistant's quick set-up retries
+        do not eat the quota)."""
+        handed = self.hass.data.get(DETAILS_HANDOFF, {}).pop(self.site.sid, None)
+        if isinstance(handed, SystemDetails):
+            # The config flow just fetched them: use its answer, count its call.
+            self.site.apply_details(handed)
+            self.planner.record(PlannedCall(CallKind.DETAILS), now, self.book, self.planner_state)
+        calls = self.planner.bootstrap_calls(
+            now, self.planner_state, details=isinstance(handed, SystemDetails)
+        )
         try:
-            await self._bootstrap_calls(now)
+            if calls and calls[0].kind is CallKind.DETAILS:
+                await self._run(calls[:1], None)
+                calls = calls[1:]
+            if not calls or not self.site.ecus:
+                return
+            if self.planner_state.closed_day is None:
+                # Days before the installation are history (backfill), not closings; the day
+                # of the installation is closed tonight or caught up tomorrow morning.
+                self.planner_state.closed_day = self.site.local_day(now) - timedelta(days=1)
+            await self._run(calls, None)
+            # The system's and each ECU's lifetime at the start of today: from then on the
+            # counters roll forward day by day. Fetched now, lifetimes are known at once, also
+            # when the integration is added at night.
+            await self._run(self._unknown_lifetimes(), None)
         finally:
             if not self.site.ecus:
                 await self._store.async_save(self._payload())
                 if self.shared is not None:
                     await self.shared.async_save()
 
-    async def _bootstrap_calls(self, now: datetime) -> None:
-        handed = self.hass.data.get(DETAILS_HANDOFF, {}).pop(self.site.sid, None)
-        if isinstance(handed, SystemDetails):
-            # The config flow just fetched them: use its answer, count its call.
-            self.site.apply_details(handed)
-            self.planner.record(PlannedCall(CallKind.DETAILS), now, self.book, self.planner_state)
-        else:
-            await self._run((PlannedCall(CallKind.DETAILS),), None)
-        if not self.site.ecus:
-            return
-        if self.planner_state.closed_day is None:
-            # Days before the installation are history (backfill), not closings; the day of
-            # the installation is closed tonight or caught up tomorrow morning.
-            self.planner_state.closed_day = self.site.local_day(now) - timedelta(days=1)
-        await self._run((PlannedCall(CallKind.INVENTORY), PlannedCall(CallKind.METERS)), None)
-        # The system's and each ECU's lifetime at the start of today: from then on the
-        # counters roll forward day by day (the daily closing ends each day exactly). Fetched
-        # now, lifetimes are known at once, also when the integration is added at night.
-        await self._run(self._summary_calls(), None)
-
-    def _summary_calls(self, day: date | None = None) -> tuple[PlannedCall, ...]:
-        """Summaries of the counters whose start is unknown (not yet tried on ``day``)."""
+    def _unknown_lifetimes(self) -> tuple[PlannedCall, ...]:
+        """The summaries of the counters whose start is unknown."""
         site = self.site
         calls = [PlannedCall(CallKind.SYSTEM_SUMMARY)] if site.energy.start is None else []
         calls += [
@@ -325,23 +319,7 @@ class APsystemsCoordinator(DataUpdateCoordinator[SiteState]):
             for eid, ecu in site.producing.items()
             if ecu.energy.start is None
         ]
-        if day is not None:
-            calls = [c for c in calls if self._summary_tried.get(c.key) != day]
         return tuple(calls)
-
-    def _with_summaries(self, plan: Plan, now: datetime) -> tuple[PlannedCall, ...]:
-        """A plan's calls, plus (once a day, when the budget allows) the summaries a failed
-        first run left out: without them a lifetime would stay unknown for good."""
-        if plan.kind is PlanKind.PROBE:
-            return plan.calls
-        day = self.site.local_day(now)
-        extra = tuple(c for c in self._summary_calls(day) if c not in plan.calls)
-        count = len(plan.calls) + len(extra)
-        if not extra or not self.planner.can_spend(count, now, self.book, self.planner_state):
-            return plan.calls
-        for call in extra:
-            self._summary_tried[call.key] = day
-        return plan.calls + extra
 
     async def _run(
         self, calls: tuple[PlannedCall, ...], plan: Plan | None, *, manual: bool = False

@@ -992,3 +992,36 @@ def test_an_ecu_curve_missed_at_the_days_end_is_fetched_by_the_closing() -> None
     for call in closing.calls:
         planner.record(call, closing.at, book_at(window.end, 300), state, plan=closing)
     assert planner.closing_calls(day, state) == ()
+
+
+def test_the_first_run_asks_details_then_the_lists_and_respects_its_backoff() -> None:
+    planner = Planner(PlannerConfig(), site())
+    now = datetime(2025, 6, 10, 10, tzinfo=UTC)
+    state = PlannerState()
+    kinds = [c.kind for c in planner.bootstrap_calls(now, state, details=False)]
+    assert kinds == [CallKind.DETAILS, CallKind.INVENTORY, CallKind.METERS]
+    handed = [c.kind for c in planner.bootstrap_calls(now, state, details=True)]
+    assert handed == [CallKind.INVENTORY, CallKind.METERS]
+    state.backoff_until = now + timedelta(minutes=10)  # a failed set-up: retries wait
+    assert planner.bootstrap_calls(now, state, details=False) == ()
+    state.backoff_until = None
+    state.last_ok[CallKind.DETAILS] = now - timedelta(hours=3)  # answered, without ECUs
+    assert planner.bootstrap_calls(now, state, details=False) == ()
+    assert planner.bootstrap_calls(now + timedelta(hours=22), state, details=False)
+
+
+def test_lost_lifetimes_are_asked_once_a_day_within_the_budget() -> None:
+    planner = Planner(PlannerConfig(), site(ecus=2))
+    now = local(date(2025, 6, 10), 12)
+    state = fresh_state(now, date(2025, 6, 9))
+    book = book_at(now, 300)
+    plan = planner.next_plan(now, book, state)
+    lost = (PlannedCall(CallKind.SYSTEM_SUMMARY), PlannedCall(CallKind.ECU_SUMMARY, "E1"))
+    assert planner.lost_summaries(plan, lost, now, book, state) == lost
+    assert planner.lost_summaries(plan, lost, now + timedelta(hours=2), book, state) == ()
+    tomorrow = now + timedelta(days=1)
+    assert planner.lost_summaries(plan, lost, tomorrow, book, state) == lost
+    probe = Plan(now, PlanKind.PROBE, plan.calls[:1], "probe", date(2025, 6, 12))
+    assert planner.lost_summaries(probe, lost, now + timedelta(days=2), book, state) == ()
+    spent = book_at(now, 990)  # the month's fixed calls need what is left
+    assert planner.lost_summaries(plan, lost, now + timedelta(days=2), spent, state) == ()

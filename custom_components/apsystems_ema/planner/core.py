@@ -274,6 +274,46 @@ class Planner:
             return "budget"
         return None
 
+    # -- the first run and lost lifetimes ----------------------------------------------------
+
+    def bootstrap_calls(
+        self, now: datetime, state: PlannerState, *, details: bool
+    ) -> tuple[PlannedCall, ...]:
+        """The first run's calls while the system's ECUs are unknown: its details (unless
+        ``details`` are at hand already, e.g. the set-up form's answer), then its inverter and
+        meter lists. Nothing during a failure's backoff (Home Assistant retries a failed
+        set-up within seconds), and a system whose details listed no ECU is asked again a day
+        later, not at every refresh."""
+        now = _utc(now)
+        if state.backoff_until is not None and now < state.backoff_until:
+            return ()
+        answered = state.last_ok.get(CallKind.DETAILS)
+        if not details and answered is not None and now - answered < ONE_DAY:
+            return ()
+        calls = () if details else (PlannedCall(CallKind.DETAILS),)
+        return (*calls, PlannedCall(CallKind.INVENTORY), PlannedCall(CallKind.METERS))
+
+    def lost_summaries(
+        self,
+        plan: Plan,
+        unknown: tuple[PlannedCall, ...],
+        now: datetime,
+        book: CallBook,
+        state: PlannerState,
+    ) -> tuple[PlannedCall, ...]:
+        """The summaries of counters whose start is still unknown (a failed first run), to add
+        to ``plan``: once a day each, and only when the budget allows (never to a probe)."""
+        if plan.kind is PlanKind.PROBE:
+            return ()
+        day = self.daylight.local_day(_utc(now))
+        extra = tuple(
+            c for c in unknown if c not in plan.calls and state.summaries_tried.get(c.key) != day
+        )
+        if not extra or not self.can_spend(len(plan.calls) + len(extra), now, book, state):
+            return ()
+        state.summaries_tried = {**state.summaries_tried, **{c.key: day for c in extra}}
+        return extra
+
     # -- what to call -----------------------------------------------------------------------
 
     def poll_calls(self, day: date | None, *, meters: bool = True) -> tuple[PlannedCall, ...]:

@@ -158,6 +158,7 @@ class PlannerState:
     manual_used: int = 0  # calls the buttons spent that day
     refused: dict[str, datetime] = field(default_factory=dict)  # PlannedCall.key -> when
     curves: dict[str, datetime] = field(default_factory=dict)  # ECU -> its last batch curve
+    summaries_tried: dict[str, date] = field(default_factory=dict)  # lost lifetimes: daily
     last_ok: dict[CallKind, datetime] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
@@ -178,6 +179,7 @@ class PlannerState:
             "manual_used": self.manual_used,
             "refused": {k: v.isoformat() for k, v in self.refused.items()},
             "curves": {k: v.isoformat() for k, v in self.curves.items()},
+            "summaries_tried": {k: v.isoformat() for k, v in self.summaries_tried.items()},
             "last_ok": {str(k): v.isoformat() for k, v in self.last_ok.items()},
         }
 
