@@ -45,15 +45,13 @@ from pytest_homeassistant_custom_component.common import (  # type: ignore[impor
 )
 
 from custom_components.apsystems_ema.const import (
-    CONF_APP_ID,
-    CONF_APP_SECRET,
-    CONF_BASE_URL,
-    CONF_SID,
     DOMAIN,
 )
 from custom_components.apsystems_ema.coordinator import APsystemsCoordinator
+from custom_components.apsystems_ema.state import METER_KEYS
 from tests.bench.sites import QUOTA, BenchSite
 from tests.ha.drive import settle, step
+from tests.ha.helpers import config_entry
 from tests.simulator import Account, CallRecord, Simulator, Site
 
 SAMPLE = timedelta(minutes=5)
@@ -61,8 +59,6 @@ MAX_BLIND_STEP = timedelta(minutes=1)
 DOWNTIME = timedelta(minutes=3)
 RESTART_WINDOW = timedelta(minutes=5)
 RESTART_GUARD = DOWNTIME + timedelta(minutes=1)
-METER_KEYS = ("consumed", "exported", "imported", "produced")
-"""The meter's counters, as its lifetime sensors' unique ids name them."""
 
 
 def sampled_ids(site: Site) -> list[str]:
@@ -179,18 +175,7 @@ def _next_sample(now: datetime) -> datetime:
 
 
 def _entry(sim: Simulator, options: dict[str, object]) -> MockConfigEntry:
-    return MockConfigEntry(
-        domain=DOMAIN,
-        title=f"APsystems {sim.sid}",
-        unique_id=sim.sid,
-        data={
-            CONF_APP_ID: sim.app_id,
-            CONF_APP_SECRET: sim.app_secret,
-            CONF_SID: sim.sid,
-            CONF_BASE_URL: sim.base_url,
-        },
-        options=options,
-    )
+    return config_entry(sim, options=options)
 
 
 class _Reader:

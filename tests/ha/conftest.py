@@ -10,15 +10,8 @@ from pytest_homeassistant_custom_component.common import (  # type: ignore[impor
     MockConfigEntry,
 )
 
-from custom_components.apsystems_ema.const import (
-    CONF_APP_ID,
-    CONF_APP_SECRET,
-    CONF_BASE_URL,
-    CONF_SID,
-    DOMAIN,
-)
 from custom_components.apsystems_ema.coordinator import APsystemsCoordinator
-from tests.ha.helpers import MORNING, setup
+from tests.ha.helpers import MORNING, config_entry, setup
 from tests.simulator import Simulator
 
 
@@ -30,17 +23,7 @@ def auto_enable(recorder_mock: None, enable_custom_integrations: None) -> None:
 @pytest.fixture
 def mock_config_entry(simulator: Simulator) -> MockConfigEntry:
     """A config entry of the simulated system (not added to hass)."""
-    return MockConfigEntry(
-        domain=DOMAIN,
-        title=f"APsystems {simulator.sid}",
-        unique_id=simulator.sid,
-        data={
-            CONF_APP_ID: simulator.app_id,
-            CONF_APP_SECRET: simulator.app_secret,
-            CONF_SID: simulator.sid,
-            CONF_BASE_URL: simulator.base_url,
-        },
-    )
+    return config_entry(simulator)
 
 
 @pytest.fixture

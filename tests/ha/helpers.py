@@ -17,12 +17,35 @@ from pytest_homeassistant_custom_component.components.recorder.common import (  
     async_wait_recording_done,
 )
 
-from custom_components.apsystems_ema.const import DOMAIN
+from custom_components.apsystems_ema.const import (
+    CONF_APP_ID,
+    CONF_APP_SECRET,
+    CONF_BASE_URL,
+    CONF_SID,
+    DOMAIN,
+)
 from custom_components.apsystems_ema.coordinator import APsystemsCoordinator
 from tests.simulator import Simulator
 
 # 10:00 in Amsterdam on a long summer day.
 MORNING = datetime.fromisoformat("2026-06-17T08:00:00+00:00")
+
+
+def config_entry(sim: Simulator, **extra: Any) -> MockConfigEntry:
+    """A config entry of the simulated system (not added to hass); ``extra`` goes to
+    ``MockConfigEntry`` (e.g. ``options``, ``entry_id``)."""
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title=f"APsystems {sim.sid}",
+        unique_id=sim.sid,
+        data={
+            CONF_APP_ID: sim.app_id,
+            CONF_APP_SECRET: sim.app_secret,
+            CONF_SID: sim.sid,
+            CONF_BASE_URL: sim.base_url,
+        },
+        **extra,
+    )
 
 
 async def setup(

@@ -8,21 +8,14 @@ from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
 from homeassistant.util import dt as dt_util
 import pytest
-from pytest_homeassistant_custom_component.common import (  # type: ignore[import-untyped]
-    MockConfigEntry,
-)
 
 from custom_components.apsystems_ema.callbook import book_key
 from custom_components.apsystems_ema.const import (
-    CONF_APP_ID,
-    CONF_APP_SECRET,
-    CONF_BASE_URL,
-    CONF_SID,
     DOMAIN,
 )
 from custom_components.apsystems_ema.coordinator import APsystemsCoordinator
 from custom_components.apsystems_ema.planner.book import period
-from tests.ha.helpers import MORNING, advance, setup
+from tests.ha.helpers import MORNING, advance, config_entry, setup
 from tests.simulator import Account, Simulator, build_site, demo_site
 
 
@@ -39,20 +32,6 @@ async def pair(socket_enabled: None) -> AsyncIterator[tuple[Simulator, Simulator
         yield first, second
 
 
-def _entry(sim: Simulator) -> MockConfigEntry:
-    return MockConfigEntry(
-        domain=DOMAIN,
-        title=f"APsystems {sim.sid}",
-        unique_id=sim.sid,
-        data={
-            CONF_APP_ID: sim.app_id,
-            CONF_APP_SECRET: sim.app_secret,
-            CONF_SID: sim.sid,
-            CONF_BASE_URL: sim.base_url,
-        },
-    )
-
-
 async def test_two_systems_share_one_book(
     hass: HomeAssistant,
     hass_storage: dict[str, Any],
@@ -64,7 +43,7 @@ async def test_two_systems_share_one_book(
     to the other; the book goes with the App ID's last entry."""
     first, second = pair
     freezer.move_to(MORNING)
-    entries = [_entry(first), _entry(second)]
+    entries = [config_entry(first), config_entry(second)]
     one: APsystemsCoordinator = await setup(hass, first, entries[0])
     two: APsystemsCoordinator = await setup(hass, second, entries[1])
     assert one.book is two.book

@@ -15,13 +15,10 @@ from pytest_homeassistant_custom_component.common import (  # type: ignore[impor
 from syrupy.assertion import SnapshotAssertion
 
 from custom_components.apsystems_ema.const import (
-    CONF_APP_ID,
-    CONF_APP_SECRET,
     CONF_BASE_URL,
-    CONF_SID,
-    DOMAIN,
 )
 from custom_components.apsystems_ema.diagnostics import async_get_config_entry_diagnostics
+from tests.ha.helpers import config_entry
 from tests.simulator import Simulator, demo_site
 
 MORNING = datetime.fromisoformat("2026-06-17T08:00:00+00:00")
@@ -40,18 +37,7 @@ async def fixed_simulator(
 async def load(hass: HomeAssistant, sim: Simulator, platform: Platform) -> MockConfigEntry:
     """Set up only ``platform`` for the simulated system, at the site's location."""
     hass.config.latitude, hass.config.longitude = sim.site.latitude, sim.site.longitude
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        entry_id="01SNAPSHOTENTRY0000000000",
-        title=f"APsystems {sim.sid}",
-        unique_id=sim.sid,
-        data={
-            CONF_APP_ID: sim.app_id,
-            CONF_APP_SECRET: sim.app_secret,
-            CONF_SID: sim.sid,
-            CONF_BASE_URL: sim.base_url,
-        },
-    )
+    entry = config_entry(sim, entry_id="01SNAPSHOTENTRY0000000000")
     entry.add_to_hass(hass)
     with patch("custom_components.apsystems_ema.PLATFORMS", [platform]):
         assert await hass.config_entries.async_setup(entry.entry_id)

@@ -19,17 +19,7 @@ from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
 from homeassistant.util import dt as dt_util
 import pytest
-from pytest_homeassistant_custom_component.common import (  # type: ignore[import-untyped]
-    MockConfigEntry,
-)
 
-from custom_components.apsystems_ema.const import (
-    CONF_APP_ID,
-    CONF_APP_SECRET,
-    CONF_BASE_URL,
-    CONF_SID,
-    DOMAIN,
-)
 from custom_components.apsystems_ema.statistics import PRODUCTION, ecu_series
 from tests.ha.drive import (
     Watch,
@@ -39,7 +29,7 @@ from tests.ha.drive import (
     statistics_problems,
     unhandled,
 )
-from tests.ha.helpers import setup, state_of
+from tests.ha.helpers import config_entry, setup, state_of
 from tests.simulator import Fault, Simulator, demo_site
 
 ZONE = ZoneInfo("Europe/Amsterdam")
@@ -82,17 +72,7 @@ async def test_a_month_with_faults_and_restarts(
     """31 days, random faults, two restarts: quota kept, nothing lost, truth at the end."""
     sim = month_sim
     caplog.set_level(logging.INFO, logger="custom_components.apsystems_ema")
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        title=f"APsystems {sim.sid}",
-        unique_id=sim.sid,
-        data={
-            CONF_APP_ID: sim.app_id,
-            CONF_APP_SECRET: sim.app_secret,
-            CONF_SID: sim.sid,
-            CONF_BASE_URL: sim.base_url,
-        },
-    )
+    entry = config_entry(sim)
     freezer.move_to(START)
     coordinator = await setup(hass, sim, entry)
     watch = Watch(hass, lifetime_ids(sim))
