@@ -109,6 +109,7 @@ class APsystemsCoordinator(DataUpdateCoordinator[SiteState]):
         self.removed_inverters: set[str] = set()
         self._store, self._history_store = stores(hass, entry.entry_id)
         self._trouble = False  # a failure was logged; the next success logs the recovery
+        self._busy = asyncio.Lock()  # this system's calls run (the App ID's lock may wait)
 
     # -- configuration ---------------------------------------------------------------------
 
@@ -238,7 +239,7 @@ class APsystemsCoordinator(DataUpdateCoordinator[SiteState]):
 
     async def _async_update_data(self) -> SiteState:
         """Run whatever the planner says is due now, then sleep until the next plan."""
-        async with self._book_lock():
+        async with self._busy, self._book_lock():
             now = dt_util.utcnow()
             if not self.site.ecus:
                 await self._bootstrap(now)
@@ -459,12 +460,11 @@ class APsystemsCoordinator(DataUpdateCoordinator[SiteState]):
 
     async def _manual_run(self, calls: tuple[PlannedCall, ...]) -> None:
         """Run a button's calls if the planner allows them. Checking and spending are one
-        step under the App ID's lock; a press while calls run, or while what it would fetch
-        is younger than the ECU's upload interval, costs nothing."""
-        lock = self._book_lock()
-        if lock.locked():
-            return  # a refresh is running: its answers are what the press asks for
-        async with lock:
+        step under the App ID's lock; a press while this system's calls run, or while what
+        it would fetch is younger than the ECU's upload interval, costs nothing."""
+        if self._busy.locked():
+            return  # this system's refresh is running: its answers are what the press asks for
+        async with self._busy, self._book_lock():
             now = dt_util.utcnow()
             if self.planner.fresh(calls, now, self.planner_state):
                 return

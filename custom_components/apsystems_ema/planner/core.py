@@ -36,9 +36,9 @@ GO_ON = frozenset({Failure.DATA, Failure.BAD_REQUEST, Failure.BAD_ANSWER})
 REFUSED_AGAIN_AFTER = timedelta(hours=1)  # a refused answer is asked for again an hour later
 CLOSING_KINDS = frozenset({CallKind.SYSTEM_HOURLY, CallKind.BATCH_ENERGY})
 ONE_DAY = timedelta(days=1)
-FRESH_FOR = timedelta(minutes=5)
+FRESH_FOR = timedelta(minutes=5)  # the ECU uploads every 5 minutes
 # A poll that fell due at the window's end still runs when it is woken a little late.
-LATE_POLL = timedelta(minutes=15)  # the ECU uploads every 5 minutes
+LATE_POLL = timedelta(minutes=15)
 
 
 def _periods(q: Quota) -> tuple[Quota, ...]:
