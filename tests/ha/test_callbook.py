@@ -73,3 +73,31 @@ async def test_two_systems_share_one_book(
     assert await hass.config_entries.async_remove(entries[0].entry_id)
     await hass.async_block_till_done()
     assert key not in hass_storage
+
+
+async def test_an_unreadable_book_counts_afresh_and_stale_shares_go(
+    hass: HomeAssistant,
+    hass_storage: dict[str, Any],
+    freezer: FrozenDateTimeFactory,
+    pair: tuple[Simulator, Simulator],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A damaged book file is reported once and replaced (the month so far counted as spent
+    at an even rate); a share left by an entry deleted meanwhile is dropped at set-up."""
+    first, _ = pair
+    freezer.move_to(MORNING)
+    key = f"{DOMAIN}.calls.{book_key(first.app_id)}"
+    hass_storage[key] = {"version": 1, "key": key, "data": {"since": "yesterday"}}
+    entry = config_entry(first)
+    coordinator: APsystemsCoordinator = await setup(hass, first, entry)
+    assert "Ignoring an unreadable call book" in caplog.text
+    assert coordinator.book.since == MORNING
+    assert coordinator.calls_remaining < 1000 - len(first.calls)  # the even-rate assumption
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done()
+    stored = hass_storage[key]["data"]
+    assert stored["weights"] == {entry.entry_id: 2.5}
+    stored["weights"]["01GONEENTRY000000000000000"] = 7.0  # deleted while Home Assistant was off
+    coordinator = await setup(hass, first, entry)
+    assert coordinator.book.weights == {entry.entry_id: 2.5}
+    assert coordinator.book.share(entry.entry_id) == 1.0
