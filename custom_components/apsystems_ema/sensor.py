@@ -112,7 +112,8 @@ SYSTEM_SENSORS: tuple[APsystemsSensorDescription, ...] = (
     APsystemsSensorDescription(
         key="api_calls_used",
         translation_key="api_calls_used",
-        state_class=SensorStateClass.TOTAL,
+        # It falls back when the month turns: a new cycle, not calls given back.
+        state_class=SensorStateClass.TOTAL_INCREASING,
         entity_category=EntityCategory.DIAGNOSTIC,
         value_fn=lambda c: c.calls_used,
     ),
