@@ -7,6 +7,15 @@ import pytest
 
 from tests.simulator import DEMO_APP_ID, DEMO_APP_SECRET, Simulator
 
+# The Home Assistant test plugin configures logging on import: a handler on stderr at INFO and
+# SQLAlchemy's statements at INFO. Records still reach each test's captured log (``caplog``),
+# but nothing leaks into the suite's output between tests (the recorder's thread logs after a
+# test's capture ended): no stderr handler, and SQLAlchemy at WARNING.
+logging.getLogger("sqlalchemy.engine").setLevel(logging.WARNING)
+for _handler in list(logging.root.handlers):
+    if type(_handler) is logging.StreamHandler:
+        logging.root.removeHandler(_handler)
+
 
 @pytest.fixture
 async def simulator(socket_enabled: None) -> AsyncIterator[Simulator]:
