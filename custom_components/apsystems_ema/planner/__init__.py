@@ -3,13 +3,13 @@ and exactly which endpoints to call, within the monthly quota.
 
 Typical use by the coordinator::
 
-    planner = Planner(PlannerConfig(), SiteGeometry(lat, lon, tz, ecus, inverters, meters))
-    plan = planner.next_plan(now, ledger, state)   # sleep until plan.at, then:
+    planner = Planner(PlannerConfig(entry=...), SiteGeometry(lat, lon, tz, ecus, inverters, meters))
+    plan = planner.next_plan(now, book, state)   # sleep until plan.at, then:
     for call in plan.calls:
-        code = ...run call...
-        if not planner.record(call, now, ledger, state, code=code, plan=plan):
+        failure = ...run call...                # None, or the error's ``Failure``
+        if not planner.record(call, now, book, state, failure=failure, plan=plan):
             break
-    # persist ledger.as_dict() and state.as_dict(), then ask for the next plan
+    # persist book.as_dict() (one per App ID) and state.as_dict(), then ask for the next plan
 """
 
 from .book import CallBook

@@ -1,7 +1,7 @@
-"""The planner's vocabulary: calls, plans, configuration, site, ledger and state.
+"""The planner's vocabulary: calls, plans, configuration, site and state.
 
-Everything the caller persists (:class:`Ledger`, :class:`PlannerState`) converts to and from
-plain JSON-able dicts for Home Assistant's ``Store``.
+What the caller persists (:class:`PlannerState`; the call book in :mod:`.book`) converts to
+and from plain JSON-able dicts for Home Assistant's ``Store``.
 """
 
 from dataclasses import dataclass, field
