@@ -42,6 +42,7 @@ sample (0) from 23:00 on. It has no meter entities.
 
 from bisect import bisect_right
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from math import ceil
@@ -228,6 +229,26 @@ class _Sampling:
     daylight: list[bool]
 
 
+def _shown(
+    values: list[float | None],
+    sampling: _Sampling,
+    timeline: Timeline,
+    daylight_only: bool,
+    *counted: Values,
+) -> Iterator[tuple[datetime, int, float]]:
+    """Each (daylight) sample's instant, truth slot and value shown; a sample without a
+    number counts as missing in every ``counted``."""
+    for at, pos, lit in zip(sampling.instants, sampling.positions, sampling.daylight, strict=True):
+        if daylight_only and not lit:
+            continue
+        shown = values[pos]
+        if shown is None:
+            for stat in counted:
+                stat.missing += 1
+            continue
+        yield at, timeline.index(at), shown
+
+
 def _lag(
     values: list[float | None],
     sampling: _Sampling,
@@ -238,15 +259,7 @@ def _lag(
 ) -> tuple[Values, Values]:
     """(minutes behind, kWh behind) of a counter over the month's (daylight) samples."""
     minutes, kwh = Values(), Values()
-    for at, pos, lit in zip(sampling.instants, sampling.positions, sampling.daylight, strict=True):
-        if daylight_only and not lit:
-            continue
-        shown = values[pos]
-        if shown is None:
-            minutes.missing += 1
-            kwh.missing += 1
-            continue
-        k = timeline.index(at)
+    for at, k, shown in _shown(values, sampling, timeline, daylight_only, minutes, kwh):
         minutes.values.append(minutes_behind(shown, at, k, series, timeline.instants, tol))
         kwh.values.append(series[k] - shown)
     return minutes, kwh
@@ -264,15 +277,7 @@ def _power(
     rounding tolerance ``tol``."""
     stale, errors = Values(), Values()
     matcher = None if tol is None else Matcher(truth, tol)
-    for at, pos, lit in zip(sampling.instants, sampling.positions, sampling.daylight, strict=True):
-        if daylight_only and not lit:
-            continue
-        shown = values[pos]
-        if shown is None:
-            stale.missing += 1
-            errors.missing += 1
-            continue
-        k = timeline.index(at)
+    for _at, k, shown in _shown(values, sampling, timeline, daylight_only, stale, errors):
         errors.values.append(abs(shown - truth[k]))
         if matcher is None:
             continue
