@@ -27,6 +27,11 @@ from custom_components.apsystems_ema.const import (
 from custom_components.apsystems_ema.coordinator import APsystemsCoordinator
 from tests.simulator import Simulator
 
+#: Home Assistant's own recorder set-up, a commit every 5 s, for the tests that run days or
+#: a month (the harness commits after every event, which would make them the recorder's
+#: benchmark): ``@pytest.mark.parametrize("recorder_config", [STEADY_RECORDER])``.
+STEADY_RECORDER: dict[str, Any] = {"commit_interval": 5}
+
 # 10:00 in Amsterdam on a long summer day.
 MORNING = datetime.fromisoformat("2026-06-17T08:00:00+00:00")
 

@@ -23,7 +23,7 @@ from custom_components.apsystems_ema.coordinator import APsystemsCoordinator
 from custom_components.apsystems_ema.history import day_start
 from custom_components.apsystems_ema.state import zone_of
 from custom_components.apsystems_ema.statistics import PRODUCTION, statistic_id
-from tests.ha.helpers import MORNING, recorded_rows, setup
+from tests.ha.helpers import MORNING, STEADY_RECORDER, recorded_rows, setup
 from tests.simulator import Fault, Simulator
 from tests.simulator.site import demo_site
 
@@ -172,6 +172,7 @@ async def test_history_is_backfilled_recent_days_first_then_daily(
     assert snapshot_rows == snapshot
 
 
+@pytest.mark.parametrize("recorder_config", [STEADY_RECORDER])
 async def test_days_missed_while_down_are_filled_on_return(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,

@@ -19,7 +19,7 @@ from pytest_homeassistant_custom_component.common import (  # type: ignore[impor
 
 from custom_components.apsystems_ema.const import DOMAIN
 from tests.ha.drive import run_until
-from tests.ha.helpers import setup
+from tests.ha.helpers import STEADY_RECORDER, setup
 from tests.simulator import Simulator, demo_site
 from tests.simulator.app import CallRecord
 
@@ -37,6 +37,7 @@ async def simulator(socket_enabled: None) -> AsyncIterator[Simulator]:
         yield sim
 
 
+@pytest.mark.parametrize("recorder_config", [STEADY_RECORDER])
 async def test_a_quota_month_that_resets_later_costs_an_hour_not_a_day(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,

@@ -29,7 +29,7 @@ from tests.ha.drive import (
     statistics_problems,
     unhandled,
 )
-from tests.ha.helpers import config_entry, setup, state_of
+from tests.ha.helpers import STEADY_RECORDER, config_entry, setup, state_of
 from tests.simulator import Fault, Simulator, demo_site
 
 ZONE = ZoneInfo("Europe/Amsterdam")
@@ -63,6 +63,7 @@ async def month_sim(socket_enabled: None) -> AsyncIterator[Simulator]:
         yield sim
 
 
+@pytest.mark.parametrize("recorder_config", [STEADY_RECORDER])
 async def test_a_month_with_faults_and_restarts(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,
@@ -74,6 +75,7 @@ async def test_a_month_with_faults_and_restarts(
     caplog.set_level(logging.INFO, logger="custom_components.apsystems_ema")
     entry = config_entry(sim)
     freezer.move_to(START)
+    hass.loop.set_debug(False)  # asyncio's debug mode takes a stack trace per callback
     coordinator = await setup(hass, sim, entry)
     watch = Watch(hass, lifetime_ids(sim))
     rng = random.Random(SEED)
