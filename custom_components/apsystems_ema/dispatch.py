@@ -106,11 +106,13 @@ class Dispatcher:
         closed = ecu is not None and ecu.energy.day == power.day and ecu.energy.exact
         # A closed day's curve only refreshes the power (its energy is the API's own).
         so_far = None if ecu is None or closed else ecu.energy.known_on(power.day)
-        check(site.day_problem(ecu_slots(power), so_far))
+        slots = ecu_slots(power)
+        check(site.day_problem(slots, so_far))
         site.apply_batch_power(target, power, at)
         if ecu is not None and not closed:
             system_open = not (site.energy.day == power.day and site.energy.exact)
-            self.records.estimate(target, power, list(site.producing), system=system_open)
+            producing = list(site.producing)
+            self.records.estimate(target, power, producing, slots=slots, system=system_open)
 
     async def _batch_energy(self, call: PlannedCall, target: str, day: date, at: datetime) -> None:
         energy = await self.client.get_batch_energy(target, day)

@@ -75,12 +75,19 @@ class HourlyRecords:
     # -- the day's estimates and exact figures ------------------------------------------
 
     def estimate(
-        self, eid: str, power: BatchPower, producing: Sequence[str], *, system: bool = True
+        self,
+        eid: str,
+        power: BatchPower,
+        producing: Sequence[str],
+        *,
+        slots: Sequence[float] | None = None,
+        system: bool = True,
     ) -> None:
-        """A day's hours from an ECU's batch power curve (its channels integrated), and (with
-        ``system``) the system's as the sum of every producing ECU's, once each has hours of
-        that day."""
-        self.record(ecu_series(eid), power.day, by_hour(power.times, ecu_slots(power)))
+        """A day's hours from an ECU's batch power curve (its channels integrated: ``slots``
+        when the caller has them already), and (with ``system``) the system's as the sum of
+        every producing ECU's, once each has hours of that day."""
+        slots = ecu_slots(power) if slots is None else slots
+        self.record(ecu_series(eid), power.day, by_hour(power.times, slots))
         if not system:
             return
         hours = [self.days(ecu_series(e)).get(power.day) for e in producing]
