@@ -336,9 +336,9 @@ class Planner:
     def closing_calls(self, day: date, state: PlannerState) -> tuple[PlannedCall, ...]:
         """The day's closing calls not yet done: the day's hourly energy (the system's exact
         hours and day) and every ECU's batch energy (every channel's exact day, which sum
-        to each ECU's). The fast loop's curves hold the day's shape; when the day's last
-        poll did not run (it failed, or Home Assistant was down then), every ECU's curve of
-        the whole day comes first."""
+        to each ECU's). The fast loop's curves hold the day's shape; an ECU whose curve was
+        not fetched at the day's end (its last poll failed, or Home Assistant was down then)
+        gets its curve of the whole day first."""
         if state.closed_day is not None and state.closed_day >= day:
             return ()
         calls = [PlannedCall(CallKind.SYSTEM_HOURLY, None, day)]
