@@ -55,7 +55,7 @@ def in_window(window: DayWindow | None, at: datetime) -> bool:
 
 def fresh_state(now: datetime, closed: date | None = None) -> PlannerState:
     """As right after setup: inventory read, summary fetched, yesterday closed."""
-    return PlannerState(inventory_at=now, summary_at=now, closed_day=closed)
+    return PlannerState(inventory_at=now, closed_day=closed)
 
 
 def book_at(now: datetime, used: int = 0, entry: str = "") -> CallBook:
@@ -105,7 +105,6 @@ def test_state_round_trip() -> None:
     now = datetime(2025, 6, 1, 12, tzinfo=UTC)
     state = PlannerState(
         last_poll=now,
-        summary_at=now,
         closing_day=date(2025, 5, 31),
         closing_done=("system_hourly:", "batch_energy:E0"),
         closed_day=date(2025, 5, 30),
@@ -829,7 +828,7 @@ def test_a_long_gap_adds_summaries_to_the_first_poll() -> None:
     the lifetimes from the API's totals."""
     planner = Planner(PlannerConfig(), site(ecus=2))
     now = local(date(2025, 6, 10), 12)
-    state = PlannerState(summary_at=now - timedelta(days=5), inventory_at=now)
+    state = PlannerState(inventory_at=now)
     state.closed_day = date(2025, 6, 5)
     plan = planner.next_plan(now, book_at(now, 100), state)
     assert plan.at == now
@@ -839,7 +838,7 @@ def test_a_long_gap_adds_summaries_to_the_first_poll() -> None:
     assert "gap" in plan.reason
     # Two days back (yesterday's closing missed) is no gap yet; neither is a watched day.
     for closed in (date(2025, 6, 8), date(2025, 6, 9)):
-        state = PlannerState(summary_at=now - timedelta(hours=16), inventory_at=now)
+        state = PlannerState(inventory_at=now)
         state.closed_day = closed
         plan = planner.next_plan(now, book_at(now, 100), state)
         kinds = {c.kind for c in plan.calls}

@@ -593,9 +593,7 @@ class Planner:
         if call.backfill:
             return  # history of a past day: no bearing on live polling or closings
         state.last_ok[call.kind] = at
-        if call.kind is CallKind.SYSTEM_SUMMARY:
-            state.summary_at = at
-        elif call.kind is CallKind.BATCH_POWER and call.target:
+        if call.kind is CallKind.BATCH_POWER and call.target:
             state.curves = {**state.curves, call.target: at}
         elif call.kind is CallKind.INVENTORY:
             state.inventory_at = at

@@ -145,7 +145,6 @@ class PlannerState:
 
     last_poll: datetime | None = None  # when the last fast poll ran (attempted)
     meter_poll: datetime | None = None  # when the last poll with the meters' curves ran
-    summary_at: datetime | None = None  # last successful system summary
     closing_day: date | None = None  # the day ``closing_done`` refers to
     closing_done: tuple[str, ...] = ()  # PlannedCall.key of the closing calls done
     closed_day: date | None = None  # last day whose closing calls all succeeded
@@ -166,7 +165,6 @@ class PlannerState:
         return {
             "last_poll": _iso(self.last_poll),
             "meter_poll": _iso(self.meter_poll),
-            "summary_at": _iso(self.summary_at),
             "closing_day": _iso(self.closing_day),
             "closing_done": list(self.closing_done),
             "closed_day": _iso(self.closed_day),
@@ -190,7 +188,6 @@ class PlannerState:
         return cls(
             last_poll=_time(data.get("last_poll")),
             meter_poll=_time(data.get("meter_poll")),
-            summary_at=_time(data.get("summary_at")),
             closing_day=_day(data.get("closing_day")),
             closing_done=tuple(data.get("closing_done", ())),
             closed_day=_day(data.get("closed_day")),
