@@ -28,6 +28,11 @@ def book_key(app_id: str) -> str:
     return hashlib.sha256(f"{DOMAIN}:{app_id}".encode()).hexdigest()[:16]
 
 
+def _store(hass: HomeAssistant, app_id: str) -> Store[dict[str, Any]]:
+    """The App ID's book file (under ``.storage``)."""
+    return Store(hass, BOOK_VERSION, f"{DOMAIN}.calls.{book_key(app_id)}")
+
+
 @dataclass
 class SharedBook:
     """The App ID's call book, its Store, its lock and the entries that use it."""
@@ -58,7 +63,7 @@ async def async_attach(
     key = book_key(app_id)
     shared = books.get(key)
     if shared is None:
-        store: Store[dict[str, Any]] = Store(hass, BOOK_VERSION, f"{DOMAIN}.calls.{key}")
+        store = _store(hass, app_id)
         shared = books.setdefault(key, SharedBook(await _load(store, now), store))
     configured = {
         entry.entry_id
@@ -87,7 +92,7 @@ async def async_detach(hass: HomeAssistant, app_id: str, entry_id: str) -> None:
 
 async def async_forget(hass: HomeAssistant, app_id: str, entry_id: str) -> None:
     """``entry_id`` is deleted: its share goes to the App ID's other entries."""
-    store: Store[dict[str, Any]] = Store(hass, BOOK_VERSION, f"{DOMAIN}.calls.{book_key(app_id)}")
+    store = _store(hass, app_id)
     shared = hass.data.get(DATA_BOOKS, {}).get(book_key(app_id))
     book = shared.book if shared is not None else await _load(store, datetime.now(UTC))
     book.weights.pop(entry_id, None)
@@ -97,8 +102,7 @@ async def async_forget(hass: HomeAssistant, app_id: str, entry_id: str) -> None:
 async def async_remove(hass: HomeAssistant, app_id: str) -> None:
     """Delete the App ID's book (when no entry uses the App ID any more)."""
     hass.data.get(DATA_BOOKS, {}).pop(book_key(app_id), None)
-    store: Store[dict[str, Any]] = Store(hass, BOOK_VERSION, f"{DOMAIN}.calls.{book_key(app_id)}")
-    await store.async_remove()
+    await _store(hass, app_id).async_remove()
 
 
 async def _load(store: Store[dict[str, Any]], now: datetime) -> CallBook:
