@@ -11,7 +11,7 @@ from homeassistant.helpers.device_registry import DeviceEntry
 
 from .callbook import async_forget, async_remove as async_remove_book
 from .const import CONF_APP_ID, CONF_APP_SECRET, CONF_BASE_URL, CONF_SID, DOMAIN
-from .coordinator import APsystemsConfigEntry, APsystemsCoordinator, stores
+from .coordinator import APsystemsConfigEntry, APsystemsCoordinator
 from .openapi import (
     DEFAULT_BASE_URL,
     APsystemsAuthError,
@@ -19,6 +19,7 @@ from .openapi import (
     APsystemsError,
     APsystemsRequestError,
 )
+from .storage import EntryFiles
 
 PLATFORMS: list[Platform] = [Platform.BUTTON, Platform.SENSOR]
 
@@ -60,8 +61,7 @@ async def async_remove_entry(hass: HomeAssistant, entry: APsystemsConfigEntry) -
     """The entry is deleted: delete its state and history files too (imported statistics
     stay in the recorder, like any sensor's history), and the App ID's call book with the
     App ID's last entry."""
-    for store in stores(hass, entry.entry_id):
-        await store.async_remove()
+    await EntryFiles(hass, entry.entry_id).async_remove()
     app_id = entry.data[CONF_APP_ID]
     others = hass.config_entries.async_entries(DOMAIN)
     if any(e.data.get(CONF_APP_ID) == app_id for e in others if e.entry_id != entry.entry_id):

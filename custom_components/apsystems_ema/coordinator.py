@@ -9,23 +9,14 @@ from typing import Any
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ConfigEntryAuthFailed, HomeAssistantError
-from homeassistant.helpers import device_registry as dr, issue_registry as ir
-from homeassistant.helpers.storage import Store
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from homeassistant.util import dt as dt_util
 
 from .callbook import SharedBook, async_attach, async_detach
 from .const import (
     CONF_APP_ID,
-    CONF_AUTOMATIC_INTERVAL,
-    CONF_DETAIL_TELEMETRY,
-    CONF_FIXED_INTERVAL,
     CONF_IMPORT_STATISTICS,
-    CONF_MONTHLY_QUOTA,
     CONF_SID,
-    CONF_SUNRISE_OFFSET,
-    CONF_SUNSET_OFFSET,
-    DEFAULT_OPTIONS,
     DETAILS_HANDOFF,
     DOMAIN,
     LOGGER,
@@ -33,50 +24,32 @@ from .const import (
 from .dispatch import Dispatcher
 from .openapi import (
     APsystemsApiError,
-    APsystemsAuthError,
     APsystemsClient,
     APsystemsError,
-    APsystemsNoDataError,
-    APsystemsRequestError,
-    APsystemsResponseError,
-    APsystemsTransportError,
     SystemDetails,
 )
+from .outcomes import Outcomes
 from .planner import (
     CallBook,
     CallKind,
-    DetailMode,
     Plan,
     PlannedCall,
     Planner,
-    PlannerConfig,
     PlannerState,
-    SiteGeometry,
 )
 from .planner.book import period
+from .planning import backfill_queue, build_planner, option
 from .records import HourlyRecords
 from .state import SiteState
-from .statistics import PRODUCTION, async_import_series
+from .statistics import async_import_changed
+from .storage import EntryFiles
 
-STORE_VERSION = 1
-SAVE_DELAY = 10  # seconds
-HISTORY_SAVE_DELAY = 60  # seconds; only past days' changes are worth writing
 # The planner is pure and cheap: wake at least this often to plan again (no call needed).
 MAX_SLEEP = timedelta(hours=1)
 MIN_SLEEP = timedelta(seconds=30)
 DUE_SLACK = timedelta(seconds=5)
 
 type APsystemsConfigEntry = ConfigEntry[APsystemsCoordinator]
-
-
-def stores(
-    hass: HomeAssistant, entry_id: str
-) -> tuple[Store[dict[str, Any]], Store[dict[str, Any]]]:
-    """The entry's state file and its history file (under ``.storage``)."""
-    return (
-        Store(hass, STORE_VERSION, f"{DOMAIN}.{entry_id}"),
-        Store(hass, STORE_VERSION, f"{DOMAIN}.{entry_id}.history"),
-    )
 
 
 class APsystemsCoordinator(DataUpdateCoordinator[SiteState]):
@@ -106,56 +79,14 @@ class APsystemsCoordinator(DataUpdateCoordinator[SiteState]):
         self.planner: Planner = self._make_planner()
         self.next_poll: datetime | None = None
         self.last_plan: Plan | None = None
-        self.removed_inverters: set[str] = set()
-        self._store, self._history_store = stores(hass, entry.entry_id)
-        self._trouble = False  # a failure was logged; the next success logs the recovery
+        self.files = EntryFiles(hass, entry.entry_id)
+        self.outcomes = Outcomes(hass, entry.entry_id)
         self._busy = asyncio.Lock()  # this system's calls run (the App ID's lock may wait)
 
     # -- configuration ---------------------------------------------------------------------
 
-    def option(self, key: str) -> Any:
-        """An option, or its default."""
-        return self.config_entry.options.get(key, DEFAULT_OPTIONS[key])
-
     def _make_planner(self) -> Planner:
-        fixed = None
-        if not self.option(CONF_AUTOMATIC_INTERVAL):
-            fixed = timedelta(minutes=int(self.option(CONF_FIXED_INTERVAL)))
-        config = PlannerConfig(
-            quota=int(self.option(CONF_MONTHLY_QUOTA)),
-            entry=self.config_entry.entry_id,
-            sunrise_offset_minutes=int(self.option(CONF_SUNRISE_OFFSET)),
-            sunset_offset_minutes=int(self.option(CONF_SUNSET_OFFSET)),
-            interval=fixed,
-            detail=DetailMode(self.option(CONF_DETAIL_TELEMETRY)),
-        )
-        site = self.site
-        geometry = SiteGeometry(
-            latitude=self.hass.config.latitude,
-            longitude=self.hass.config.longitude,
-            timezone=site.timezone,
-            ecus=tuple(site.producing),
-            inverters=tuple(site.inverters),
-            meters=tuple(site.meters),
-        )
-        planner = Planner(config, geometry)
-        planner.backfill = self._backfill_queue()
-        if self.shared is not None and geometry.ecus:
-            # The entry's share of the App ID's quota follows what one of its polls costs.
-            self.shared.book.weights[self.config_entry.entry_id] = max(planner.mean_cost(), 1.0)
-        return planner
-
-    def _backfill_queue(self) -> tuple[PlannedCall, ...]:
-        """The history still missing (nothing when statistics are not imported)."""
-        site = self.site
-        if not self.option(CONF_IMPORT_STATISTICS) or not site.ecus:
-            return ()
-        return self.records.backfill(
-            today=site.local_day(dt_util.utcnow()),
-            created=site.create_date,
-            producing=list(site.producing),
-            meters=list(site.meters),
-        )
+        return build_planner(self.hass, self.config_entry, self.site, self.records, self.shared)
 
     @property
     def history(self) -> dict[str, dict[date, list[float]]]:
@@ -188,22 +119,11 @@ class APsystemsCoordinator(DataUpdateCoordinator[SiteState]):
 
     async def _async_setup(self) -> None:
         """Load the persisted state: with fresh data, the first refresh makes no call."""
-        stored = await self._store.async_load()
-        if stored:
-            try:
-                self.site = SiteState.from_dict(stored["site"])
-                self.planner_state = PlannerState.from_dict(stored["planner"])
-            except (KeyError, TypeError, ValueError) as err:
-                LOGGER.warning("Ignoring unreadable stored state (%s); starting afresh", err)
-                self.site = SiteState(self.config_entry.data[CONF_SID])
-                self.planner_state = PlannerState()
+        self.site, self.planner_state = await self.files.async_load_state(
+            self.config_entry.data[CONF_SID]
+        )
         await self._attach()
-        history = await self._history_store.async_load()
-        if history:
-            try:
-                self.records = HourlyRecords.from_dict(history)
-            except ValueError as err:
-                LOGGER.warning("Ignoring unreadable stored history (%s)", err)
+        self.records = await self.files.async_load_records()
         self.planner = self._make_planner()
         self._import_changed()  # what was kept while the import was off, or not yet sent
 
@@ -227,8 +147,8 @@ class APsystemsCoordinator(DataUpdateCoordinator[SiteState]):
     async def async_shutdown(self) -> None:
         """Write the state now (the entry unloads or Home Assistant stops)."""
         await super().async_shutdown()
-        await self._store.async_save(self._payload())
-        await self._history_store.async_save(self._history_payload())
+        await self.files.async_save_state(self._payload())
+        await self.files.async_save_history(self._history_payload())
         if self.shared is not None:
             await async_detach(
                 self.hass, self.config_entry.data[CONF_APP_ID], self.config_entry.entry_id
@@ -266,7 +186,7 @@ class APsystemsCoordinator(DataUpdateCoordinator[SiteState]):
         return self.shared.lock
 
     def _save(self) -> None:
-        self._store.async_delay_save(self._payload, SAVE_DELAY)
+        self.files.save_state_later(self._payload)
         if self.shared is not None:
             self.shared.save()
 
@@ -304,23 +224,23 @@ class APsystemsCoordinator(DataUpdateCoordinator[SiteState]):
             # The system's and each ECU's lifetime at the start of today: from then on the
             # counters roll forward day by day. Fetched now, lifetimes are known at once, also
             # when the integration is added at night.
-            await self._run(self._unknown_lifetimes(), None)
+            await self._run(self._unknown_lifetimes(inverters=False), None)
         finally:
             if not self.site.ecus:
-                await self._store.async_save(self._payload())
+                await self.files.async_save_state(self._payload())
                 if self.shared is not None:
                     await self.shared.async_save()
 
-    def _unknown_lifetimes(self) -> tuple[PlannedCall, ...]:
-        """The summaries of the counters whose start is unknown."""
+    def _unknown_lifetimes(self, *, inverters: bool = True) -> tuple[PlannedCall, ...]:
+        """The summaries of the counters whose start is unknown (and, with ``inverters``,
+        of the inverters whose lifetime is due for its anchor)."""
         site = self.site
-        calls = [PlannedCall(CallKind.SYSTEM_SUMMARY)] if site.energy.start is None else []
-        calls += [
-            PlannedCall(CallKind.ECU_SUMMARY, eid)
-            for eid, ecu in site.producing.items()
-            if ecu.energy.start is None
-        ]
-        return tuple(calls)
+        return self.planner.lifetime_calls(
+            site.energy.start is None,
+            [eid for eid, ecu in site.producing.items() if ecu.energy.start is None],
+            {uid: inv.anchored for uid, inv in site.inverters.items()} if inverters else None,
+            site.local_day(dt_util.utcnow()),
+        )
 
     async def _run(
         self, calls: tuple[PlannedCall, ...], plan: Plan | None, *, manual: bool = False
@@ -349,17 +269,18 @@ class APsystemsCoordinator(DataUpdateCoordinator[SiteState]):
                 self.records.answered.add(call.dated_key)  # an answer, even "no data": final
             if failure is None:
                 succeeded = True
-                self._reachable()
+                self.outcomes.reachable()
             else:
-                self._failed(call, failure, succeeded)
+                self.outcomes.failed(call, failure, succeeded)
             if not keep_going:
                 break
-        self._quota_issue()
+        now = dt_util.utcnow()
+        self.outcomes.quota(self.book.exhausted(now), self.quota, self.planner.month_bounds(now)[1])
         self._import_changed()
         if self._inventory() != inventory_before:
             self.planner = self._make_planner()
         else:
-            self.planner.backfill = self._backfill_queue()
+            self.planner.backfill = backfill_queue(self.config_entry, self.site, self.records)
 
     def _inventory(self) -> tuple[set[str], ...]:
         """What the planner's site is built from: producing ECUs, inverters, meters."""
@@ -370,82 +291,17 @@ class APsystemsCoordinator(DataUpdateCoordinator[SiteState]):
         """One API call, folded into the site state and the hourly records."""
         gone = await Dispatcher(self.client, self.site, self.records).run(call, at)
         if gone:
-            self._remove_devices(gone)
+            self.outcomes.remove_devices(gone)
 
     def _import_changed(self) -> None:
-        """Send each changed series once, from its oldest changed day on (sums shift). With
-        the import off, changes wait (persisted) until it is turned on."""
-        today = self.site.local_day(dt_util.utcnow())
-        changed = self.records.changed.items()
-        if any(series == PRODUCTION or day < today for series, day in changed):
-            # Past days and the system's hours are worth a write; a device's hours of today
-            # are fetched again anyway.
-            self._history_store.async_delay_save(self._history_payload, HISTORY_SAVE_DELAY)
-        if not self.option(CONF_IMPORT_STATISTICS) or not self.records.changed:
-            return
-        for series, day in self.records.take_changed().items():
-            days = self.records.days(series)
-            async_import_series(self.hass, self.site.sid, self.site.timezone, series, days, day)
-
-    # -- outcomes --------------------------------------------------------------------------
-
-    def _reachable(self) -> None:
-        if self._trouble:
-            LOGGER.info("The APsystems OpenAPI answers again")
-            self._trouble = False
-
-    def _failed(self, call: PlannedCall, err: APsystemsError, any_ok: bool) -> None:
-        """Log a failure once (a line per failure at DEBUG), until a call succeeds again."""
-        if isinstance(err, APsystemsAuthError) or (
-            isinstance(err, APsystemsRequestError) and err.code == 4000 and not any_ok
-        ):
-            raise ConfigEntryAuthFailed(
-                translation_domain=DOMAIN,
-                translation_key="auth_failed",
-                translation_placeholders={"code": str(err.code)},
-            ) from err
-        LOGGER.debug("%s failed: %s", call.key, err)
-        if isinstance(err, APsystemsNoDataError) or self._trouble:
-            return  # "no data" is an answer (a day without data), not a problem
-        self._trouble = True
-        if isinstance(err, APsystemsTransportError):
-            LOGGER.warning("The APsystems OpenAPI is unreachable: %s", err)
-        elif isinstance(err, APsystemsResponseError):
-            LOGGER.warning(
-                "The APsystems OpenAPI sent an unusable answer to %s: %s", call.kind, err
-            )
-        else:
-            LOGGER.warning("The APsystems OpenAPI refused %s: %s", call.kind, err)
-
-    def _quota_issue(self) -> None:
-        issue_id = f"quota_exhausted_{self.config_entry.entry_id}"
-        if self.book.exhausted(dt_util.utcnow()):
-            _, reset = self.planner.month_bounds(dt_util.utcnow())
-            ir.async_create_issue(
-                self.hass,
-                DOMAIN,
-                issue_id,
-                is_fixable=False,
-                severity=ir.IssueSeverity.WARNING,
-                translation_key="quota_exhausted",
-                translation_placeholders={
-                    "quota": str(self.quota),
-                    "reset": dt_util.as_local(reset).date().isoformat(),
-                },
-            )
-        else:
-            ir.async_delete_issue(self.hass, DOMAIN, issue_id)
-
-    def _remove_devices(self, uids: set[str]) -> None:
-        """Inverters the API no longer lists lose their device (and entities)."""
-        registry = dr.async_get(self.hass)
-        for uid in uids:
-            device = registry.async_get_device_by_identifier(
-                (DOMAIN, uid), self.config_entry.entry_id
-            )
-            if device is not None:
-                registry.async_remove_device(device.id)
-            self.removed_inverters.add(uid)
+        """Send the changed statistics series (kept while the import is off)."""
+        async_import_changed(
+            self.hass,
+            self.site,
+            self.records,
+            enabled=option(self.config_entry, CONF_IMPORT_STATISTICS),
+            save=lambda: self.files.save_history_later(self._history_payload),
+        )
 
     # -- buttons ---------------------------------------------------------------------------
 

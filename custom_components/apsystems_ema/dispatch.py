@@ -122,6 +122,12 @@ class Dispatcher:
         self.site.apply_batch_energy(target, energy, at)
         self.records.exact_ecu_day(target, day, sum(values))
 
+    async def _inverter_summary(
+        self, call: PlannedCall, target: str, day: date, at: datetime
+    ) -> None:
+        summary = await self.client.get_inverter_summary(target)
+        check(self.site.apply_inverter_summary(target, summary, at))
+
     async def _detail(self, call: PlannedCall, target: str, day: date, at: datetime) -> None:
         detail = await self.client.get_inverter_minutely(target, day)
         self.site.apply_inverter_detail(target, detail, at)
@@ -153,6 +159,7 @@ HANDLERS: dict[CallKind, Handler] = {
     CallKind.ECU_MINUTELY: Dispatcher._ecu_curve,
     CallKind.METER_SUMMARY: Dispatcher._meter_summary,
     CallKind.METER_MINUTELY: Dispatcher._meter_curve,
+    CallKind.INVERTER_SUMMARY: Dispatcher._inverter_summary,
     CallKind.INVERTER_MINUTELY: Dispatcher._detail,
     CallKind.BATCH_POWER: Dispatcher._batch_power,
     CallKind.BATCH_ENERGY: Dispatcher._batch_energy,

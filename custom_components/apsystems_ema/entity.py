@@ -1,7 +1,7 @@
 """Base entity and device info for the system, ECUs, inverters and meters."""
 
 from homeassistant.helpers import device_registry as dr
-from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
+from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
 from .const import DOMAIN, MANUFACTURER
@@ -17,11 +17,12 @@ def registered_id(coordinator: APsystemsCoordinator, info: DeviceInfo) -> str:
 
 
 def system_device(coordinator: APsystemsCoordinator) -> DeviceInfo:
-    """The system (SID) as a service device."""
+    """The system (SID): a device like its ECUs (``entry_type`` None also turns the service
+    device of earlier versions into a device; its id and entities stay)."""
     sid = coordinator.site.sid
     return DeviceInfo(
         identifiers={(DOMAIN, sid)},
-        entry_type=DeviceEntryType.SERVICE,
+        entry_type=None,
         manufacturer=MANUFACTURER,
         model="EMA system",
         name=f"APsystems {sid}",

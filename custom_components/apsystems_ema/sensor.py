@@ -209,6 +209,17 @@ def inverter_sensors(uid: str) -> list[APsystemsSensorDescription]:
         energy_sensor(
             f"{uid}_today_energy", "inverter_today_energy", of_today(uid, lambda i: i.today_kwh)
         ),
+        energy_sensor(
+            f"{uid}_lifetime_energy",
+            "inverter_lifetime_energy",
+            of_inverter(uid, lambda i: i.energy.lifetime),
+        ),
+        APsystemsSensorDescription(
+            key=f"{uid}_last_report",
+            translation_key="last_report",
+            device_class=SensorDeviceClass.TIMESTAMP,
+            value_fn=of_inverter(uid, lambda i: i.last_report),
+        ),
         detail_sensor(
             f"{uid}_ac_voltage",
             "ac_voltage",
@@ -279,6 +290,12 @@ def meter_sensors(eid: str) -> list[APsystemsSensorDescription]:
         ),
         power_sensor(
             f"meter_{eid}_grid_power", "meter_grid_power", of_meter(eid, lambda m: m.grid_w)
+        ),
+        APsystemsSensorDescription(
+            key=f"meter_{eid}_last_report",
+            translation_key="last_report",
+            device_class=SensorDeviceClass.TIMESTAMP,
+            value_fn=of_meter(eid, lambda m: m.last_report),
         ),
     ]
     for key in METER_KEYS:

@@ -9,7 +9,7 @@ Totals follow one mechanism, :class:`Totals`: the energy at the start of the sys
 summaries a new day starts from where the previous one ended. Lifetime values never decrease.
 """
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime, time, timedelta
 from typing import Any, Self
@@ -22,6 +22,7 @@ from .openapi import (
     EcuMinutely,
     EnergySummary,
     InverterMinutely,
+    InverterSummary,
     MeterMinutely,
     MeterSummary,
     SystemDetails,
@@ -54,6 +55,17 @@ def zone_of(name: str | None) -> ZoneInfo:
 
 def _newest(day: date, times: tuple[time, ...], zone: ZoneInfo) -> datetime | None:
     return datetime.combine(day, times[-1], tzinfo=zone) if times else None
+
+
+def _reported(
+    day: date, times: tuple[time, ...], series: Iterable[Sequence[float | None]], zone: ZoneInfo
+) -> datetime | None:
+    """The newest slot in which any of a device's series has a value (its last report)."""
+    columns = list(series)
+    for index in range(len(times) - 1, -1, -1):
+        if any(index < len(values) and values[index] is not None for values in columns):
+            return datetime.combine(day, times[index], zone)
+    return None
 
 
 def _after(sample: datetime, previous: datetime | None) -> bool:
@@ -259,6 +271,10 @@ class InverterState:
     energy_day: date | None = None
     exact_day: date | None = None  # the day whose channel energies are the API's own
     detail: InverterDetail | None = None
+    # Its lifetime: anchored by its summary (on ``anchored``), rolled forward by its days.
+    energy: Totals = field(default_factory=Totals)
+    anchored: date | None = None
+    last_report: datetime | None = None  # its newest sample with a value
 
     @property
     def power_w(self) -> float | None:
@@ -470,7 +486,8 @@ class SiteState:
         so far: the curve integrated (an estimate the closing's batch energy makes exact).
         The ECU's energy of the day is the sum of its channels, so one call per ECU moves
         the channels, inverters, ECU and system alike."""
-        sample = _newest(power.day, power.times, zone_of(self.timezone))
+        zone = zone_of(self.timezone)
+        sample = _newest(power.day, power.times, zone)
         energies = {
             uid: {n: sum(slot_energies(power.times, v)) for n, v in channels.items()}
             for uid, channels in power.power.items()
@@ -485,10 +502,15 @@ class SiteState:
             newer = True
             if plausible:
                 _estimate_channels(inv, power.day, energies[uid])
+                if inv.energy_day == power.day and inv.today_kwh is not None:
+                    inv.energy.set_today(power.day, inv.today_kwh)
             for number, values in channels.items():
                 channel = inv.channels.setdefault(number, ChannelState())
                 channel.power_w = _fresh(values[-1] if values else None, sample, fetched)
             inv.power_at = sample or inv.power_at
+            reported = _reported(power.day, power.times, channels.values(), zone)
+            if reported is not None and _after(reported, inv.last_report):
+                inv.last_report = reported
         ecu = self.ecus.get(eid)
         if ecu is not None and plausible and newer:
             ecu.energy.set_today(power.day, total)
@@ -518,6 +540,10 @@ class SiteState:
             for number, kwh in channels.items():
                 inv.channels.setdefault(number, ChannelState()).today_kwh = kwh
             inv.energy_day = inv.exact_day = energy.day
+            terms = sum(1 for kwh in channels.values() if kwh)
+            inv.energy.set_today(
+                energy.day, sum(channels.values()), exact=True, resolution=terms * HALF_CENT
+            )
         ecu = self.ecus.get(eid)
         if ecu is not None and energy.energy:
             terms = sum(
@@ -526,6 +552,29 @@ class SiteState:
             ecu.energy.set_today(energy.day, total, exact=True, resolution=terms * HALF_CENT)
             self._sum_ecus(energy.day)
         self.updated = fetched
+
+    def apply_inverter_summary(
+        self, uid: str, summary: InverterSummary, fetched: datetime
+    ) -> str | None:
+        """An inverter's exact lifetime at the start of its day (its anchor); an impossible
+        summary is ignored and the reason returned."""
+        inv = self.inverters.get(uid)
+        if inv is None:
+            return None  # no longer listed
+        day = self.local_day(fetched)
+        totals = EnergySummary(
+            today=summary.today,
+            month=sum(c.month for c in summary.channels),
+            year=sum(c.year for c in summary.channels),
+            lifetime=summary.lifetime,
+        )
+        if not self._plausible_summary(totals, day):
+            return "values no system of this capacity can produce"
+        problem = inv.energy.set_summary(day, totals)
+        if problem is None:
+            inv.anchored = day
+        self.updated = fetched
+        return problem
 
     def apply_inverter_detail(self, uid: str, detail: InverterMinutely, fetched: datetime) -> None:
         """The newest detail telemetry sample of one inverter."""
@@ -645,6 +694,9 @@ def _inverter(data: dict[str, Any]) -> InverterState:
         power_at=_datetime(data["power_at"]),
         energy_day=_date(data["energy_day"]),
         exact_day=_date(data.get("exact_day")),
+        energy=_totals(data["energy"]) if "energy" in data else Totals(),
+        anchored=_date(data.get("anchored")),
+        last_report=_datetime(data.get("last_report")),
         detail=None
         if detail is None
         else InverterDetail(

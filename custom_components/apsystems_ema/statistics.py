@@ -14,6 +14,7 @@ counts toward hour ``HH`` (see :func:`history.by_hour`).
 __all__ = [
     "METER_SERIES",
     "PRODUCTION",
+    "async_import_changed",
     "async_import_series",
     "by_hour",
     "ecu_series",
@@ -21,6 +22,7 @@ __all__ = [
     "statistic_id",
 ]
 
+from collections.abc import Callable
 from datetime import date
 import re
 
@@ -32,11 +34,12 @@ from homeassistant.components.recorder.models import (
 from homeassistant.components.recorder.statistics import async_add_external_statistics
 from homeassistant.const import UnitOfEnergy
 from homeassistant.core import HomeAssistant, callback
+from homeassistant.util import dt as dt_util
 
 from .const import DOMAIN
 from .history import by_hour, rows_from
-from .records import METER_SERIES, PRODUCTION, ecu_series, meter_series
-from .state import zone_of
+from .records import METER_SERIES, PRODUCTION, HourlyRecords, ecu_series, meter_series
+from .state import SiteState, zone_of
 
 NAMES = {
     PRODUCTION: "solar production",
@@ -90,3 +93,25 @@ def async_import_series(
     if data:
         async_add_external_statistics(hass, metadata, data)
     return len(data)
+
+
+@callback
+def async_import_changed(
+    hass: HomeAssistant,
+    site: SiteState,
+    records: HourlyRecords,
+    *,
+    enabled: bool,
+    save: Callable[[], None],
+) -> None:
+    """Send each changed series once, from its oldest changed day on (sums shift). With
+    the import off (``enabled`` false), changes wait (persisted) until it is turned on.
+    ``save`` is asked for when past days or the system's hours changed (a device's hours of
+    today are fetched again anyway)."""
+    today = site.local_day(dt_util.utcnow())
+    if any(series == PRODUCTION or day < today for series, day in records.changed.items()):
+        save()
+    if not enabled or not records.changed:
+        return
+    for series, day in records.take_changed().items():
+        async_import_series(hass, site.sid, site.timezone, series, records.days(series), day)

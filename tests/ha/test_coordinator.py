@@ -265,7 +265,7 @@ async def test_rescan_adds_and_removes_devices(
     assert current is not None
     assert not await async_remove_config_entry_device(hass, mock_config_entry, current)
     assert await async_remove_config_entry_device(hass, mock_config_entry, stale)
-    assert coordinator.removed_inverters == {gone.uid}
+    assert coordinator.outcomes.removed_inverters == {gone.uid}
 
 
 async def test_quota_exhausted_raises_and_clears_a_repair_issue(

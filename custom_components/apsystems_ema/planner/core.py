@@ -12,6 +12,7 @@ day's window is divided evenly, its last poll at the window's end. Nothing is ca
 except the closing after sunset.
 """
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from math import ceil, floor
@@ -36,6 +37,9 @@ GO_ON = frozenset({Failure.DATA, Failure.BAD_REQUEST, Failure.BAD_ANSWER})
 REFUSED_AGAIN_AFTER = timedelta(hours=1)  # a refused answer is asked for again an hour later
 CLOSING_KINDS = frozenset({CallKind.SYSTEM_HOURLY, CallKind.BATCH_ENERGY})
 ONE_DAY = timedelta(days=1)
+# An inverter's lifetime rolls forward with its exact days; its summary anchors it again
+# this often (a day missed in between is not lost for good).
+REANCHOR = timedelta(days=30)
 FRESH_FOR = timedelta(minutes=5)  # the ECU uploads every 5 minutes
 # A poll that fell due at the window's end still runs when it is woken a little late.
 LATE_POLL = timedelta(minutes=15)
@@ -293,6 +297,30 @@ class Planner:
         calls = () if details else (PlannedCall(CallKind.DETAILS),)
         return (*calls, PlannedCall(CallKind.INVENTORY), PlannedCall(CallKind.METERS))
 
+    @staticmethod
+    def lifetime_calls(
+        system: bool,
+        ecus: Iterable[str],
+        inverters: Mapping[str, date | None] | None = None,
+        today: date | None = None,
+    ) -> tuple[PlannedCall, ...]:
+        """The summaries that give the start of the lifetimes not known yet: the system's
+        (``system``) and each of ``ecus``'. The counters then roll forward day by day.
+
+        ``inverters`` maps each inverter to the day its lifetime was last anchored by its
+        summary (None: never); those never anchored, then those anchored more than
+        ``REANCHOR`` before ``today``, oldest first, follow (see :meth:`lost_summaries`)."""
+        calls: tuple[PlannedCall, ...] = (PlannedCall(CallKind.SYSTEM_SUMMARY),) if system else ()
+        calls += tuple(PlannedCall(CallKind.ECU_SUMMARY, eid) for eid in ecus)
+        if inverters and today is not None:
+            due = sorted(
+                (anchored or date.min, uid)
+                for uid, anchored in inverters.items()
+                if anchored is None or today - anchored >= REANCHOR
+            )
+            calls += tuple(PlannedCall(CallKind.INVERTER_SUMMARY, uid) for _, uid in due)
+        return calls
+
     def lost_summaries(
         self,
         plan: Plan,
@@ -302,13 +330,18 @@ class Planner:
         state: PlannerState,
     ) -> tuple[PlannedCall, ...]:
         """The summaries of counters whose start is still unknown (a failed first run), to add
-        to ``plan``: once a day each, and only when the budget allows (never to a probe)."""
+        to ``plan``: once a day each, and only when the budget allows (never to a probe).
+        Inverter summaries ride along one per poll (a set-up day stays an ordinary day)."""
         if plan.kind is PlanKind.PROBE:
             return ()
         day = self.daylight.local_day(_utc(now))
-        extra = tuple(
+        candidates = [
             c for c in unknown if c not in plan.calls and state.summaries_tried.get(c.key) != day
-        )
+        ]
+        inverters = [c for c in candidates if c.kind is CallKind.INVERTER_SUMMARY]
+        extra = tuple(c for c in candidates if c.kind is not CallKind.INVERTER_SUMMARY)
+        if plan.kind is PlanKind.POLL:
+            extra += tuple(inverters[:1])
         if not extra or not self.can_spend(len(plan.calls) + len(extra), now, book, state):
             return ()
         state.summaries_tried = {**state.summaries_tried, **{c.key: day for c in extra}}

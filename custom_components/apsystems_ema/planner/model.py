@@ -23,6 +23,7 @@ class CallKind(StrEnum):
     ECU_MINUTELY = "ecu_minutely"  # 3.3.2 minutely, the day's power curve + today
     METER_SUMMARY = "meter_summary"  # 3.4.1
     METER_MINUTELY = "meter_minutely"  # 3.4.2 minutely
+    INVERTER_SUMMARY = "inverter_summary"  # 3.5.1, an inverter's lifetime (its anchor)
     INVERTER_MINUTELY = "inverter_minutely"  # 3.5.2 minutely, detail telemetry
     BATCH_POWER = "batch_power"  # 3.5.3 power, every inverter's curve under one ECU
     BATCH_ENERGY = "batch_energy"  # 3.5.3 energy, every inverter's day energy

@@ -1,0 +1,91 @@
+"""What the coordinator tells the user about its calls' outcomes: log lines (once per
+trouble, and the recovery), re-authentication, the quota repair issue, and the devices of
+inverters the API no longer lists."""
+
+from datetime import datetime
+
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ConfigEntryAuthFailed
+from homeassistant.helpers import device_registry as dr, issue_registry as ir
+from homeassistant.util import dt as dt_util
+
+from .const import DOMAIN, LOGGER
+from .openapi import (
+    APsystemsAuthError,
+    APsystemsError,
+    APsystemsNoDataError,
+    APsystemsRequestError,
+    APsystemsResponseError,
+    APsystemsTransportError,
+)
+from .planner import PlannedCall
+
+
+class Outcomes:
+    """One entry's reports of success and failure."""
+
+    def __init__(self, hass: HomeAssistant, entry_id: str) -> None:
+        """Nothing reported yet."""
+        self.hass = hass
+        self.entry_id = entry_id
+        self.trouble = False  # a failure was logged; the next success logs the recovery
+        self.removed_inverters: set[str] = set()
+
+    def reachable(self) -> None:
+        """A call succeeded."""
+        if self.trouble:
+            LOGGER.info("The APsystems OpenAPI answers again")
+            self.trouble = False
+
+    def failed(self, call: PlannedCall, err: APsystemsError, any_ok: bool) -> None:
+        """Log a failure once (a line per failure at DEBUG), until a call succeeds again;
+        refused credentials start re-authentication. A code 4000 counts as refused
+        credentials only when no call of the run succeeded (a bad signature fails all)."""
+        if isinstance(err, APsystemsAuthError) or (
+            isinstance(err, APsystemsRequestError) and err.code == 4000 and not any_ok
+        ):
+            raise ConfigEntryAuthFailed(
+                translation_domain=DOMAIN,
+                translation_key="auth_failed",
+                translation_placeholders={"code": str(err.code)},
+            ) from err
+        LOGGER.debug("%s failed: %s", call.key, err)
+        if isinstance(err, APsystemsNoDataError) or self.trouble:
+            return  # "no data" is an answer (a day without data), not a problem
+        self.trouble = True
+        if isinstance(err, APsystemsTransportError):
+            LOGGER.warning("The APsystems OpenAPI is unreachable: %s", err)
+        elif isinstance(err, APsystemsResponseError):
+            LOGGER.warning(
+                "The APsystems OpenAPI sent an unusable answer to %s: %s", call.kind, err
+            )
+        else:
+            LOGGER.warning("The APsystems OpenAPI refused %s: %s", call.kind, err)
+
+    def quota(self, exhausted: bool, quota: int, reset: datetime) -> None:
+        """Raise the repair issue while the quota is spent, and withdraw it after."""
+        issue_id = f"quota_exhausted_{self.entry_id}"
+        if not exhausted:
+            ir.async_delete_issue(self.hass, DOMAIN, issue_id)
+            return
+        ir.async_create_issue(
+            self.hass,
+            DOMAIN,
+            issue_id,
+            is_fixable=False,
+            severity=ir.IssueSeverity.WARNING,
+            translation_key="quota_exhausted",
+            translation_placeholders={
+                "quota": str(quota),
+                "reset": dt_util.as_local(reset).date().isoformat(),
+            },
+        )
+
+    def remove_devices(self, uids: set[str]) -> None:
+        """Inverters the API no longer lists lose their device (and entities)."""
+        registry = dr.async_get(self.hass)
+        for uid in uids:
+            device = registry.async_get_device_by_identifier((DOMAIN, uid), self.entry_id)
+            if device is not None:
+                registry.async_remove_device(device.id)
+            self.removed_inverters.add(uid)

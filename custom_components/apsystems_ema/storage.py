@@ -1,0 +1,73 @@
+"""The entry's files under ``.storage``: the site state with the planner's memory, and the
+hourly history behind the statistics. Unreadable files start that part afresh."""
+
+from collections.abc import Callable
+from typing import Any
+
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.storage import Store
+
+from .const import DOMAIN, LOGGER
+from .planner import PlannerState
+from .records import HourlyRecords
+from .state import SiteState
+
+STORE_VERSION = 1
+SAVE_DELAY = 10  # seconds
+HISTORY_SAVE_DELAY = 60  # seconds; only past days' changes are worth writing
+
+type Payload = Callable[[], dict[str, Any]]
+
+
+class EntryFiles:
+    """The two files of one config entry."""
+
+    def __init__(self, hass: HomeAssistant, entry_id: str) -> None:
+        """Name the entry's files (nothing is read yet)."""
+        self.state: Store[dict[str, Any]] = Store(hass, STORE_VERSION, f"{DOMAIN}.{entry_id}")
+        self.history: Store[dict[str, Any]] = Store(
+            hass, STORE_VERSION, f"{DOMAIN}.{entry_id}.history"
+        )
+
+    async def async_load_state(self, sid: str) -> tuple[SiteState, PlannerState]:
+        """The stored site state and planner memory, or fresh ones."""
+        stored = await self.state.async_load()
+        if stored:
+            try:
+                return SiteState.from_dict(stored["site"]), PlannerState.from_dict(
+                    stored["planner"]
+                )
+            except (KeyError, TypeError, ValueError) as err:
+                LOGGER.warning("Ignoring unreadable stored state (%s); starting afresh", err)
+        return SiteState(sid), PlannerState()
+
+    async def async_load_records(self) -> HourlyRecords:
+        """The stored hourly history, or an empty one."""
+        stored = await self.history.async_load()
+        if stored:
+            try:
+                return HourlyRecords.from_dict(stored)
+            except ValueError as err:
+                LOGGER.warning("Ignoring unreadable stored history (%s)", err)
+        return HourlyRecords()
+
+    def save_state_later(self, payload: Payload) -> None:
+        """Write the state a few seconds from now (later changes join the same write)."""
+        self.state.async_delay_save(payload, SAVE_DELAY)
+
+    def save_history_later(self, payload: Payload) -> None:
+        """Write the history a minute from now."""
+        self.history.async_delay_save(payload, HISTORY_SAVE_DELAY)
+
+    async def async_save_state(self, payload: dict[str, Any]) -> None:
+        """Write the state now."""
+        await self.state.async_save(payload)
+
+    async def async_save_history(self, payload: dict[str, Any]) -> None:
+        """Write the history now."""
+        await self.history.async_save(payload)
+
+    async def async_remove(self) -> None:
+        """Delete both files (the entry is deleted)."""
+        await self.state.async_remove()
+        await self.history.async_remove()
