@@ -38,6 +38,7 @@ from .planner import (
     PlannerState,
 )
 from .planner.book import period
+from .planner.core import SETUP_ANCHORS
 from .planning import backfill_queue, build_planner, option
 from .records import HourlyRecords
 from .state import SiteState
@@ -221,25 +222,29 @@ class APsystemsCoordinator(DataUpdateCoordinator[SiteState]):
                 # of the installation is closed tonight or caught up tomorrow morning.
                 self.planner_state.closed_day = self.site.local_day(now) - timedelta(days=1)
             await self._run(calls, None)
-            # The system's and each ECU's lifetime at the start of today: from then on the
-            # counters roll forward day by day. Fetched now, lifetimes are known at once, also
-            # when the integration is added at night.
-            await self._run(self._unknown_lifetimes(inverters=False), None)
+            # The system's, each ECU's and (up to SETUP_ANCHORS) each inverter's lifetime at
+            # the start of today: from then on the counters roll forward day by day. Fetched
+            # now, lifetimes are known at once, also when the integration is added at night.
+            await self._run(self._unknown_lifetimes(inverters=SETUP_ANCHORS), None)
+            if option(self.config_entry, CONF_IMPORT_STATISTICS):
+                today = self.site.local_day(dt_util.utcnow())
+                await self._run(self.planner.first_history(today), None)
         finally:
             if not self.site.ecus:
                 await self.files.async_save_state(self._payload())
                 if self.shared is not None:
                     await self.shared.async_save()
 
-    def _unknown_lifetimes(self, *, inverters: bool = True) -> tuple[PlannedCall, ...]:
-        """The summaries of the counters whose start is unknown (and, with ``inverters``,
-        of the inverters whose lifetime is due for its anchor)."""
+    def _unknown_lifetimes(self, *, inverters: int | None = None) -> tuple[PlannedCall, ...]:
+        """The summaries of the counters whose start is unknown, and of at most
+        ``inverters`` inverters whose lifetime is due for its anchor (None: all of them)."""
         site = self.site
         return self.planner.lifetime_calls(
             site.energy.start is None,
             [eid for eid, ecu in site.producing.items() if ecu.energy.start is None],
-            {uid: inv.anchored for uid, inv in site.inverters.items()} if inverters else None,
+            {uid: inv.anchored for uid, inv in site.inverters.items()},
             site.local_day(dt_util.utcnow()),
+            limit=inverters,
         )
 
     async def _run(

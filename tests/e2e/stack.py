@@ -31,6 +31,7 @@ import aiohttp
 from homeassistant.const import RESTART_EXIT_CODE
 
 from tests.simulator import DEMO_APP_ID, DEMO_APP_SECRET, DEMO_SID, DEMO_TIMEZONE
+from tests.simulator.site import DEMO_LATITUDE, DEMO_LONGITUDE, noon_place
 
 REPO = Path(__file__).resolve().parents[2]
 INTEGRATION = REPO / "custom_components" / "apsystems_ema"
@@ -52,8 +53,8 @@ CONFIGURATION_YAML = """\
 # without default_config (which pulls in many integrations and their requirements).
 homeassistant:
   name: APsystems demo
-  latitude: 51.5
-  longitude: 4.9
+  latitude: {latitude}
+  longitude: {longitude}
   elevation: 0
   unit_system: metric
   currency: EUR
@@ -96,11 +97,19 @@ def _listening(port: int) -> bool:
         return True
 
 
-def write_config(config_dir: Path, port: int, *, with_http: bool = True) -> None:
+def write_config(
+    config_dir: Path,
+    port: int,
+    *,
+    with_http: bool = True,
+    time_zone: str = DEMO_TIMEZONE,
+    longitude: float = DEMO_LONGITUDE,
+) -> None:
     """A minimal configuration, and the integration linked into ``custom_components``.
 
     ``with_http``: include the ``http:`` section (loopback only, ``port``). Home Assistant
-    moves it to its storage on the first start and warns about it afterwards.
+    moves it to its storage on the first start and warns about it afterwards. ``time_zone``
+    and ``longitude`` place the home where the simulated site is.
 
     The link is relative (``../../../custom_components/apsystems_ema`` for ``.dev/config``),
     so edits of the integration show after a restart of Home Assistant.
@@ -108,7 +117,9 @@ def write_config(config_dir: Path, port: int, *, with_http: bool = True) -> None
     config_dir.mkdir(parents=True, exist_ok=True)
     (config_dir / "configuration.yaml").write_text(
         CONFIGURATION_YAML.format(
-            time_zone=DEMO_TIMEZONE,
+            time_zone=time_zone,
+            latitude=DEMO_LATITUDE,
+            longitude=longitude,
             http=HTTP_YAML.format(host=HOST, port=port) if with_http else "",
         ),
         encoding="utf-8",
@@ -250,13 +261,17 @@ class Stack:
         sim_port: int,
         log_dir: Path | None = None,
         startup_timeout: float = 180.0,
+        noon: bool = False,
     ) -> None:
-        """Configure (nothing starts before :meth:`start`)."""
+        """Configure (nothing starts before :meth:`start`). With ``noon`` the site and the
+        home move to a timezone and longitude where it is about noon at the start."""
         self.config_dir = config_dir
         self.port = port
         self.sim_port = sim_port
         self.log_dir = log_dir or config_dir.parent
         self.startup_timeout = startup_timeout
+        self.noon = noon
+        self.place = DEMO_TIMEZONE, DEMO_LONGITUDE  # (timezone, longitude), set at the start
         self.base_url = f"http://{HOST}:{port}"
         self.sim_url = f"http://{HOST}:{sim_port}"
         self.client_id = f"{self.base_url}/"
@@ -275,12 +290,26 @@ class Stack:
                 f"{self.config_dir} was set up for port {previous}: use that port or delete "
                 "the directory (Home Assistant keeps the HTTP settings of its first start)"
             )
-        write_config(self.config_dir, self.port, with_http=previous is None)
+        zone, longitude = noon_place() if self.noon else (DEMO_TIMEZONE, DEMO_LONGITUDE)
+        self.place = zone, longitude
+        self._write_config(with_http=previous is None)
         skip_onboarding_integrations(self.config_dir)
         self.log_dir.mkdir(parents=True, exist_ok=True)
         self._spawn(
             "simulator",
-            [sys.executable, "-m", "tests.simulator", "--host", HOST, "--port", str(self.sim_port)],
+            [
+                sys.executable,
+                "-m",
+                "tests.simulator",
+                "--host",
+                HOST,
+                "--port",
+                str(self.sim_port),
+                "--timezone",
+                zone,
+                "--longitude",
+                str(longitude),
+            ],
         )
         self._spawn("home-assistant", self._home_assistant_argv())
         deadline = time.monotonic() + self.startup_timeout
@@ -289,6 +318,12 @@ class Stack:
         self.tokens = self.onboard()
         self._wait(deadline, "Home Assistant to run", self._running)
         self.confirm_http_config()
+
+    def _write_config(self, *, with_http: bool) -> None:
+        zone, longitude = self.place
+        write_config(
+            self.config_dir, self.port, with_http=with_http, time_zone=zone, longitude=longitude
+        )
 
     def stop(self) -> None:
         """Stop both processes (gracefully, then by force); idempotent."""
@@ -431,7 +466,7 @@ class Stack:
         if config["active_config_type"] != "pending":
             return
         websocket_calls_blocking(self.base_url, token, {"type": "http/config/promote"})
-        write_config(self.config_dir, self.port, with_http=False)
+        self._write_config(with_http=False)
         (issues,) = websocket_calls_blocking(self.base_url, token, {"type": "repairs/list_issues"})
         for issue in issues["issues"]:
             if issue["domain"] == "http" and issue["issue_id"] == "deprecated_yaml":
@@ -532,6 +567,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--config", type=Path, default=REPO / ".dev" / "config")
     parser.add_argument("--port", type=int, default=8123, help="Home Assistant's port")
     parser.add_argument("--sim-port", type=int, default=8999, help="the simulator's port")
+    parser.add_argument(
+        "--noon",
+        action="store_true",
+        help="move the demo site (and the home) to where it is about noon now",
+    )
     args = parser.parse_args(argv)
 
     def terminate(signum: int, frame: FrameType | None) -> None:
@@ -540,7 +580,7 @@ def main(argv: list[str] | None = None) -> None:
     signal.signal(signal.SIGTERM, terminate)
     # Also when started with SIGINT ignored (in the background of a non-interactive shell).
     signal.signal(signal.SIGINT, signal.default_int_handler)
-    stack = Stack(args.config.resolve(), port=args.port, sim_port=args.sim_port)
+    stack = Stack(args.config.resolve(), port=args.port, sim_port=args.sim_port, noon=args.noon)
     print(f"Starting the simulator and Home Assistant (logs in {stack.log_dir}) ...", flush=True)  # noqa: T201
     try:
         with stack:

@@ -2,7 +2,7 @@
 
 Onboarding goes through Home Assistant's HTTP API (see :mod:`tests.e2e.stack`); everything
 else as a user does it: log in, add the integration, look at its devices and entities, and
-pick the lifetime energy sensor as the Energy dashboard's solar production.
+pick the system's solar production statistic as the Energy dashboard's solar source.
 
 Screenshots go to ``.dev/screenshots/``; with ``APSYSTEMS_E2E_UPDATE_DOCS=1`` the README's
 ones in ``docs/images/`` are replaced as well. Without ``/usr/bin/chromium`` the test is
@@ -17,6 +17,7 @@ import shutil
 from playwright.async_api import Browser, Page, async_playwright, expect
 import pytest
 
+from custom_components.apsystems_ema.statistics import statistic_id
 from tests.e2e.stack import (
     PASSWORD,
     REPO,
@@ -47,6 +48,7 @@ TIMEOUT_MS = 60_000
 """Generous: the first visit of a page loads its frontend chunks on a 2-core machine."""
 
 SYSTEM_DEVICE = f"APsystems {DEMO_SID}"
+PRODUCTION_STATISTIC = f"APsystems {DEMO_SID} solar production"
 INTEGRATION_NAME = "APsystems EMA (OpenAPI)"
 
 
@@ -65,7 +67,13 @@ def _require_chromium() -> None:
 def stack(tmp_path: Path, socket_enabled: None) -> Iterator[Stack]:
     """The simulator and Home Assistant on free loopback ports, onboarded; stopped after."""
     _require_chromium()
-    home = Stack(tmp_path / "config", port=free_port(), sim_port=free_port(), log_dir=tmp_path)
+    home = Stack(
+        tmp_path / "config",
+        port=free_port(),
+        sim_port=free_port(),
+        log_dir=tmp_path,
+        noon=True,  # a first day at noon, whenever the test runs
+    )
     try:
         with home:
             yield home
@@ -151,17 +159,31 @@ async def _integration_page(page: Page, stack: Stack) -> None:
     await expect(page.get_by_text(SYSTEM_DEVICE).first).to_be_visible()
     for ecu in demo_site().ecus:
         await expect(page.get_by_text(f"ECU {ecu.eid}").first).to_be_visible()
-    await expect(page.get_by_text("1 service").first).to_be_visible()
+    # The system is a device like the others, not a "service".
+    await expect(page.get_by_text("1 service")).to_have_count(0)
     await _shot(page, "3-integration", docs_name="integration.png")
 
 
 async def _system_device_page(page: Page) -> None:
-    await page.get_by_text("1 service").first.click()
-    await expect(page.get_by_text("Service info")).to_be_visible()
+    await page.get_by_text(SYSTEM_DEVICE, exact=True).first.click()
+    await expect(page.get_by_text("Device info")).to_be_visible()
     for entity in ("Lifetime energy", "Energy today", "Power", "API calls this month"):
         await expect(page.get_by_text(entity, exact=True).first).to_be_visible()
     await expect(page.get_by_text("Connected devices")).to_be_visible()
     await _shot(page, "4-system-device", docs_name="device.png", full=True)
+
+
+async def _inverter_device_page(page: Page, stack: Stack) -> None:
+    """An inverter's page at noon of the first day: every sensor has a value."""
+    inverter = demo_site().ecus[0].inverters[0].uid
+    await page.goto(f"{stack.base_url}/config/integrations/integration/apsystems_ema")
+    await page.get_by_text(f"Inverter {inverter}", exact=True).first.click()
+    await expect(page.get_by_text("Device info")).to_be_visible()
+    for entity in ("AC power", "Energy today", "Lifetime energy", "Last report"):
+        await expect(page.get_by_text(entity, exact=True).first).to_be_visible()
+    await expect(page.get_by_text("Channel 2 energy today", exact=True).first).to_be_visible()
+    await expect(page.get_by_text("Unknown", exact=True)).to_have_count(0)
+    await _shot(page, "5-inverter-device", docs_name="inverter.png", full=True)
 
 
 async def _energy_solar(page: Page, stack: Stack) -> None:
@@ -170,40 +192,22 @@ async def _energy_solar(page: Page, stack: Stack) -> None:
     await expect(page.get_by_text("Configure solar panels")).to_be_visible()
     await page.get_by_text("Select a statistic").first.click()
     # Fill the picker's own search field: typed keys elsewhere are shortcuts ("e": search).
-    await page.locator("ha-picker-combo-box").get_by_role("textbox").fill("Lifetime energy")
-    # Three sensors are called so (the system's and one per ECU): take the system's.
-    # The picker's rows are custom elements without an ARIA role.
-    option = (
-        page.locator("ha-combo-box-item")
-        .filter(has_text="Lifetime energy")
-        .filter(has_text=SYSTEM_DEVICE)
-    )
-    await option.click()
+    await page.locator("ha-picker-combo-box").get_by_role("textbox").fill("solar production")
+    # The system's exact hourly statistic, there since set-up (yesterday's hours). The
+    # picker's rows are custom elements without an ARIA role.
+    option = page.locator("ha-combo-box-item").filter(has_text=PRODUCTION_STATISTIC)
+    await option.first.click()
     await expect(page.get_by_role("button", name="Save")).to_be_enabled()
-    await _shot(page, "5-energy-solar-dialog")
+    await _shot(page, "6-energy-solar-dialog")
     await page.get_by_role("button", name="Save").click()
     await expect(page.get_by_text("Configure solar panels")).to_be_hidden()
-    await expect(page.get_by_text("Lifetime energy").first).to_be_visible()
-    await _shot(page, "6-energy-config", docs_name="energy.png")
-
-
-async def _lifetime_entity_id(stack: Stack) -> str:
-    assert stack.tokens is not None
-    (entities,) = await websocket_calls(
-        stack.base_url, stack.tokens.access_token, {"type": "config/entity_registry/list"}
-    )
-    (entity_id,) = (
-        entity["entity_id"]
-        for entity in entities
-        if entity["platform"] == "apsystems_ema"
-        and entity["unique_id"] == f"{DEMO_SID}_lifetime_energy"
-    )
-    assert isinstance(entity_id, str)
-    return entity_id
+    await expect(page.get_by_text(PRODUCTION_STATISTIC).first).to_be_visible()
+    await _shot(page, "7-energy-config", docs_name="energy.png")
 
 
 async def test_add_integration_and_energy_source(stack: Stack, browser: Browser) -> None:
-    """Add the integration in the UI, find its entities, use it as the solar source."""
+    """Add the integration in the UI, find its entities, and pick its solar production
+    statistic as the solar source minutes after set-up (at any hour of the day)."""
     context = await browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US")
     context.set_default_timeout(TIMEOUT_MS)
     expect.set_options(timeout=TIMEOUT_MS)
@@ -213,6 +217,7 @@ async def test_add_integration_and_energy_source(stack: Stack, browser: Browser)
         await _add_integration(page, stack)
         await _integration_page(page, stack)
         await _system_device_page(page)
+        await _inverter_device_page(page, stack)
         await _energy_solar(page, stack)
     except BaseException:
         await _shot(page, "failure", full=True)
@@ -222,9 +227,8 @@ async def test_add_integration_and_energy_source(stack: Stack, browser: Browser)
         await context.close()
 
     assert stack.tokens is not None
-    lifetime = await _lifetime_entity_id(stack)
     (prefs,) = await websocket_calls(
         stack.base_url, stack.tokens.access_token, {"type": "energy/get_prefs"}
     )
     solar = [source for source in prefs["energy_sources"] if source["type"] == "solar"]
-    assert [source["stat_energy_from"] for source in solar] == [lifetime]
+    assert [source["stat_energy_from"] for source in solar] == [statistic_id(DEMO_SID)]

@@ -111,9 +111,10 @@ async def test_history_is_backfilled_recent_days_first_then_daily(
 
     await until(hass, freezer, night(DAY))
     first = [c for c in simulator.calls if c.endpoint == "system_energy"]
-    # The closing's own hourly call, then four history days, newest first.
+    # Yesterday's hours with the set-up, the closing's own hourly call, then four history
+    # days, newest first.
     assert [c.query["date_range"] for c in first] == [
-        (DAY - timedelta(days=n)).isoformat() for n in range(6) if n != 1
+        (DAY - timedelta(days=n)).isoformat() for n in (1, 0, 2, 3, 4, 5)
     ]
     rows = await all_rows(hass, coordinator)
     check_running_sum(rows)

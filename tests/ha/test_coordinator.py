@@ -25,6 +25,9 @@ from custom_components.apsystems_ema import async_remove_config_entry_device
 from custom_components.apsystems_ema.const import DOMAIN
 from custom_components.apsystems_ema.coordinator import APsystemsCoordinator
 from custom_components.apsystems_ema.diagnostics import async_get_config_entry_diagnostics
+from custom_components.apsystems_ema.state import zone_of
+from custom_components.apsystems_ema.statistics import PRODUCTION
+from tests.ha.drive import hourly_rows
 
 # Re-exported: other test modules import these helpers from here too.
 from tests.ha.helpers import (
@@ -44,6 +47,8 @@ SETUP_CALLS = [
     "system_summary",
     "ecu_summary",
     "ecu_summary",
+    *["inverter_summary"] * 6,  # every inverter's lifetime (up to 8 at set-up)
+    "system_energy",  # yesterday's hours: the production statistic exists at once
 ]
 
 
@@ -55,7 +60,7 @@ async def test_first_setup_in_daylight(
     """Bootstrap and the first poll of the day give every entity a value; lifetime is exact."""
     sid = simulator.sid
     endpoints = [c.endpoint for c in simulator.calls]
-    assert endpoints[:6] == SETUP_CALLS
+    assert endpoints[: len(SETUP_CALLS)] == SETUP_CALLS
     assert endpoints.count("ecu_minutely") == 0  # the batch curves carry every ECU's energy
     assert endpoints.count("batch_power") == 2
     assert endpoints.count("system_summary") == 1  # the first poll needs no other
@@ -366,8 +371,13 @@ async def test_setup_at_night_knows_the_lifetimes_at_once(
         assert float(state_of(hass, f"{sid}_ecu_{ecu.eid}_lifetime_energy")) == pytest.approx(
             simulator.truth.lifetime(night, eid=ecu.eid), abs=0.1
         )
+    # The solar production statistic is there for the Energy dashboard: yesterday's hours.
+    coordinator = mock_config_entry.runtime_data
+    yesterday = night.astimezone(zone_of(coordinator.site.timezone)).date() - timedelta(days=1)
+    rows = await hourly_rows(hass, coordinator, yesterday, 1, PRODUCTION)
+    assert [r["state"] for r in rows] == pytest.approx(simulator.truth.hourly(yesterday), abs=0.01)
     await advance(hass, freezer, timedelta(hours=1))
-    assert len(simulator.calls) == 6
+    assert len(simulator.calls) == len(SETUP_CALLS)
 
 
 async def test_a_refused_ecu_summary_is_asked_again_once_a_day(

@@ -79,11 +79,12 @@ async def test_the_closing_imports_the_day_exactly(
 
     # A correction of an earlier day re-sends that day and every later one.
     earlier = DAY - timedelta(days=1)
+    fetched = sum(coordinator.history[PRODUCTION][earlier])  # with the set-up
     coordinator.records.record(PRODUCTION, earlier, [0.5] * 24)
     coordinator._import_changed()
     shifted = await hourly_rows(hass, coordinator, DAY)
     assert [r["state"] for r in shifted] == [r["state"] for r in rows]
-    assert shifted[-1]["sum"] == pytest.approx(rows[-1]["sum"] + 12.0, abs=1e-6)
+    assert shifted[-1]["sum"] == pytest.approx(rows[-1]["sum"] - fetched + 12.0, abs=1e-6)
 
 
 async def test_import_can_be_switched_off(
@@ -147,8 +148,10 @@ async def test_unreadable_stored_state_and_history_start_afresh(
     assert "Ignoring unreadable stored state" in caplog.text
     assert "Ignoring unreadable stored history" in caplog.text
     assert coordinator.site.ecus  # bootstrapped again from the API
-    # Only what the API answered since: today's hours, from the first poll's curves.
-    assert set(coordinator.history.get(PRODUCTION, {})) <= {MORNING.date()}
+    # Only what the API answered since: yesterday's hours (fetched with the set-up) and
+    # today's, from the first poll's curves.
+    yesterday = MORNING.date() - timedelta(days=1)
+    assert set(coordinator.history.get(PRODUCTION, {})) == {yesterday, MORNING.date()}
 
 
 @pytest.mark.parametrize(

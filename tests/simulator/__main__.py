@@ -5,6 +5,7 @@ import asyncio
 import contextlib
 
 from .app import Simulator
+from .site import DEMO_LONGITUDE, DEMO_TIMEZONE, demo_site
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -15,6 +16,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8999)
     parser.add_argument("--quota", type=int, default=1000, help="monthly call quota")
+    parser.add_argument("--timezone", default=DEMO_TIMEZONE, help="the demo site's timezone")
+    parser.add_argument(
+        "--longitude", type=float, default=DEMO_LONGITUDE, help="the demo site's longitude"
+    )
     return parser
 
 
@@ -39,9 +44,15 @@ def banner(sim: Simulator) -> str:
     )
 
 
-async def serve(host: str, port: int, quota: int) -> None:
+async def serve(
+    host: str,
+    port: int,
+    quota: int,
+    timezone: str = DEMO_TIMEZONE,
+    longitude: float = DEMO_LONGITUDE,
+) -> None:
     """Run until cancelled."""
-    sim = Simulator(quota=quota)
+    sim = Simulator(demo_site(timezone=timezone, longitude=longitude), quota=quota)
     await sim.start(host, port)
     print(banner(sim), flush=True)
     try:
@@ -54,7 +65,7 @@ def main(argv: list[str] | None = None) -> None:
     """Entry point."""
     args = build_parser().parse_args(argv)
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(serve(args.host, args.port, args.quota))
+        asyncio.run(serve(args.host, args.port, args.quota, args.timezone, args.longitude))
 
 
 if __name__ == "__main__":

@@ -9,6 +9,8 @@ DEMO_APP_ID = "5e36eab8295911ee9075DEMOapp0001A"
 DEMO_APP_SECRET = "s1mUlat0rS3cretK3yF0rT3sts000042"
 DEMO_SID = "AZ12649A3DFF"
 DEMO_TIMEZONE = "Europe/Amsterdam"
+DEMO_LATITUDE = 51.5
+DEMO_LONGITUDE = 4.9
 
 #: Channels (PV inputs) per inverter model.
 MODEL_CHANNELS: dict[str, int] = {
@@ -104,23 +106,45 @@ class Site:
         return next((i for i in self.inverters if i.uid == uid), None)
 
 
+def noon_place(now: datetime | None = None) -> tuple[str, float]:
+    """A timezone (``Etc/GMT±N``) and a longitude on the demo site's latitude where it is
+    about noon at ``now`` (within half an hour): the demo shows a day in progress
+    whenever it runs (``scripts/develop --noon``, the end-to-end test's screenshots)."""
+    at = (now or datetime.now(UTC)).astimezone(UTC)
+    offset = round(12 - at.hour - at.minute / 60)  # hours east of UTC
+    if offset > 14:
+        offset -= 24
+    elif offset < -12:
+        offset += 24
+    # The Etc zones' signs are POSIX-style: UTC+8 is "Etc/GMT-8".
+    zone = "Etc/GMT" if offset == 0 else f"Etc/GMT{-offset:+d}"
+    # The sun is due south at noon on the zone's central meridian (wrapped to ±180°).
+    return zone, (offset * 15.0 + 180.0) % 360.0 - 180.0
+
+
 def _local_today(now: datetime | None, timezone: str) -> date:
     return (now or datetime.now(UTC)).astimezone(ZoneInfo(timezone)).date()
 
 
-def demo_site(now: datetime | None = None) -> Site:
-    """The default site: Amsterdam (lat 51.5), installed about two years before ``now``.
+def demo_site(
+    now: datetime | None = None,
+    *,
+    timezone: str = DEMO_TIMEZONE,
+    longitude: float = DEMO_LONGITUDE,
+) -> Site:
+    """The default site: Amsterdam (lat 51.5), installed about two years before ``now``
+    (``timezone`` and ``longitude`` move it east or west, see :func:`noon_place`).
 
     ECU 203000001234 has four DS3 (2 channels), ECU 203000005678 two QT2 (4 channels);
     215000009012 is a meter ECU.
     """
-    today = _local_today(now, DEMO_TIMEZONE)
+    today = _local_today(now, timezone)
     created = today - timedelta(days=2 * 365 + 17)
     return Site(
         sid=DEMO_SID,
-        timezone=DEMO_TIMEZONE,
-        latitude=51.5,
-        longitude=4.9,
+        timezone=timezone,
+        latitude=DEMO_LATITUDE,
+        longitude=longitude,
         create_date=created,
         ecus=(
             Ecu(

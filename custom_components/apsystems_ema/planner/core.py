@@ -40,6 +40,10 @@ ONE_DAY = timedelta(days=1)
 # An inverter's lifetime rolls forward with its exact days; its summary anchors it again
 # this often (a day missed in between is not lost for good).
 REANCHOR = timedelta(days=30)
+# The set-up anchors this many inverters at once (a home system's inverter pages show their
+# lifetime from the start); more ride along with the polls, one each, so that a large site's
+# set-up day stays an ordinary day.
+SETUP_ANCHORS = 8
 FRESH_FOR = timedelta(minutes=5)  # the ECU uploads every 5 minutes
 # A poll that fell due at the window's end still runs when it is woken a little late.
 LATE_POLL = timedelta(minutes=15)
@@ -298,18 +302,28 @@ class Planner:
         return (*calls, PlannedCall(CallKind.INVENTORY), PlannedCall(CallKind.METERS))
 
     @staticmethod
+    def first_history(today: date) -> tuple[PlannedCall, ...]:
+        """At set-up, yesterday's hours of the system: the solar production statistic
+        exists at once, also at night (yesterday is no closing's and, until tomorrow, no
+        backfill's day)."""
+        return (PlannedCall(CallKind.SYSTEM_HOURLY, None, today - ONE_DAY, backfill=True),)
+
+    @staticmethod
     def lifetime_calls(
         system: bool,
         ecus: Iterable[str],
         inverters: Mapping[str, date | None] | None = None,
         today: date | None = None,
+        *,
+        limit: int | None = None,
     ) -> tuple[PlannedCall, ...]:
         """The summaries that give the start of the lifetimes not known yet: the system's
         (``system``) and each of ``ecus``'. The counters then roll forward day by day.
 
         ``inverters`` maps each inverter to the day its lifetime was last anchored by its
         summary (None: never); those never anchored, then those anchored more than
-        ``REANCHOR`` before ``today``, oldest first, follow (see :meth:`lost_summaries`)."""
+        ``REANCHOR`` before ``today``, oldest first, follow, at most ``limit`` of them (the
+        set-up anchors up to ``SETUP_ANCHORS``, a poll one: see :meth:`lost_summaries`)."""
         calls: tuple[PlannedCall, ...] = (PlannedCall(CallKind.SYSTEM_SUMMARY),) if system else ()
         calls += tuple(PlannedCall(CallKind.ECU_SUMMARY, eid) for eid in ecus)
         if inverters and today is not None:
@@ -318,7 +332,7 @@ class Planner:
                 for uid, anchored in inverters.items()
                 if anchored is None or today - anchored >= REANCHOR
             )
-            calls += tuple(PlannedCall(CallKind.INVERTER_SUMMARY, uid) for _, uid in due)
+            calls += tuple(PlannedCall(CallKind.INVERTER_SUMMARY, uid) for _, uid in due[:limit])
         return calls
 
     def lost_summaries(
