@@ -177,3 +177,40 @@ async def test_dst_days_in_the_system_timezone(
     if expected_rows == 23:
         # 02:00 does not exist: its energy joins 03:00 (01:00 UTC).
         assert [r["state"] for r in rows[:4]] == [0.0, 1.0, 2.0 + 3.0, 4.0]
+
+
+async def test_the_statistic_is_live_and_consistent_through_the_day(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    simulator: Simulator,
+    coordinator: APsystemsCoordinator,
+) -> None:
+    """From the set-up on, the solar production statistic holds yesterday's exact hours and
+    today's hours so far; after every poll its running sum matches the lifetime's growth
+    since yesterday ended, no hour is negative and no sum goes back, and the closing makes
+    every hour exact without a dip."""
+    zone = zone_of(coordinator.site.timezone)
+    yesterday = DAY - timedelta(days=1)
+    sid = coordinator.site.sid
+    last_sum = 0.0
+    for _ in range(8):  # 08:00 to 22:00 UTC: midnight local, after the closing
+        rows = await recorded_rows(
+            hass, statistic_id(sid, PRODUCTION), day_start(yesterday, zone), day_start(DAY, zone)
+        )
+        today = await hourly_rows(hass, coordinator, DAY)
+        assert [r["state"] for r in rows] == pytest.approx(
+            simulator.truth.hourly(yesterday), abs=0.01
+        )
+        assert today, "today's hours are written from the first poll"
+        assert min(r["state"] for r in today) >= 0
+        sums = [rows[-1]["sum"]] + [r["sum"] for r in today]
+        assert sums == sorted(sums)
+        # The statistic's growth today is the lifetime's (both from the same curves).
+        energy = coordinator.site.energy
+        assert today[-1]["sum"] - rows[-1]["sum"] == pytest.approx(energy.today, abs=0.01)
+        assert today[-1]["sum"] >= last_sum - 0.02  # no dip, the closing included
+        last_sum = today[-1]["sum"]
+        await advance(hass, freezer, timedelta(hours=2))
+    final = await hourly_rows(hass, coordinator, DAY)
+    truth = simulator.truth.hourly(DAY)
+    assert [r["state"] for r in final] == pytest.approx(truth[: len(final)], abs=0.01)
