@@ -1024,3 +1024,37 @@ def test_lost_lifetimes_are_asked_once_a_day_within_the_budget() -> None:
     assert planner.lost_summaries(probe, lost, now + timedelta(days=2), book, state) == ()
     spent = book_at(now, 990)  # the month's fixed calls need what is left
     assert planner.lost_summaries(plan, lost, now + timedelta(days=2), spent, state) == ()
+
+
+def test_inverter_lifetimes_are_anchored_one_per_poll_and_again_monthly() -> None:
+    """Inverters never anchored come first, then those anchored 30 days ago or more, oldest
+    first; a poll carries one of them (the set-up takes up to its limit), a closing none."""
+    planner = Planner(PlannerConfig(), site(ecus=2))
+    today = date(2025, 6, 10)
+    anchors = {
+        "U1": today - timedelta(days=3),
+        "U2": None,
+        "U3": today - timedelta(days=40),
+        "U4": today - timedelta(days=31),
+        "U5": None,
+    }
+    calls = planner.lifetime_calls(False, ["E2"], anchors, today)
+    assert [(c.kind, c.target) for c in calls] == [
+        (CallKind.ECU_SUMMARY, "E2"),
+        *[(CallKind.INVERTER_SUMMARY, uid) for uid in ("U2", "U5", "U3", "U4")],
+    ]
+    assert len(planner.lifetime_calls(True, [], anchors, today, limit=2)) == 3
+    assert planner.lifetime_calls(False, [], {"U1": today}, today) == ()
+
+    now = local(today, 12)
+    state = fresh_state(now, today - timedelta(days=1))
+    book = book_at(now, 300)
+    plan = planner.next_plan(now, book, state)
+    assert plan.kind is PlanKind.POLL
+    extra = planner.lost_summaries(plan, calls, now, book, state)
+    assert [c.target for c in extra] == ["E2", "U2"]
+    # The next poll the same day: the ECU's summary waits for tomorrow, the next inverter goes.
+    later = planner.lost_summaries(plan, calls, now + timedelta(hours=1), book, state)
+    assert [c.target for c in later] == ["U5"]
+    closing = Plan(now, PlanKind.CLOSING, plan.calls, "closing", today)
+    assert planner.lost_summaries(closing, calls[3:], now, book, state) == ()

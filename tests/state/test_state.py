@@ -9,11 +9,13 @@ import pytest
 from custom_components.apsystems_ema.openapi import (
     BatchEnergy,
     BatchPower,
+    ChannelEnergy,
     EcuInfo,
     EcuMinutely,
     EnergySummary,
     InverterInfo,
     InverterMinutely,
+    InverterSummary,
     MeterMinutely,
     MeterSummary,
     MeterTotals,
@@ -207,6 +209,50 @@ def test_batch_power_and_energy() -> None:
     assert inv.today_kwh == pytest.approx(0.1)
     assert state.inverters["U2"].power_w is None
     assert state.inverters["U2"].today_kwh is None
+
+
+def test_inverter_lifetime_and_last_report() -> None:
+    """An inverter's lifetime starts at its summary and rolls forward with its days; its
+    last report is its own newest sample with a value, not the ECU's."""
+    state = site()
+    inv = state.inverters["U1"]
+    assert inv.energy.lifetime is None  # unknown until its summary
+    summary = InverterSummary(
+        (ChannelEnergy(1, 0.05, 20.0, 200.0, 600.0), ChannelEnergy(2, 0.05, 20.0, 200.0, 400.0))
+    )
+    assert state.apply_inverter_summary("U1", summary, at(DAY, 9)) is None
+    assert inv.anchored == DAY
+    assert (inv.energy.start, inv.energy.lifetime) == pytest.approx((999.9, 1000.0))
+    power = BatchPower(
+        DAY,
+        (time(12, 0), time(12, 5), time(12, 10)),
+        {"U1": {1: (600.0, 600.0, None), 2: (600.0, 600.0, None)}, "U2": {1: (1.0, 2.0, 3.0)}},
+    )
+    state.apply_batch_power("E1", power, at(DAY, 12, 12))
+    assert inv.last_report == at(DAY, 12, 5)  # silent in the newest slot
+    assert state.inverters["U2"].last_report == at(DAY, 12, 10)
+    assert state.ecus["E1"].last_report == at(DAY, 12, 10)
+    # The estimate (the curve integrated) is above the summary's today: it moves the lifetime.
+    assert inv.energy.lifetime == pytest.approx(999.9 + inv.today_kwh)
+    assert inv.today_kwh > 0.1
+    # The closing's exact day, then the next day rolls forward from it.
+    state.apply_batch_energy("E1", BatchEnergy(DAY, {"U1": {1: 1.5, 2: 1.5}}), at(DAY, 23))
+    assert inv.energy.lifetime == pytest.approx(1002.9)
+    tomorrow = DAY + timedelta(days=1)
+    state.apply_batch_energy("E1", BatchEnergy(tomorrow, {"U1": {1: 0.2, 2: 0.3}}), at(DAY, 23))
+    assert inv.energy.start == pytest.approx(1002.9)
+    assert inv.energy.lifetime == pytest.approx(1003.4)
+    # A summary no system of this capacity can give, or one below the counter, is refused.
+    absurd = InverterSummary((ChannelEnergy(1, 0.0, 0.0, 0.0, 1e9),))
+    assert state.apply_inverter_summary("U1", absurd, at(tomorrow, 9)) is not None
+    low = InverterSummary((ChannelEnergy(1, 0.0, 0.0, 0.0, 10.0),))
+    assert state.apply_inverter_summary("U1", low, at(tomorrow, 9)) is not None
+    assert inv.energy.lifetime == pytest.approx(1003.4)
+    assert inv.anchored == DAY
+    assert state.apply_inverter_summary("GONE", summary, at(tomorrow, 9)) is None
+    # Kept across a restart.
+    again = SiteState.from_dict(json.loads(json.dumps(state.as_dict())))
+    assert again.inverters["U1"] == inv
 
 
 def test_inverter_detail() -> None:
