@@ -1045,6 +1045,10 @@ def test_inverter_lifetimes_are_anchored_one_per_poll_and_again_monthly() -> Non
     ]
     assert len(planner.lifetime_calls(True, [], anchors, today, limit=2)) == 3
     assert planner.lifetime_calls(False, [], {"U1": today}, today) == ()
+    # One was anchored today: the others due again wait (one a day), new ones do not.
+    anchored_today = {**anchors, "U1": today}
+    waiting = planner.lifetime_calls(False, [], anchored_today, today)
+    assert [c.target for c in waiting] == ["U2", "U5"]
 
     now = local(today, 12)
     state = fresh_state(now, today - timedelta(days=1))

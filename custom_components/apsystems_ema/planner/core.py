@@ -321,16 +321,19 @@ class Planner:
         (``system``) and each of ``ecus``'. The counters then roll forward day by day.
 
         ``inverters`` maps each inverter to the day its lifetime was last anchored by its
-        summary (None: never); those never anchored, then those anchored more than
-        ``REANCHOR`` before ``today``, oldest first, follow, at most ``limit`` of them (the
-        set-up anchors up to ``SETUP_ANCHORS``, a poll one: see :meth:`lost_summaries`)."""
+        summary (None: never); those never anchored, then (unless one was anchored
+        ``today``) those anchored more than ``REANCHOR`` before, oldest first, follow, at
+        most ``limit`` of them (the set-up anchors up to ``SETUP_ANCHORS``, a poll one: see
+        :meth:`lost_summaries`)."""
         calls: tuple[PlannedCall, ...] = (PlannedCall(CallKind.SYSTEM_SUMMARY),) if system else ()
         calls += tuple(PlannedCall(CallKind.ECU_SUMMARY, eid) for eid in ecus)
         if inverters and today is not None:
+            # One anchor again a day at most: a 40-inverter site is not re-anchored in a burst.
+            again = today not in inverters.values()
             due = sorted(
                 (anchored or date.min, uid)
                 for uid, anchored in inverters.items()
-                if anchored is None or today - anchored >= REANCHOR
+                if anchored is None or (again and today - anchored >= REANCHOR)
             )
             calls += tuple(PlannedCall(CallKind.INVERTER_SUMMARY, uid) for _, uid in due[:limit])
         return calls
