@@ -17,6 +17,13 @@ for _handler in list(logging.root.handlers):
         logging.root.removeHandler(_handler)
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests marked ``long`` (a simulated month or week) run first: with the suite spread
+    over two workers (``scripts/test`` runs ``-n 2``), a long test started last would keep
+    one worker busy while the other idles."""
+    items.sort(key=lambda item: item.get_closest_marker("long") is None)
+
+
 @pytest.fixture
 async def simulator(socket_enabled: None) -> AsyncIterator[Simulator]:
     """The fake OpenAPI (demo site) on a free loopback port.

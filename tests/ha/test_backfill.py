@@ -173,6 +173,7 @@ async def test_history_is_backfilled_recent_days_first_then_daily(
     assert snapshot_rows == snapshot
 
 
+@pytest.mark.long
 @pytest.mark.parametrize("recorder_config", [STEADY_RECORDER])
 async def test_days_missed_while_down_are_filled_on_return(
     hass: HomeAssistant,

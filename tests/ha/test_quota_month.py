@@ -37,6 +37,7 @@ async def simulator(socket_enabled: None) -> AsyncIterator[Simulator]:
         yield sim
 
 
+@pytest.mark.long
 @pytest.mark.parametrize("recorder_config", [STEADY_RECORDER])
 async def test_a_quota_month_that_resets_later_costs_an_hour_not_a_day(
     hass: HomeAssistant,

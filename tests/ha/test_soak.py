@@ -63,6 +63,7 @@ async def month_sim(socket_enabled: None) -> AsyncIterator[Simulator]:
         yield sim
 
 
+@pytest.mark.long
 @pytest.mark.parametrize("recorder_config", [STEADY_RECORDER])
 async def test_a_month_with_faults_and_restarts(
     hass: HomeAssistant,
