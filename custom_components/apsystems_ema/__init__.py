@@ -16,6 +16,7 @@ from .openapi import (
     DEFAULT_BASE_URL,
     APsystemsAuthError,
     APsystemsClient,
+    APsystemsClockError,
     APsystemsError,
     APsystemsRequestError,
 )
@@ -29,10 +30,13 @@ __all__ = ["APsystemsConfigEntry", "is_auth_error"]
 def is_auth_error(err: APsystemsError) -> bool:
     """Whether the API refused the credentials.
 
-    A wrong App Secret yields a bad signature, which the API answers with code 4000.
+    A wrong App Secret yields a bad signature, which the API answers with code 4000 (a
+    host clock that is off gets 4000 too: that is no credentials problem).
     """
     return isinstance(err, APsystemsAuthError) or (
-        isinstance(err, APsystemsRequestError) and err.code == 4000
+        isinstance(err, APsystemsRequestError)
+        and err.code == 4000
+        and not isinstance(err, APsystemsClockError)
     )
 
 

@@ -52,6 +52,7 @@ from .const import (
 from .openapi import (
     DEFAULT_BASE_URL,
     APsystemsClient,
+    APsystemsClockError,
     APsystemsError,
     APsystemsLimitError,
     SystemDetails,
@@ -164,6 +165,8 @@ class APsystemsConfigFlow(ConfigFlow, domain=DOMAIN):
             details = await client.get_system_details()
         except APsystemsLimitError:
             errors["base"] = "quota_exceeded"
+        except APsystemsClockError:
+            errors["base"] = "clock_skew"
         except APsystemsError as err:
             errors["base"] = "invalid_auth" if is_auth_error(err) else "cannot_connect"
         except Exception:

@@ -33,6 +33,7 @@ from .planner import (
     CallBook,
     CallKind,
     Plan,
+    PlanKind,
     PlannedCall,
     Planner,
     PlannerState,
@@ -49,6 +50,9 @@ from .storage import EntryFiles
 MAX_SLEEP = timedelta(hours=1)
 MIN_SLEEP = timedelta(seconds=30)
 DUE_SLACK = timedelta(seconds=5)
+# A power reading is not current once this much daylight passed without a newer sample.
+STALE_POLLS = 3
+STALE_AT_LEAST = timedelta(minutes=30)
 
 type APsystemsConfigEntry = ConfigEntry[APsystemsCoordinator]
 
@@ -80,6 +84,7 @@ class APsystemsCoordinator(DataUpdateCoordinator[SiteState]):
         self.planner: Planner = self._make_planner()
         self.next_poll: datetime | None = None
         self.last_plan: Plan | None = None
+        self.poll_interval = MAX_SLEEP  # the daylight polls' spacing, as last planned
         self.files = EntryFiles(hass, entry.entry_id)
         self.outcomes = Outcomes(hass, entry.entry_id)
         self._busy = asyncio.Lock()  # this system's calls run (the App ID's lock may wait)
@@ -115,6 +120,30 @@ class APsystemsCoordinator(DataUpdateCoordinator[SiteState]):
         """Calls the App ID has left this period; in the first period, the part of the
         period before counting began is taken as spent at an even rate."""
         return max(self.quota - self.book.spent(self.quota, dt_util.utcnow()), 0)
+
+    def live_power(
+        self, value: float | None, sample: datetime | None, *, production: bool = True
+    ) -> float | None:
+        """A power reading as the current power. It stands until ``STALE_POLLS`` planned
+        poll intervals (at least ``STALE_AT_LEAST``) passed without a newer sample, then it
+        is unknown (an outage does not show an old reading as current). For ``production``
+        only daylight counts, and outside daylight the production has ended: 0 W (a meter's
+        consumption goes on at night: its readings just age)."""
+        if value is None or sample is None:
+            return value
+        now = dt_util.utcnow()
+        stale_after = max(self.poll_interval * STALE_POLLS, STALE_AT_LEAST)
+        if not production:
+            return value if now - sample <= stale_after else None
+        daylight = self.planner.daylight
+        day = daylight.local_day(now)
+        windows = [w for w in (daylight.sun(day), daylight.window(day)) if w is not None]
+        if not windows:
+            return 0.0  # polar night
+        start = min(w.start for w in windows)
+        if not start <= now <= max(w.end for w in windows):
+            return 0.0
+        return value if now - max(sample, start) <= stale_after else None
 
     # -- persistence -----------------------------------------------------------------------
 
@@ -195,6 +224,8 @@ class APsystemsCoordinator(DataUpdateCoordinator[SiteState]):
         now = dt_util.utcnow()
         upcoming = self.planner.next_plan(now, self.book, self.planner_state)
         self.next_poll = upcoming.at if upcoming.calls else None
+        if upcoming.kind is PlanKind.POLL and upcoming.interval is not None:
+            self.poll_interval = upcoming.interval
         sleep = upcoming.at - now
         self.update_interval = min(max(sleep, MIN_SLEEP), MAX_SLEEP)
 

@@ -12,12 +12,14 @@ from homeassistant.util import dt as dt_util
 from .const import DOMAIN, LOGGER
 from .openapi import (
     APsystemsAuthError,
+    APsystemsClockError,
     APsystemsError,
     APsystemsNoDataError,
     APsystemsRequestError,
     APsystemsResponseError,
     APsystemsTransportError,
 )
+from .openapi.errors import describe_offset
 from .planner import PlannedCall
 
 
@@ -29,6 +31,7 @@ class Outcomes:
         self.hass = hass
         self.entry_id = entry_id
         self.trouble = False  # a failure was logged; the next success logs the recovery
+        self.clock_off = False  # the clock repair issue is raised
         self.removed_inverters: set[str] = set()
 
     def reachable(self) -> None:
@@ -36,11 +39,37 @@ class Outcomes:
         if self.trouble:
             LOGGER.info("The APsystems OpenAPI answers again")
             self.trouble = False
+        if self.clock_off:
+            ir.async_delete_issue(self.hass, DOMAIN, f"clock_skew_{self.entry_id}")
+            self.clock_off = False
+
+    def _clock(self, err: APsystemsClockError) -> None:
+        """The host's clock is off: a repair issue that names the offset (credentials are
+        fine, so no re-authentication), and a warning once."""
+        offset = describe_offset(err.offset)
+        if not self.clock_off:
+            LOGGER.warning(
+                "The APsystems OpenAPI refuses the requests: this host's clock is off by %s",
+                offset,
+            )
+        self.clock_off = True
+        ir.async_create_issue(
+            self.hass,
+            DOMAIN,
+            f"clock_skew_{self.entry_id}",
+            is_fixable=False,
+            severity=ir.IssueSeverity.ERROR,
+            translation_key="clock_skew",
+            translation_placeholders={"offset": offset},
+        )
 
     def failed(self, call: PlannedCall, err: APsystemsError, any_ok: bool) -> None:
         """Log a failure once (a line per failure at DEBUG), until a call succeeds again;
         refused credentials start re-authentication. A code 4000 counts as refused
         credentials only when no call of the run succeeded (a bad signature fails all)."""
+        if isinstance(err, APsystemsClockError):
+            self._clock(err)
+            return
         if isinstance(err, APsystemsAuthError) or (
             isinstance(err, APsystemsRequestError) and err.code == 4000 and not any_ok
         ):

@@ -57,8 +57,25 @@ def energy_sensor(
     )
 
 
-def power_sensor(key: str, translation_key: str, value_fn: Reader) -> APsystemsSensorDescription:
-    """A power reading in W."""
+def power_sensor(
+    key: str,
+    translation_key: str,
+    value_fn: Reader,
+    sample_fn: Reader,
+    *,
+    production: bool = True,
+) -> APsystemsSensorDescription:
+    """A power reading in W, current while its sample (``sample_fn``) is (see
+    :meth:`APsystemsCoordinator.live_power`)."""
+
+    def live(coordinator: APsystemsCoordinator) -> Value:
+        value, sample = value_fn(coordinator), sample_fn(coordinator)
+        return coordinator.live_power(
+            value if isinstance(value, int | float) else None,
+            sample if isinstance(sample, datetime) else None,
+            production=production,
+        )
+
     return APsystemsSensorDescription(
         key=key,
         translation_key=translation_key,
@@ -66,7 +83,7 @@ def power_sensor(key: str, translation_key: str, value_fn: Reader) -> APsystemsS
         native_unit_of_measurement=UnitOfPower.WATT,
         state_class=SensorStateClass.MEASUREMENT,
         suggested_display_precision=0,
-        value_fn=value_fn,
+        value_fn=live,
     )
 
 
@@ -94,7 +111,7 @@ SYSTEM_SENSORS: tuple[APsystemsSensorDescription, ...] = (
     energy_sensor("today_energy", "today_energy", lambda c: c.site.energy.today),
     energy_sensor("month_energy", "month_energy", lambda c: c.site.energy.month, enabled=False),
     energy_sensor("year_energy", "year_energy", lambda c: c.site.energy.year, enabled=False),
-    power_sensor("power", "power", lambda c: c.site.power_w),
+    power_sensor("power", "power", lambda c: c.site.power_w, lambda c: c.site.last_data),
     APsystemsSensorDescription(
         key="capacity",
         translation_key="capacity",
@@ -192,7 +209,12 @@ def ecu_sensors(eid: str) -> list[APsystemsSensorDescription]:
             "ecu_lifetime_energy",
             of_ecu(eid, lambda e: e.energy.lifetime),
         ),
-        power_sensor(f"ecu_{eid}_power", "ecu_power", of_ecu(eid, lambda e: e.power_w)),
+        power_sensor(
+            f"ecu_{eid}_power",
+            "ecu_power",
+            of_ecu(eid, lambda e: e.power_w),
+            of_ecu(eid, lambda e: e.last_report),
+        ),
         APsystemsSensorDescription(
             key=f"ecu_{eid}_last_report",
             translation_key="last_report",
@@ -205,7 +227,12 @@ def ecu_sensors(eid: str) -> list[APsystemsSensorDescription]:
 def inverter_sensors(uid: str) -> list[APsystemsSensorDescription]:
     """Sensors of one inverter as a whole."""
     return [
-        power_sensor(f"{uid}_power", "inverter_power", of_inverter(uid, lambda i: i.power_w)),
+        power_sensor(
+            f"{uid}_power",
+            "inverter_power",
+            of_inverter(uid, lambda i: i.power_w),
+            of_inverter(uid, lambda i: i.power_at),
+        ),
         energy_sensor(
             f"{uid}_today_energy", "inverter_today_energy", of_today(uid, lambda i: i.today_kwh)
         ),
@@ -248,7 +275,10 @@ def channel_sensors(uid: str, n: int) -> list[APsystemsSensorDescription]:
     """Sensors of one inverter channel (the name carries the channel number)."""
     return [
         power_sensor(
-            f"{uid}_ch{n}_power", "channel_power", of_channel(uid, n, lambda s: s.power_w)
+            f"{uid}_ch{n}_power",
+            "channel_power",
+            of_channel(uid, n, lambda s: s.power_w),
+            of_inverter(uid, lambda i: i.power_at),
         ),
         energy_sensor(
             f"{uid}_ch{n}_today_energy",
@@ -287,9 +317,15 @@ def meter_sensors(eid: str) -> list[APsystemsSensorDescription]:
             f"meter_{eid}_consumption_power",
             "meter_consumption_power",
             of_meter(eid, lambda m: m.consumption_w),
+            of_meter(eid, lambda m: m.last_report),
+            production=False,
         ),
         power_sensor(
-            f"meter_{eid}_grid_power", "meter_grid_power", of_meter(eid, lambda m: m.grid_w)
+            f"meter_{eid}_grid_power",
+            "meter_grid_power",
+            of_meter(eid, lambda m: m.grid_w),
+            of_meter(eid, lambda m: m.last_report),
+            production=False,
         ),
         APsystemsSensorDescription(
             key=f"meter_{eid}_last_report",
@@ -340,6 +376,10 @@ def new_sensors(coordinator: APsystemsCoordinator, known: set[str]) -> list[APsy
     """Sensors of devices (and channels) not yet in ``known``; adds them to it."""
     site = coordinator.site
     entities: list[APsystemsSensor] = []
+    # An inverter whose device was removed (the API stopped listing it) is new again when
+    # it comes back: its device and entities are created anew, without a reload.
+    for uid in coordinator.outcomes.removed_inverters - set(site.inverters):
+        known.difference_update({m for m in known if m == uid or m.startswith(f"{uid}:")})
 
     def add(
         marker: str,

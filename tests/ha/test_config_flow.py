@@ -160,6 +160,7 @@ async def test_user_flow_title_without_capacity(hass: HomeAssistant, simulator: 
         (Fault(endpoint="details", code=2001), "invalid_auth"),
         (Fault(endpoint="details", code=3002), "invalid_auth"),
         (Fault(endpoint="details", code=4000), "invalid_auth"),
+        (Fault(endpoint="details", clock_skew=20 * 60), "clock_skew"),
         (Fault(endpoint="details", code=4001), "cannot_connect"),
         (Fault(endpoint="details", code=5000), "cannot_connect"),
         (Fault(endpoint="details", code=2005), "quota_exceeded"),
@@ -590,6 +591,7 @@ def test_translations_cover_the_forms() -> None:
 
     assert set(strings["config"]["error"]) == {
         "cannot_connect",
+        "clock_skew",
         "invalid_auth",
         "quota_exceeded",
         "unknown",

@@ -230,7 +230,8 @@ async def test_rescan_adds_and_removes_devices(
     mock_config_entry: MockConfigEntry,
     coordinator: APsystemsCoordinator,
 ) -> None:
-    """A new inverter appears without reload; a gone one loses its device and may be deleted."""
+    """A new inverter appears without reload; a gone one loses its device and may be
+    deleted, and comes back with its device and entities when it is listed again."""
     site = simulator.site
     first, second = site.ecus[0], site.ecus[1]
     gone = first.inverters[0]
@@ -271,6 +272,15 @@ async def test_rescan_adds_and_removes_devices(
     assert not await async_remove_config_entry_device(hass, mock_config_entry, current)
     assert await async_remove_config_entry_device(hass, mock_config_entry, stale)
     assert coordinator.outcomes.removed_inverters == {gone.uid}
+
+    # Listed again: its device and entities come back, without a reload.
+    simulator.site = site
+    simulator.truth = Truth(site)
+    freezer.tick(timedelta(minutes=6))
+    await hass.services.async_call("button", "press", {"entity_id": rescan}, blocking=True)
+    await hass.async_block_till_done()
+    assert devices.async_get_device_by_identifier((DOMAIN, gone.uid), entry_id) is not None
+    assert state_of(hass, f"{site.sid}_{gone.uid}_lifetime_energy") != "unavailable"
 
 
 async def test_quota_exhausted_raises_and_clears_a_repair_issue(
@@ -403,3 +413,39 @@ async def test_a_refused_ecu_summary_is_asked_again_once_a_day(
     assert state_of(hass, f"{simulator.sid}_ecu_{eid}_lifetime_energy") == "unknown"
     assert float(state_of(hass, f"{simulator.sid}_lifetime_energy")) > 0
     assert "refused ecu_summary: APsystems API code 5000" in caplog.text
+
+
+async def test_an_outage_does_not_show_an_old_power_as_current(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    simulator: Simulator,
+    coordinator: APsystemsCoordinator,
+) -> None:
+    """The API stops answering after the morning's poll: the power sensors keep their
+    reading for three planned intervals, then show unknown; after sunset the production's
+    show 0 W, the meter's (consumption goes on) stay unknown. Energy totals stay available
+    all along."""
+    sid = simulator.sid
+    uid = simulator.site.ecus[0].inverters[0].uid
+    meter = simulator.site.meters[0]
+    powers = [
+        f"{sid}_power",
+        f"{sid}_ecu_{simulator.site.ecus[0].eid}_power",
+        f"{sid}_{uid}_power",
+        f"{sid}_{uid}_ch1_power",
+        f"{sid}_meter_{meter}_grid_power",
+    ]
+    assert all(float(state_of(hass, p)) != 0 for p in powers)
+    lifetime = state_of(hass, f"{sid}_lifetime_energy")
+    simulator.inject(Fault(drop=True, times=None))
+    stale_after = max(coordinator.poll_interval * 3, timedelta(minutes=30))
+    await advance(hass, freezer, stale_after - timedelta(minutes=10))
+    assert all(float(state_of(hass, p)) != 0 for p in powers)
+    await advance(hass, freezer, timedelta(minutes=70))
+    assert [state_of(hass, p) for p in powers] == ["unknown"] * len(powers)
+    assert state_of(hass, f"{sid}_lifetime_energy") == lifetime
+    window = coordinator.planner.daylight.sun(MORNING.date())
+    assert window is not None
+    await advance(hass, freezer, window.end - dt_util.utcnow() + timedelta(minutes=65))
+    assert [state_of(hass, p) for p in powers] == ["0.0"] * 4 + ["unknown"]
+    assert state_of(hass, f"{sid}_lifetime_energy") == lifetime

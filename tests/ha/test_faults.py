@@ -13,7 +13,7 @@ import logging
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.config_entries import SOURCE_REAUTH
+from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.util import dt as dt_util
@@ -222,7 +222,6 @@ REFUSALS = (
     (3002, "meter_minutely"),
     (3003, "batch_power"),
     (3004, "meter_minutely"),
-    (4000, "clock_skew"),
 )
 
 
@@ -233,18 +232,15 @@ async def test_refused_credentials_start_reauth(
     mock_config_entry: MockConfigEntry,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    """Every auth code, each on an endpoint kind, and a host clock that is off: a reauth flow
-    starts, entities turn unavailable, polling stops, nothing escapes. Once the user gives
-    working credentials (the entry reloads) nothing was lost."""
+    """Every auth code, each on an endpoint kind: a reauth flow starts, entities turn
+    unavailable, polling stops, nothing escapes. Once the user gives working credentials
+    (the entry reloads) nothing was lost."""
     freezer.move_to(NIGHT)
     coordinator = await setup(hass, simulator, mock_config_entry)
     watch = Watch(hass, lifetime_ids(simulator))
     deadline = NIGHT + timedelta(hours=60)
     for code, endpoint in REFUSALS:
-        if endpoint == "clock_skew":
-            simulator.inject(Fault(clock_skew=20 * 60, times=None))
-        else:
-            simulator.inject(Fault(endpoint=endpoint, code=code, times=None))
+        simulator.inject(Fault(endpoint=endpoint, code=code, times=None))
         while not hass.config_entries.flow.async_progress_by_handler(DOMAIN):
             assert dt_util.utcnow() < deadline, (code, endpoint)
             await run_until(hass, freezer, simulator, coordinator, dt_util.utcnow(), watch)
@@ -254,7 +250,7 @@ async def test_refused_credentials_start_reauth(
             watch.sample()
         refused = [c for c in simulator.calls if c.code == code]
         assert len(refused) == 1, (code, endpoint)
-        assert endpoint in (refused[0].endpoint, "clock_skew"), (code, endpoint)
+        assert refused[0].endpoint == endpoint, (code, endpoint)
         assert watch.unavailable == set(lifetime_ids(simulator)), code
         calls = len(simulator.calls)
         await run_until(
@@ -349,3 +345,37 @@ async def test_system_midnight_in_another_timezone(
     assert watch.decreases == []
     assert unhandled(caplog.records) == []
     await assert_exact(hass, simulator, coordinator)
+
+
+async def test_a_clock_that_is_off_raises_a_repair_not_a_reauth(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    simulator: Simulator,
+    mock_config_entry: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The host's clock runs 20 minutes ahead of the API server's: every request gets code
+    4000. A repair issue names the offset and how to fix it, no re-authentication starts,
+    the warning is logged once; once the clock is right again the next poll goes on and the
+    issue goes away."""
+    freezer.move_to(NIGHT)
+    coordinator = await setup(hass, simulator, mock_config_entry)
+    simulator.inject(Fault(clock_skew=20 * 60, times=None))
+    issue_id = f"clock_skew_{mock_config_entry.entry_id}"
+    await run_until(hass, freezer, simulator, coordinator, NIGHT + timedelta(hours=20))
+    issue = ir.async_get(hass).async_get_issue(DOMAIN, issue_id)
+    assert issue is not None
+    assert issue.translation_key == "clock_skew"
+    assert issue.translation_placeholders == {"offset": "+20 min"}
+    assert not hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    assert mock_config_entry.state is ConfigEntryState.LOADED
+    warnings = [
+        r.getMessage()
+        for r in caplog.records
+        if r.levelno >= logging.WARNING and "clock is off by +20 min" in r.getMessage()
+    ]
+    assert len(warnings) == 1
+    simulator.clear_faults()
+    await run_until(hass, freezer, simulator, coordinator, NIGHT + timedelta(hours=30))
+    assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is None
+    assert simulator.calls[-1].code == 0

@@ -11,6 +11,7 @@ import pytest
 from custom_components.apsystems_ema.openapi import (
     APsystemsAuthError,
     APsystemsClient,
+    APsystemsClockError,
     APsystemsConnectionError,
     APsystemsError,
     APsystemsHTTPError,
@@ -27,7 +28,12 @@ from custom_components.apsystems_ema.openapi import (
     SignatureMethod,
     system_today,
 )
-from custom_components.apsystems_ema.openapi.client import date_range, parse_envelope
+from custom_components.apsystems_ema.openapi.client import (
+    clock_offset,
+    date_range,
+    parse_envelope,
+)
+from custom_components.apsystems_ema.openapi.errors import describe_offset
 from tests.simulator import Fault, Simulator
 
 
@@ -229,6 +235,37 @@ async def test_wrong_credentials(simulator: Simulator, session: aiohttp.ClientSe
     with pytest.raises(APsystemsRequestError) as bad_sig:
         await make_client(simulator, session, app_secret="y" * 32).get_system_details()
     assert bad_sig.value.code == 4000
+
+
+async def test_a_clock_that_is_off_is_told_apart_from_bad_credentials(
+    simulator: Simulator, session: aiohttp.ClientSession
+) -> None:
+    """Code 4000 with the server's Date header 20 minutes behind this host's clock is a
+    clock error naming the offset; a bad signature with the clocks in step stays a request
+    error (credentials)."""
+    simulator.inject(Fault(clock_skew=20 * 60, times=1))
+    with pytest.raises(APsystemsClockError) as off:
+        await make_client(simulator, session).get_system_details()
+    assert off.value.code == 4000
+    assert abs(off.value.offset - timedelta(minutes=20)) < timedelta(seconds=2)
+    assert "off by +20 min" in str(off.value)
+    simulator.inject(Fault(clock_skew=60, times=1))  # within the server's tolerance: fine
+    await make_client(simulator, session).get_system_details()
+    with pytest.raises(APsystemsRequestError) as bad_sig:
+        await make_client(simulator, session, app_secret="y" * 32).get_system_details()
+    assert not isinstance(bad_sig.value, APsystemsClockError)
+
+
+def test_clock_offsets_and_their_wording() -> None:
+    now = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
+    assert clock_offset("Mon, 30 Nov 2026 11:55:00 GMT", now) == timedelta(minutes=5)
+    assert clock_offset(None, now) is None
+    assert clock_offset("not a date", now) is None
+    assert clock_offset("Mon, 30 Nov 2026 11:55:00 -0000", now) is None  # no zone given
+    assert describe_offset(timedelta(minutes=5, seconds=3)) == "+5 min 3 s"
+    assert describe_offset(timedelta(seconds=-40)) == "-40 s"
+    assert describe_offset(timedelta(hours=-2)) == "-2 h"
+    assert describe_offset(timedelta(0)) == "+0 s"
 
 
 async def test_quota_is_enforced(simulator: Simulator, session: aiohttp.ClientSession) -> None:

@@ -5,6 +5,7 @@ import base64
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, tzinfo
+from email.utils import format_datetime
 import hashlib
 import hmac
 import json
@@ -429,8 +430,24 @@ class Simulator:
         record = CallRecord(endpoint, request.path, query, now)
         record.signature = request.headers.get("X-CA-Signature")
         self.calls.append(record)
-        fault = self._take_fault(endpoint, query.get("date_range"))
-        record.fault = fault
+        record.fault = self._take_fault(endpoint, query.get("date_range"))
+        response = await self._respond(request, route, record, query, now)
+        # The server's clock, as a real server sends it (a host clock that is off, the
+        # clock_skew fault, is ahead of it): what a client compares its clock with on 4000.
+        skew = record.fault.clock_skew if record.fault is not None else None
+        server_now = now - timedelta(seconds=skew or 0.0)
+        response.headers["Date"] = format_datetime(server_now.astimezone(UTC), usegmt=True)
+        return response
+
+    async def _respond(
+        self,
+        request: web.Request,
+        route: _Route,
+        record: CallRecord,
+        query: dict[str, str],
+        now: datetime,
+    ) -> web.StreamResponse:
+        fault = record.fault
         if fault is not None:
             if fault.drop:
                 record.status = 0

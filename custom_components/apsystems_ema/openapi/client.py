@@ -2,7 +2,8 @@
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
+from email.utils import parsedate_to_datetime
 from enum import StrEnum
 import json
 import logging
@@ -13,10 +14,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import aiohttp
 
 from .errors import (
+    CLOCK_TOLERANCE,
     APsystemsApiError,
+    APsystemsClockError,
     APsystemsConnectionError,
     APsystemsError,
     APsystemsHTTPError,
+    APsystemsRequestError,
     APsystemsResponseError,
     APsystemsTimeoutError,
     error_for_code,
@@ -121,6 +125,20 @@ def system_today(timezone: str, now: datetime | None = None) -> date:
     return (now or datetime.now(UTC)).astimezone(zone).date()
 
 
+def clock_offset(server_date: str | None, now: datetime) -> timedelta | None:
+    """This host's clock (``now``) minus the server's, from an HTTP ``Date`` header (None
+    without a readable one)."""
+    if not server_date:
+        return None
+    try:
+        server = parsedate_to_datetime(server_date)
+    except TypeError, ValueError:
+        return None
+    if server.tzinfo is None:
+        return None
+    return now - server
+
+
 class APsystemsClient:
     """Client of one APsystems system (SID) on the OpenAPI.
 
@@ -181,13 +199,22 @@ class APsystemsClient:
                     raise APsystemsHTTPError(resp.status, resp.reason)
                 # The API sometimes labels JSON as application/octet-stream: ignore the type.
                 raw = await resp.read()
+                server_date = resp.headers.get("Date")
         except TimeoutError as err:
             raise APsystemsTimeoutError(f"No answer from {self.base_url} in time") from err
         except (aiohttp.ClientError, socket.gaierror, OSError) as err:
             raise APsystemsConnectionError(
                 f"Cannot reach {self.base_url}: {err}", attempts=_attempts(err)
             ) from err
-        return parse_envelope(raw)
+        try:
+            return parse_envelope(raw)
+        except APsystemsRequestError as err:
+            # 4000 is also what a signature timestamp too far from the server's clock gets:
+            # the server's Date header tells this apart from bad credentials.
+            offset = clock_offset(server_date, datetime.now(UTC))
+            if err.code == 4000 and offset is not None and abs(offset) > CLOCK_TOLERANCE:
+                raise APsystemsClockError(offset) from err
+            raise
 
     def _report(
         self,

@@ -14,12 +14,14 @@ APsystemsError
     ├── APsystemsLimitError        quota and throttling
     │   ├── APsystemsQuotaExceededError   2005: the monthly call limit is spent
     │   └── APsystemsRateLimitError       7000-7003: slow down and retry later
-    └── APsystemsRequestError      4000-4001 (also what a bad signature or clock skew gets)
+    └── APsystemsRequestError      4000-4001 (also what a bad signature gets)
+        └── APsystemsClockError    4000 while the host's clock is off from the server's
 
 Each class says once what its failure means to a caller that plans calls (:class:`Failure`):
 the planner learns from ``error.failure``, never from codes.
 """
 
+from datetime import timedelta
 from enum import StrEnum
 from typing import ClassVar
 
@@ -36,6 +38,7 @@ class Failure(StrEnum):
     QUOTA = "quota"  # 2005: the monthly limit is spent
     THROTTLE = "throttle"  # 7000-7003: slow down
     BAD_REQUEST = "bad_request"  # 4000-4001: this request was refused
+    CLOCK = "clock"  # 4000 with the host's clock off: every signed request fails until fixed
 
 
 # Annex 4.1, Response Code Definition.
@@ -161,6 +164,33 @@ class APsystemsRequestError(APsystemsApiError):
     """Codes 4000-4001: the request was refused (bad parameter, signature or clock)."""
 
     failure = Failure.BAD_REQUEST
+
+
+class APsystemsClockError(APsystemsRequestError):
+    """Code 4000 while this host's clock is off from the server's (its ``Date`` header) by
+    more than ``CLOCK_TOLERANCE``: the signature's timestamp is refused, whatever the
+    credentials. ``offset`` is this host's clock minus the server's."""
+
+    failure = Failure.CLOCK
+
+    def __init__(self, offset: timedelta) -> None:
+        """Name the offset."""
+        self.offset = offset
+        super().__init__(4000)
+        self.args = (f"{self.args[0]} (this host's clock is off by {describe_offset(offset)})",)
+
+
+CLOCK_TOLERANCE = timedelta(minutes=2)
+
+
+def describe_offset(offset: timedelta) -> str:
+    """``+5 min 3 s`` (this host's clock ahead of the server's) or ``-40 s`` (behind)."""
+    seconds = round(abs(offset.total_seconds()))
+    minutes, seconds = divmod(seconds, 60)
+    hours, minutes = divmod(minutes, 60)
+    parts = [f"{hours} h" if hours else "", f"{minutes} min" if minutes else ""]
+    parts.append(f"{seconds} s" if seconds or not (hours or minutes) else "")
+    return ("+" if offset >= timedelta(0) else "-") + " ".join(p for p in parts if p)
 
 
 _CODE_CLASSES: tuple[tuple[range, type[APsystemsApiError]], ...] = (
