@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from .history import by_hour
-from .openapi import APsystemsClient, APsystemsResponseError, EnergyLevel
+from .openapi import APsystemsClient, APsystemsResponseError, BatchPower, EnergyLevel
 from .planner import CallKind, PlannedCall
 from .planner.backfill import daily_rows, first_hourly_day
 from .records import (
@@ -27,6 +27,23 @@ def check(problem: str | None) -> None:
     """An answer the state refused is a failed call: logged, counted, asked again later."""
     if problem is not None:
         raise APsystemsResponseError(f"implausible data: {problem}")
+
+
+# A meter's lifetime while the system's creation date is unknown: 100 years at most.
+LIFETIME_DAYS = 36_500
+
+
+def _power_problem(site: SiteState, power: BatchPower) -> str | None:
+    """Why a batch power curve cannot be real: a channel, or all of them together in one
+    5-minute slot, beyond what the system can deliver."""
+    channels = [values for series in power.power.values() for values in series.values()]
+    totals = [
+        sum(values[i] or 0.0 for values in channels if i < len(values))
+        for i in range(len(power.times))
+    ]
+    return site.power_problem(
+        "channel power", (v for values in channels for v in values)
+    ) or site.power_problem("the ECU's power", totals)
 
 
 @dataclass
@@ -88,6 +105,7 @@ class Dispatcher:
 
     async def _ecu_curve(self, call: PlannedCall, target: str, day: date, at: datetime) -> None:
         curve = await self.client.get_ecu_minutely(target, day)
+        check(self.site.power_problem("ECU power", curve.power))
         ecu = self.site.ecus.get(target)
         known = [curve.today, ecu.energy.known_on(curve.day) if ecu else None]
         check(self.site.day_problem(curve.energy, max((k for k in known if k), default=None)))
@@ -107,7 +125,7 @@ class Dispatcher:
         # A closed day's curve only refreshes the power (its energy is the API's own).
         so_far = None if ecu is None or closed else ecu.energy.known_on(power.day)
         slots = ecu_slots(power)
-        check(site.day_problem(slots, so_far))
+        check(site.day_problem(slots, so_far) or _power_problem(site, power))
         site.apply_batch_power(target, power, at)
         if ecu is not None and not closed:
             system_open = not (site.energy.day == power.day and site.energy.exact)
@@ -135,10 +153,19 @@ class Dispatcher:
     # -- meters ---------------------------------------------------------------------------
 
     async def _meter_summary(self, call: PlannedCall, target: str, day: date, at: datetime) -> None:
-        self.site.apply_meter_summary(target, await self.client.get_meter_summary(target), at)
+        site = self.site
+        summary = await self.client.get_meter_summary(target)
+        created = site.create_date
+        days = (site.local_day(at) - created).days + 1 if created else LIFETIME_DAYS
+        check(
+            site.meter_totals_problem("today", summary.today, 1)
+            or site.meter_totals_problem("lifetime", summary.lifetime, max(days, 1))
+        )
+        site.apply_meter_summary(target, summary, at)
 
     async def _meter_curve(self, call: PlannedCall, target: str, day: date, at: datetime) -> None:
         meter = await self.client.get_meter_minutely(target, day)
+        check(self.site.meter_problem(target, meter))
         if not call.backfill:
             self.site.apply_meter_minutely(target, meter, at)
         for key, series in METER_SERIES.items():

@@ -25,6 +25,7 @@ from .openapi import (
     InverterSummary,
     MeterMinutely,
     MeterSummary,
+    MeterTotals,
     SystemDetails,
 )
 
@@ -43,6 +44,13 @@ HALF_CENT = 0.005  # kWh: the rounding of one 2-decimal value
 SHORT_DAY_RATIO = 0.1
 SHORT_DAY_KWH = 0.05
 METER_KEYS = ("consumed", "exported", "imported", "produced")
+# Power the system can deliver: its capacity with this margin (modules can exceed their
+# rating in cold sunshine, never by half); without a known capacity, NO_CAPACITY_W.
+POWER_MARGIN = 1.5
+NO_CAPACITY_W = 100_000.0
+# A meter measures a household or small business: this much power at most (a large 3-phase
+# connection), and its energies what that power gives in their period.
+METER_MAX_W = 100_000.0
 
 
 def zone_of(name: str | None) -> ZoneInfo:
@@ -388,6 +396,62 @@ class SiteState:
             return f"{total:.1f} kWh in a day, more than the capacity can produce"
         if known is not None and total < known * (1 - SHORT_DAY_RATIO) - SHORT_DAY_KWH:
             return f"{total:.2f} kWh in all, less than the {known:.2f} kWh already known"
+        return None
+
+    @property
+    def max_power_w(self) -> float:
+        """The most power the system can deliver (W)."""
+        if self.capacity_kw is None or self.capacity_kw <= 0:
+            return NO_CAPACITY_W
+        return self.capacity_kw * 1000 * POWER_MARGIN
+
+    def power_problem(self, what: str, values: Iterable[float | None]) -> str | None:
+        """Why production power values (W) cannot be real, or None."""
+        bound = self.max_power_w
+        for value in values:
+            if value is not None and value > bound:
+                return f"{what} of {value:g} W, more than the {bound:g} W the system can deliver"
+        return None
+
+    def meter_problem(self, eid: str, minutely: MeterMinutely) -> str | None:
+        """Why a meter's curve cannot be real (power beyond ``METER_MAX_W``, energies beyond
+        what it gives in their period, today's totals grown by more than that since the
+        newest sample known), or None."""
+        powers = (
+            ("consumption power", minutely.consumed_power),
+            ("grid power", minutely.grid_power),
+            ("production power", minutely.produced_power),
+        )
+        for what, values in powers:
+            for value in values:
+                if value is not None and abs(value) > METER_MAX_W:
+                    return f"meter {what} of {value:g} W"
+        slot_kwh = METER_MAX_W * MAX_SLOT / 60 / 1000
+        for key, energies in minutely.energy.items():
+            if any(abs(kwh) > slot_kwh for kwh in energies):
+                return f"meter {key} energy of {max(energies, key=abs):g} kWh in 5 minutes"
+        meter = self.meters.get(eid)
+        newest = _newest(minutely.day, minutely.times, zone_of(self.timezone))
+        if meter is not None and meter.last_report and newest and minutely.today is not None:
+            hours = max((newest - meter.last_report).total_seconds(), 0) / 3600
+            allowed = METER_MAX_W * (hours + MAX_SLOT / 60) / 1000
+            for key in METER_KEYS:
+                known = meter.energy[key].known_on(minutely.day)
+                grown = getattr(minutely.today, key) - (known or 0.0)
+                if known is not None and grown > allowed:
+                    return f"meter today {key} grown by {grown:g} kWh in {hours:.1f} h"
+        return self.meter_totals_problem("today", minutely.today, 1)
+
+    def meter_totals_problem(self, what: str, totals: MeterTotals | None, days: int) -> str | None:
+        """Why a meter's totals over ``days`` days cannot be real (negative, or beyond what
+        ``METER_MAX_W`` gives in that time), or None."""
+        if totals is None:
+            return None
+        bound = METER_MAX_W * 24 * days / 1000
+        for key in METER_KEYS:
+            value = getattr(totals, key)
+            if value < 0 or value > bound:
+                return f"meter {what} {key} of {value:g} kWh"
         return None
 
     @property

@@ -119,6 +119,14 @@ CASES: dict[str, Case] = {
     "lists": Case((Fault(mismatch=True), Fault(truncate=True)), UNUSABLE, ("less than the",)),
     "negative_values": Case((Fault(scale=-1),), UNUSABLE, ("negative energy",)),
     "absurd_values": Case((Fault(scale=1e6),), UNUSABLE, ("more than the capacity",)),
+    # Power a 6.56 kW system cannot deliver, a meter reading no household has: refused and
+    # named, never shown.
+    "implausible_power": Case(
+        (Fault(scale=100), Fault(scale=1000)),
+        UNUSABLE,
+        ("W the system can deliver", "meter consumption power of"),
+        endpoints=("batch_power", "meter_minutely"),
+    ),
     # Zero lists; the day's only summary is the meters' (a zero lifetime there is ignored
     # without a word: the system summary's "below the" is a set-up matter now).
     "zero_values": Case((Fault(scale=0),), UNUSABLE, ("less than the",)),

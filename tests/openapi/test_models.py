@@ -50,7 +50,7 @@ def test_absent_numbers(raw: object) -> None:
     assert opt_float(raw, "x") is None
 
 
-@pytest.mark.parametrize("raw", ["abc", True, [], {}, "nan", "inf"])
+@pytest.mark.parametrize("raw", ["abc", True, [], {}, "nan", "inf", "1e308", -2e9, 10**400])
 def test_mistyped_numbers_name_the_field(raw: object) -> None:
     """A value that is not a finite number raises a clear error naming the field."""
     with pytest.raises(APsystemsResponseError, match=r"summary\.today"):

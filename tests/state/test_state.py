@@ -357,3 +357,43 @@ def test_meter_without_totals_and_older_samples() -> None:
     assert [meter.consumption_w, meter.grid_w, meter.production_w] == [None, None, None]
     state.apply_meter_minutely("M1", MeterMinutely(DAY, None, (), (), (), ()), at(DAY, 13, 6))
     assert meter.last_report == at(DAY, 13)
+
+
+def test_power_and_meter_bounds() -> None:
+    """Production power beyond 1.5 times the capacity, meter power beyond 100 kW, meter
+    energies beyond what that gives in their period, or today's meter totals grown faster
+    than that: each named with its field and value."""
+    state = site()  # 4.2 kW
+    assert state.power_problem("channel power", [100.0, None, 6300.0]) is None
+    problem = state.power_problem("channel power", [100.0, 6301.0])
+    assert problem == "channel power of 6301 W, more than the 6300 W the system can deliver"
+    state.capacity_kw = None
+    assert state.power_problem("x", [99_000.0]) is None
+    assert state.power_problem("x", [100_001.0]) is not None
+
+    def curve(power: float, energy: float, today: float) -> MeterMinutely:
+        totals = MeterTotals(today, today, today, today)
+        return MeterMinutely(
+            DAY,
+            totals,
+            (time(12, 0),),
+            (power,),
+            (-power,),
+            (power,),
+            {"consumed": (energy,)},
+        )
+
+    assert state.meter_problem("M1", curve(5000.0, 0.4, 30.0)) is None
+    assert state.meter_problem("M1", curve(-100_001.0, 0.4, 30.0)) is not None
+    assert state.meter_problem("M1", curve(5000.0, 26.0, 30.0)) == (
+        "meter consumed energy of 26 kWh in 5 minutes"
+    )
+    assert state.meter_problem("M1", curve(5000.0, 0.4, 2401.0)) is not None
+    state.apply_meter_minutely("M1", curve(5000.0, 0.4, 30.0), at(DAY, 12, 1))
+    later = MeterMinutely(
+        DAY, MeterTotals(30.0, 30.0, 30.0, 260.0), (time(13, 0),), (1.0,), (1.0,), (1.0,), {}
+    )
+    # 230 kWh in an hour is no household's: 100 kW for 1 h 15 min gives 125 at most.
+    assert state.meter_problem("M1", later) == "meter today produced grown by 230 kWh in 1.0 h"
+    assert state.meter_totals_problem("lifetime", MeterTotals(1.0, 1.0, 1.0, -1.0), 9) is not None
+    assert state.meter_totals_problem("lifetime", None, 9) is None

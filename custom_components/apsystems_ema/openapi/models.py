@@ -47,8 +47,13 @@ def _fail(what: str, value: object) -> APsystemsResponseError:
     return APsystemsResponseError(f"Unexpected value for {what}: {shown}")
 
 
+# No number the API gives (W, kWh, V, A, Hz, °C, kW) comes near this: beyond it, it is garbage.
+ABSURD = 1e9
+
+
 def opt_float(value: object, what: str) -> float | None:
-    """Parse an API number (usually a string); ``None`` and ``""`` mean absent."""
+    """Parse an API number (usually a string); ``None`` and ``""`` mean absent. NaN,
+    infinities and magnitudes beyond ``ABSURD`` are refused."""
     if value is None or value == "":
         return None
     if isinstance(value, bool):
@@ -65,7 +70,7 @@ def opt_float(value: object, what: str) -> float | None:
             raise _fail(what, value) from None
     else:
         raise _fail(what, value)
-    if not math.isfinite(number):
+    if not math.isfinite(number) or abs(number) > ABSURD:
         raise _fail(what, value)
     return number
 
