@@ -321,7 +321,7 @@ class APsystemsCoordinator(DataUpdateCoordinator[SiteState]):
     def _inventory(self) -> tuple[set[str], ...]:
         """What the planner's site is built from: producing ECUs, inverters, meters."""
         site = self.site
-        return set(site.producing), set(site.inverters), set(site.meters)
+        return set(site.producing), set(site.listed_inverters), set(site.listed_meters)
 
     async def _call(self, call: PlannedCall, at: datetime) -> None:
         """One API call, folded into the site state and the hourly records."""

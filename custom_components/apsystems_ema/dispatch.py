@@ -55,8 +55,8 @@ class Dispatcher:
     records: HourlyRecords
 
     async def run(self, call: PlannedCall, at: datetime) -> set[str]:
-        """Make the call and apply its answer; returns the inverters the API no longer
-        lists (an inventory answer), for the caller to remove."""
+        """Make the call and apply its answer; returns the identifiers of the devices the API
+        no longer lists (an inventory or meter list answer), for the caller to remove."""
         handler = HANDLERS[call.kind]
         day = call.day or self.site.local_day(at)
         return await handler(self, call, call.target or "", day, at) or set()
@@ -67,10 +67,10 @@ class Dispatcher:
         self.site.apply_details(await self.client.get_system_details())
 
     async def _inventory(self, call: PlannedCall, target: str, day: date, at: datetime) -> set[str]:
-        return self.site.apply_inventory(await self.client.get_inverters())
+        return self.site.apply_inventory(await self.client.get_inverters(), day)
 
-    async def _meters(self, call: PlannedCall, target: str, day: date, at: datetime) -> None:
-        self.site.apply_meters(await self.client.get_meters())
+    async def _meters(self, call: PlannedCall, target: str, day: date, at: datetime) -> set[str]:
+        return self.site.apply_meters(await self.client.get_meters(), day)
 
     async def _summary(self, call: PlannedCall, target: str, day: date, at: datetime) -> None:
         check(self.site.apply_summary(await self.client.get_system_summary(), at))

@@ -1,6 +1,6 @@
 """What the coordinator tells the user about its calls' outcomes: log lines (once per
-trouble, and the recovery), re-authentication, the quota repair issue, and the devices of
-inverters the API no longer lists."""
+trouble, and the recovery), re-authentication, the quota and clock repair issues, and the
+devices the API no longer lists."""
 
 from datetime import datetime
 
@@ -32,7 +32,7 @@ class Outcomes:
         self.entry_id = entry_id
         self.trouble = False  # a failure was logged; the next success logs the recovery
         self.clock_off = False  # the clock repair issue is raised
-        self.removed_inverters: set[str] = set()
+        self.removed_devices: set[str] = set()
 
     def reachable(self) -> None:
         """A call succeeded."""
@@ -110,11 +110,11 @@ class Outcomes:
             },
         )
 
-    def remove_devices(self, uids: set[str]) -> None:
-        """Inverters the API no longer lists lose their device (and entities)."""
+    def remove_devices(self, identifiers: set[str]) -> None:
+        """Devices the API no longer lists lose their device (and entities)."""
         registry = dr.async_get(self.hass)
-        for uid in uids:
-            device = registry.async_get_device_by_identifier((DOMAIN, uid), self.entry_id)
+        for identifier in identifiers:
+            device = registry.async_get_device_by_identifier((DOMAIN, identifier), self.entry_id)
             if device is not None:
                 registry.async_remove_device(device.id)
-            self.removed_inverters.add(uid)
+            self.removed_devices.add(identifier)

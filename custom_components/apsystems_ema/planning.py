@@ -55,8 +55,8 @@ def build_planner(
         longitude=hass.config.longitude,
         timezone=site.timezone,
         ecus=tuple(site.producing),
-        inverters=tuple(site.inverters),
-        meters=tuple(site.meters),
+        inverters=tuple(site.listed_inverters),
+        meters=tuple(site.listed_meters),
     )
     planner = Planner(config, geometry)
     planner.backfill = backfill_queue(entry, site, records)
@@ -75,5 +75,5 @@ def backfill_queue(
         today=site.local_day(dt_util.utcnow()),
         created=site.create_date,
         producing=list(site.producing),
-        meters=list(site.meters),
+        meters=site.listed_meters,
     )

@@ -376,10 +376,10 @@ def new_sensors(coordinator: APsystemsCoordinator, known: set[str]) -> list[APsy
     """Sensors of devices (and channels) not yet in ``known``; adds them to it."""
     site = coordinator.site
     entities: list[APsystemsSensor] = []
-    # An inverter whose device was removed (the API stopped listing it) is new again when
-    # it comes back: its device and entities are created anew, without a reload.
-    for uid in coordinator.outcomes.removed_inverters - set(site.inverters):
-        known.difference_update({m for m in known if m == uid or m.startswith(f"{uid}:")})
+    # A device leaves the site only with its registry device (and entities): one that comes
+    # back is new again, its device and entities are created anew, without a reload.
+    present = {"system", *site.ecus, *site.inverters, *(f"meter:{m}" for m in site.meters)}
+    known.intersection_update({m for m in known if m in present or m.split(":ch", 1)[0] in present})
 
     def add(
         marker: str,

@@ -44,6 +44,8 @@ HALF_CENT = 0.005  # kWh: the rounding of one 2-decimal value
 SHORT_DAY_RATIO = 0.1
 SHORT_DAY_KWH = 0.05
 METER_KEYS = ("consumed", "exported", "imported", "produced")
+# A device left out of two lists at least this far apart is gone (its device is removed).
+GONE_AFTER = timedelta(days=1)
 # Power the system can deliver: its capacity with this margin (modules can exceed their
 # rating in cold sunshine, never by half); without a known capacity, NO_CAPACITY_W.
 POWER_MARGIN = 1.5
@@ -348,18 +350,41 @@ class SiteState:
     energy: Totals = field(default_factory=Totals)
     last_data: datetime | None = None
     updated: datetime | None = None
+    # Devices the latest lists left out ("ecu:<eid>", "inverter:<uid>", "meter:<eid>"), and
+    # the day they were first missed: not polled; gone once missed a day later too.
+    missing: dict[str, date] = field(default_factory=dict)
 
     @property
     def producing(self) -> dict[str, EcuState]:
         """The ECUs whose inverters produce: every ECU but a meter ECU (type "meter activated"
         or in the meter list) without inverters; an ECU with its meter activated may also
-        connect inverters of its own."""
-        with_inverters = {inv.eid for inv in self.inverters.values()}
+        connect inverters of its own. ECUs the inventory left out are not polled."""
+        with_inverters = {self.inverters[uid].eid for uid in self.listed_inverters}
         return {
             eid: ecu
             for eid, ecu in self.ecus.items()
-            if eid in with_inverters or not (ecu.has_meter or eid in self.meters)
+            if (eid in with_inverters or not (ecu.has_meter or eid in self.meters))
+            and f"ecu:{eid}" not in self.missing
         }
+
+    @property
+    def listed_inverters(self) -> list[str]:
+        """The inverters the latest inventory lists (the others are not polled)."""
+        return [uid for uid in self.inverters if f"inverter:{uid}" not in self.missing]
+
+    @property
+    def listed_meters(self) -> list[str]:
+        """The meters the latest meter list holds (the others are not polled)."""
+        return [eid for eid in self.meters if f"meter:{eid}" not in self.missing]
+
+    def _gone(self, key: str, today: date) -> bool:
+        """A device left out of a list: missed now, or gone for good when it was first
+        missed at least ``GONE_AFTER`` before (two lists a day apart)."""
+        first = self.missing.setdefault(key, today)
+        if today - first < GONE_AFTER:
+            return False
+        del self.missing[key]
+        return True
 
     def local_day(self, at: datetime) -> date:
         """The system-local date at an instant (the API's dates are system-local)."""
@@ -470,26 +495,37 @@ class SiteState:
         for eid in details.ecus:
             self.ecus.setdefault(eid, EcuState(eid))
 
-    def apply_inventory(self, ecus: tuple[EcuInfo, ...]) -> set[str]:
-        """ECUs and inverters as the API lists them now; returns the uids that went away."""
+    def apply_inventory(self, ecus: tuple[EcuInfo, ...], today: date) -> set[str]:
+        """ECUs and inverters as the API lists them now. One left out is no longer polled;
+        left out again a day later it is gone: returns the device identifiers gone."""
         seen: set[str] = set()
         for ecu in ecus:
             self.ecus.setdefault(ecu.eid, EcuState(ecu.eid)).has_meter = ecu.has_meter
+            self.missing.pop(f"ecu:{ecu.eid}", None)
             for inv in ecu.inverters:
                 seen.add(inv.uid)
+                self.missing.pop(f"inverter:{inv.uid}", None)
                 known = self.inverters.setdefault(inv.uid, InverterState(inv.uid, ecu.eid))
                 known.eid, known.model = ecu.eid, inv.type or known.model
-        gone = set(self.inverters) - seen
+        gone = {uid for uid in set(self.inverters) - seen if self._gone(f"inverter:{uid}", today)}
         for uid in gone:
             del self.inverters[uid]
-        return gone
+        listed = {ecu.eid for ecu in ecus}
+        gone_ecus = {eid for eid in set(self.ecus) - listed if self._gone(f"ecu:{eid}", today)}
+        for eid in gone_ecus:
+            del self.ecus[eid]
+        return gone | gone_ecus
 
-    def apply_meters(self, meters: tuple[str, ...]) -> None:
-        """Meter ECU ids."""
+    def apply_meters(self, meters: tuple[str, ...], today: date) -> set[str]:
+        """Meter ECU ids, with the same lifecycle as :meth:`apply_inventory`: returns the
+        device identifiers (``meter_<eid>``) gone."""
         for eid in meters:
             self.meters.setdefault(eid, MeterState(eid))
-        for eid in set(self.meters) - set(meters):
+            self.missing.pop(f"meter:{eid}", None)
+        gone = {eid for eid in set(self.meters) - set(meters) if self._gone(f"meter:{eid}", today)}
+        for eid in gone:
             del self.meters[eid]
+        return {f"meter_{eid}" for eid in gone}
 
     # -- energy ----------------------------------------------------------------------------
 
@@ -711,6 +747,7 @@ class SiteState:
                 energy=_totals(data["energy"]),
                 last_data=_datetime(data["last_data"]),
                 updated=_datetime(data["updated"]),
+                missing={str(k): date.fromisoformat(v) for k, v in data.get("missing", {}).items()},
             )
         except (KeyError, TypeError, AttributeError) as err:
             raise ValueError(f"unreadable state: {err!r}") from err

@@ -230,8 +230,9 @@ async def test_rescan_adds_and_removes_devices(
     mock_config_entry: MockConfigEntry,
     coordinator: APsystemsCoordinator,
 ) -> None:
-    """A new inverter appears without reload; a gone one loses its device and may be
-    deleted, and comes back with its device and entities when it is listed again."""
+    """A new inverter appears without reload; one the inventory leaves out is no longer
+    polled, loses its device when the inventory a day later leaves it out too (then it may
+    be deleted), and comes back with its device and entities when it is listed again."""
     site = simulator.site
     first, second = site.ecus[0], site.ecus[1]
     gone = first.inverters[0]
@@ -256,7 +257,9 @@ async def test_rescan_adds_and_removes_devices(
     devices = dr.async_get(hass)
     entry_id = mock_config_entry.entry_id
     assert devices.async_get_device_by_identifier((DOMAIN, new.uid), entry_id) is not None
-    assert devices.async_get_device_by_identifier((DOMAIN, gone.uid), entry_id) is None
+    assert devices.async_get_device_by_identifier((DOMAIN, gone.uid), entry_id) is not None
+    assert gone.uid not in coordinator.planner.site.inverters  # missed once: not polled
+    assert not await async_remove_config_entry_device(hass, mock_config_entry, stale)
     assert state_of(hass, f"{site.sid}_{new.uid}_power") == "unknown"
     # Its channels come with the next batch answer.
     await hass.services.async_call(
@@ -270,13 +273,18 @@ async def test_rescan_adds_and_removes_devices(
     current = devices.async_get_device_by_identifier((DOMAIN, new.uid), entry_id)
     assert current is not None
     assert not await async_remove_config_entry_device(hass, mock_config_entry, current)
+    # Left out again a day later: gone.
+    await advance(hass, freezer, timedelta(days=1))
+    await hass.services.async_call("button", "press", {"entity_id": rescan}, blocking=True)
+    await hass.async_block_till_done()
+    assert devices.async_get_device_by_identifier((DOMAIN, gone.uid), entry_id) is None
     assert await async_remove_config_entry_device(hass, mock_config_entry, stale)
-    assert coordinator.outcomes.removed_inverters == {gone.uid}
+    assert coordinator.outcomes.removed_devices == {gone.uid}
 
     # Listed again: its device and entities come back, without a reload.
     simulator.site = site
     simulator.truth = Truth(site)
-    freezer.tick(timedelta(minutes=6))
+    await advance(hass, freezer, timedelta(minutes=6))
     await hass.services.async_call("button", "press", {"entity_id": rescan}, blocking=True)
     await hass.async_block_till_done()
     assert devices.async_get_device_by_identifier((DOMAIN, gone.uid), entry_id) is not None

@@ -1062,3 +1062,29 @@ def test_inverter_lifetimes_are_anchored_one_per_poll_and_again_monthly() -> Non
     assert [c.target for c in later] == ["U5"]
     closing = Plan(now, PlanKind.CLOSING, plan.calls, "closing", today)
     assert planner.lost_summaries(closing, calls[3:], now, book, state) == ()
+
+
+def inventory_at(state: PlannerState) -> datetime | None:
+    """When the lists were last read (a call: mypy keeps no narrowing across it)."""
+    return state.inventory_at
+
+
+def test_a_refused_device_id_has_the_lists_read_again() -> None:
+    """A 4001 for a device's call (it may have left the system) makes the next poll read
+    the inventory and meter lists, at most once a day; a history call's refusal does not."""
+    planner = Planner(PlannerConfig(), site(ecus=2))
+    now = local(date(2025, 6, 10), 12)
+    state = fresh_state(now, date(2025, 6, 9))
+    book = book_at(now, 300)
+    state.inventory_at = now - timedelta(hours=2)
+    call = PlannedCall(CallKind.BATCH_POWER, "E1", now.date())
+    planner.record(call, now, book, state, failure=Failure.BAD_REQUEST)
+    assert state.inventory_at == now - timedelta(hours=2)  # listed today already
+    later = now + timedelta(days=1)
+    history = PlannedCall(CallKind.ECU_MINUTELY, "E1", date(2025, 6, 1), backfill=True)
+    planner.record(history, later, book, state, failure=Failure.BAD_REQUEST)
+    assert state.inventory_at == now - timedelta(hours=2)
+    planner.record(call, later, book, state, failure=Failure.BAD_REQUEST)
+    assert inventory_at(state) is None
+    plan = planner.next_plan(later + timedelta(hours=2), book, state)
+    assert CallKind.INVENTORY in [c.kind for c in plan.calls]

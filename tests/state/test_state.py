@@ -46,7 +46,8 @@ def site() -> SiteState:
         (
             EcuInfo("E1", 0, TZ, (InverterInfo("U1", "DS3"), InverterInfo("U2", "DS3"))),
             EcuInfo("E2", 0, TZ, (InverterInfo("U3", "QT2"),)),
-        )
+        ),
+        DAY,
     )
     return state
 
@@ -135,16 +136,36 @@ def test_ecu_lifetime_from_its_summary() -> None:
 
 
 def test_inventory_changes() -> None:
-    """New inverters appear, gone ones are reported and dropped; models update."""
+    """New inverters appear and models update; a device the lists leave out is no longer
+    polled at once, and gone (reported for removal) only when a list a day later leaves it
+    out too; one listed again in between is kept. ECUs and meters alike, kept across a
+    restart."""
     state = site()
-    gone = state.apply_inventory(
-        (EcuInfo("E1", 0, TZ, (InverterInfo("U1", "DS3-L"), InverterInfo("U9", None))),)
-    )
-    assert gone == {"U2", "U3"}
-    assert set(state.inverters) == {"U1", "U9"}
+    listed = (EcuInfo("E1", 0, TZ, (InverterInfo("U1", "DS3-L"), InverterInfo("U9", None))),)
+    assert state.apply_inventory(listed, DAY) == set()
+    assert set(state.inverters) == {"U1", "U2", "U3", "U9"}
+    assert state.listed_inverters == ["U1", "U9"]
+    assert list(state.producing) == ["E1"]  # E2 is left out: not polled
     assert state.inverters["U1"].model == "DS3-L"
-    state.apply_meters(("M1",))
-    state.apply_meters(("M2",))
+    assert state.apply_inventory(listed, DAY) == set()  # the same day: still only missed
+    state = SiteState.from_dict(json.loads(json.dumps(state.as_dict())))
+    assert state.missing == {"inverter:U2": DAY, "inverter:U3": DAY, "ecu:E2": DAY}
+    back = (
+        EcuInfo("E1", 0, TZ, (InverterInfo("U1", "DS3-L"), InverterInfo("U9", None))),
+        EcuInfo("E2", 0, TZ, (InverterInfo("U3", "QT2"),)),
+    )
+    tomorrow = DAY + timedelta(days=1)
+    assert state.apply_inventory(back, tomorrow) == {"U2"}
+    assert set(state.inverters) == {"U1", "U3", "U9"}
+    assert list(state.producing) == ["E1", "E2"]
+    assert state.apply_inventory(listed, tomorrow) == set()
+    assert state.apply_inventory(listed, tomorrow + timedelta(days=1)) == {"U3", "E2"}
+    assert set(state.ecus) == {"E1"}
+    assert state.missing == {}
+    assert state.apply_meters(("M1",), DAY) == set()
+    assert state.apply_meters(("M2",), DAY) == set()
+    assert state.listed_meters == ["M2"]
+    assert state.apply_meters(("M2",), tomorrow) == {"meter_M1"}
     assert set(state.meters) == {"M2"}
 
 
@@ -157,13 +178,14 @@ def test_producing_ecus() -> None:
             EcuInfo("E1", 0, TZ, (InverterInfo("U1", "DS3"),)),
             EcuInfo("E2", 1, TZ, (InverterInfo("U2", "DS3"),)),
             EcuInfo("M1", 1, TZ, ()),
-        )
+        ),
+        DAY,
     )
     assert list(state.producing) == ["E1", "E2"]
     assert state.ecus["E2"].has_meter
-    state.apply_inventory((EcuInfo("E1", 0, TZ, ()), EcuInfo("E2", 1, TZ, ())))
+    state.apply_inventory((EcuInfo("E1", 0, TZ, ()), EcuInfo("E2", 1, TZ, ())), DAY)
     assert list(state.producing) == ["E1"]  # a plain ECU still counts; a bare meter does not
-    state.apply_meters(("E1",))  # in the meter list (whatever its type) and without inverters
+    state.apply_meters(("E1",), DAY)  # in the meter list (whatever its type), no inverters
     assert list(state.producing) == []
 
 

@@ -630,6 +630,11 @@ class Planner:
             return False
         if failure is Failure.BAD_ANSWER:
             state.refused = {**state.refused, call.key: at}
+        # A device's id refused (4001): it may have left the system. The lists are read again
+        # with the next poll (once a day at most), instead of asking on and on.
+        listed_at = state.inventory_at
+        if failure is Failure.BAD_REQUEST and call.target is not None and not call.backfill:
+            state.inventory_at = None if listed_at and at - listed_at >= ONE_DAY else listed_at
         state.errors += 1
         factor = 2 ** min(state.errors - 1, 16)
         state.backoff_until = at + min(self.config.backoff_base * factor, self.config.backoff_max)
