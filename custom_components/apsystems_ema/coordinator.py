@@ -50,6 +50,8 @@ from .storage import EntryFiles
 MAX_SLEEP = timedelta(hours=1)
 MIN_SLEEP = timedelta(seconds=30)
 DUE_SLACK = timedelta(seconds=5)
+# An entry this old has run before: without its history file it lost it.
+NEW_ENTRY = timedelta(hours=1)
 # A power reading is not current once this much daylight passed without a newer sample.
 STALE_POLLS = 3
 STALE_AT_LEAST = timedelta(minutes=30)
@@ -153,9 +155,15 @@ class APsystemsCoordinator(DataUpdateCoordinator[SiteState]):
             self.config_entry.data[CONF_SID]
         )
         await self._attach()
-        self.records = await self.files.async_load_records()
+        # Without its history file an entry that ran before (its state file is there, or it
+        # was created well before) lost it: its statistics' sums are then read back from
+        # the recorder, not restarted at 0.
+        age = dt_util.utcnow() - self.config_entry.created_at
+        ran = self.files.found or age >= NEW_ENTRY
+        loaded = await self.files.async_load_records()
+        self.records = loaded or HourlyRecords(recovering=ran)
         self.planner = self._make_planner()
-        self._import_changed()  # what was kept while the import was off, or not yet sent
+        await self._import_changed()  # what was kept while the import was off, or not yet sent
 
     async def _attach(self) -> None:
         """Join the App ID's call book; the planner built next weighs in with what one of
@@ -312,7 +320,7 @@ class APsystemsCoordinator(DataUpdateCoordinator[SiteState]):
                 break
         now = dt_util.utcnow()
         self.outcomes.quota(self.book.exhausted(now), self.quota, self.planner.month_bounds(now)[1])
-        self._import_changed()
+        await self._import_changed()
         if self._inventory() != inventory_before:
             self.planner = self._make_planner()
         else:
@@ -329,9 +337,9 @@ class APsystemsCoordinator(DataUpdateCoordinator[SiteState]):
         if gone:
             self.outcomes.remove_devices(gone)
 
-    def _import_changed(self) -> None:
+    async def _import_changed(self) -> None:
         """Send the changed statistics series (kept while the import is off)."""
-        async_import_changed(
+        await async_import_changed(
             self.hass,
             self.site,
             self.records,

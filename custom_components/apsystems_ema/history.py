@@ -34,25 +34,28 @@ def day_start(day: date, zone: ZoneInfo) -> datetime:
     return hour_start(day, 0, zone)
 
 
-def rows(days: Mapping[date, Sequence[float]], zone: ZoneInfo) -> list[HourRow]:
-    """Hourly rows of every stored day, in time order, with running totals."""
+def rows(days: Mapping[date, Sequence[float]], zone: ZoneInfo, base: float = 0.0) -> list[HourRow]:
+    """Hourly rows of every stored day, in time order, with running totals from ``base``
+    (what the statistic summed before the first stored day)."""
     energy: dict[datetime, float] = {}
     for day in sorted(days):
         for hour, value in enumerate(days[day][:24]):
             start = hour_start(day, hour, zone)
             energy[start] = energy.get(start, 0.0) + max(value, 0.0)
     result: list[HourRow] = []
-    total = 0.0
+    total = base
     for start in sorted(energy):
         total += energy[start]
         result.append(HourRow(start, energy[start], round(total, 6)))
     return result
 
 
-def rows_from(days: Mapping[date, Sequence[float]], zone: ZoneInfo, first: date) -> list[HourRow]:
+def rows_from(
+    days: Mapping[date, Sequence[float]], zone: ZoneInfo, first: date, base: float = 0.0
+) -> list[HourRow]:
     """The rows to (re)send after ``first`` changed: that day's and every later one."""
     cut = day_start(first, zone) - timedelta(hours=1)
-    return [row for row in rows(days, zone) if row.start > cut]
+    return [row for row in rows(days, zone, base) if row.start > cut]
 
 
 def by_hour(times: Sequence[time], energy: Sequence[float]) -> list[float]:

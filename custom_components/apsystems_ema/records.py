@@ -52,6 +52,32 @@ class HourlyRecords:
     curves_due: set[tuple[str, date]] = field(default_factory=set)  # (ECU, day)
     changed: dict[str, date] = field(default_factory=dict)  # series -> oldest changed day
     hourly_days: int = field(default_factory=lambda: HOURLY_BACKFILL_DAYS)  # then daily
+    # The stored history was lost or damaged (every series is then read back once), and
+    # per series read back: its first stored day and the recorder's sum before it.
+    recovering: bool = False
+    bases: dict[str, tuple[date, float]] = field(default_factory=dict)
+
+    def base(self, series: str) -> float | None:
+        """What the statistic summed before the series' first stored day: 0 for a history
+        kept from the start (the sums begin at its first day, and shift when history
+        arrives for earlier days); after lost files, the recorder's sum there (None: still
+        to be read). A day stored before it (backfill) then moves the base back by its
+        energy, so every row already sent keeps its sum."""
+        days = self.days(series)
+        known = self.bases.get(series)
+        if not days or known is None:
+            return None if self.recovering and days else 0.0
+        first = min(days)
+        if first < known[0]:
+            added = sum(sum(values) for day, values in days.items() if day < known[0])
+            self.bases[series] = known = (first, known[1] - added)
+        return known[1]
+
+    def set_base(self, series: str, base: float) -> None:
+        """The statistic's sum before the series' first stored day, as the recorder has it."""
+        days = self.days(series)
+        if days:
+            self.bases[series] = (min(days), base)
 
     def days(self, series: str) -> Days:
         """The days of a series (empty when it has none)."""
@@ -168,6 +194,8 @@ class HourlyRecords:
             "answered": sorted(self.answered),
             "pending": {name: day.isoformat() for name, day in self.changed.items()},
             "curves": [[eid, day.isoformat()] for eid, day in sorted(self.curves_due)],
+            "bases": {name: [day.isoformat(), base] for name, (day, base) in self.bases.items()},
+            "recovering": self.recovering,
         }
 
     @classmethod
@@ -192,6 +220,11 @@ class HourlyRecords:
                     for name, day in data.get("pending", {}).items()
                     if name in series
                 },
+                bases={
+                    str(name): (date.fromisoformat(day), float(base))
+                    for name, (day, base) in data.get("bases", {}).items()
+                },
+                recovering=bool(data.get("recovering", False)),
             )
-        except (KeyError, TypeError, AttributeError) as err:
+        except (KeyError, TypeError, AttributeError, ValueError) as err:
             raise ValueError(f"unreadable history: {err!r}") from err

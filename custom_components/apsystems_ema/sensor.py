@@ -3,11 +3,12 @@
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from functools import partial
 
 from homeassistant.components.sensor import (
+    RestoreSensor,
     SensorDeviceClass,
-    SensorEntity,
     SensorEntityDescription,
     SensorStateClass,
 )
@@ -36,16 +37,24 @@ type Reader = Callable[[APsystemsCoordinator], Value]
 
 @dataclass(frozen=True, kw_only=True)
 class APsystemsSensorDescription(SensorEntityDescription):
-    """A sensor and how to read it from the coordinator."""
+    """A sensor and how to read it from the coordinator. A ``lifetime`` never shows less
+    than its last recorded state (lost or damaged files must not make it go back)."""
 
     value_fn: Reader
+    lifetime: bool = False
 
 
 def energy_sensor(
-    key: str, translation_key: str, value_fn: Reader, *, enabled: bool = True
+    key: str,
+    translation_key: str,
+    value_fn: Reader,
+    *,
+    enabled: bool = True,
+    lifetime: bool = False,
 ) -> APsystemsSensorDescription:
     """An energy counter in kWh (usable by the Energy dashboard)."""
     return APsystemsSensorDescription(
+        lifetime=lifetime,
         key=key,
         translation_key=translation_key,
         device_class=SensorDeviceClass.ENERGY,
@@ -107,7 +116,9 @@ def detail_sensor(
 
 
 SYSTEM_SENSORS: tuple[APsystemsSensorDescription, ...] = (
-    energy_sensor("lifetime_energy", "lifetime_energy", lambda c: c.site.energy.lifetime),
+    energy_sensor(
+        "lifetime_energy", "lifetime_energy", lambda c: c.site.energy.lifetime, lifetime=True
+    ),
     energy_sensor("today_energy", "today_energy", lambda c: c.site.energy.today),
     energy_sensor("month_energy", "month_energy", lambda c: c.site.energy.month, enabled=False),
     energy_sensor("year_energy", "year_energy", lambda c: c.site.energy.year, enabled=False),
@@ -208,6 +219,7 @@ def ecu_sensors(eid: str) -> list[APsystemsSensorDescription]:
             f"ecu_{eid}_lifetime_energy",
             "ecu_lifetime_energy",
             of_ecu(eid, lambda e: e.energy.lifetime),
+            lifetime=True,
         ),
         power_sensor(
             f"ecu_{eid}_power",
@@ -240,6 +252,7 @@ def inverter_sensors(uid: str) -> list[APsystemsSensorDescription]:
             f"{uid}_lifetime_energy",
             "inverter_lifetime_energy",
             of_inverter(uid, lambda i: i.energy.lifetime),
+            lifetime=True,
         ),
         APsystemsSensorDescription(
             key=f"{uid}_last_report",
@@ -343,15 +356,17 @@ def meter_sensors(eid: str) -> list[APsystemsSensorDescription]:
                 f"meter_{eid}_{key}_lifetime",
                 f"meter_{key}_lifetime",
                 of_meter(eid, _lifetime(key)),
+                lifetime=True,
             ),
         ]
     return result
 
 
-class APsystemsSensor(APsystemsEntity, SensorEntity):
+class APsystemsSensor(APsystemsEntity, RestoreSensor):
     """A sensor reading the coordinator's site state."""
 
     entity_description: APsystemsSensorDescription
+    _floor: float | None = None  # a lifetime's last recorded state
 
     def __init__(
         self,
@@ -366,10 +381,23 @@ class APsystemsSensor(APsystemsEntity, SensorEntity):
         if channel is not None:
             self._attr_translation_placeholders = {"channel": str(channel)}
 
+    async def async_added_to_hass(self) -> None:
+        """A lifetime takes its last recorded state as the floor it never goes below."""
+        await super().async_added_to_hass()
+        if not self.entity_description.lifetime:
+            return
+        last = await self.async_get_last_sensor_data()
+        if last is not None and isinstance(last.native_value, int | float | Decimal):
+            self._floor = float(last.native_value)
+
     @property
     def native_value(self) -> Value:
-        """The value from the site state."""
-        return self.entity_description.value_fn(self.coordinator)
+        """The value from the site state (a lifetime: never below its floor)."""
+        value = self.entity_description.value_fn(self.coordinator)
+        if self._floor is None or not isinstance(value, int | float):
+            return value
+        self._floor = max(self._floor, value)
+        return self._floor
 
 
 def new_sensors(coordinator: APsystemsCoordinator, known: set[str]) -> list[APsystemsSensor]:

@@ -733,8 +733,8 @@ class SiteState:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Self:
         """Rebuild from :meth:`as_dict`; raises ``ValueError`` for data it cannot read."""
-        if data.get("version") != STATE_VERSION:
-            raise ValueError(f"unsupported state version {data.get('version')!r}")
+        if not isinstance(data, dict) or data.get("version") != STATE_VERSION:
+            raise ValueError("unsupported state (not a mapping of a known version)")
         try:
             return cls(
                 sid=data["sid"],

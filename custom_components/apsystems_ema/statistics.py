@@ -23,7 +23,7 @@ __all__ = [
 ]
 
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime, timedelta
 import re
 
 from homeassistant.components.recorder.models import (
@@ -31,15 +31,24 @@ from homeassistant.components.recorder.models import (
     StatisticMeanType,
     StatisticMetaData,
 )
-from homeassistant.components.recorder.statistics import async_add_external_statistics
+from homeassistant.components.recorder.statistics import (
+    async_add_external_statistics,
+    statistics_during_period,
+)
 from homeassistant.const import UnitOfEnergy
 from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers.recorder import get_instance
 from homeassistant.util import dt as dt_util
+from sqlalchemy.exc import SQLAlchemyError
 
-from .const import DOMAIN
-from .history import by_hour, rows_from
+from .const import DOMAIN, LOGGER
+from .history import by_hour, day_start, rows_from
 from .records import METER_SERIES, PRODUCTION, HourlyRecords, ecu_series, meter_series
 from .state import SiteState, zone_of
+
+# How far back the recorder is asked for a statistic's sum before its first stored day: the
+# history backfill keeps the stored days contiguous, so a row is found within days.
+LOOKBACK = timedelta(days=400)
 
 NAMES = {
     PRODUCTION: "solar production",
@@ -67,6 +76,25 @@ def series_name(sid: str, series: str) -> str:
     return f"APsystems {NAMES.get(what, what).format(device)}"
 
 
+def _sum_before(hass: HomeAssistant, stat_id: str, start: datetime) -> float:
+    """The statistic's sum at its last row before ``start`` (0 without one)."""
+    result = statistics_during_period(
+        hass, start - LOOKBACK, start, {stat_id}, "hour", None, {"sum"}
+    )
+    found = result.get(stat_id, [])
+    return float(found[-1].get("sum") or 0.0) if found else 0.0
+
+
+async def async_sum_before(hass: HomeAssistant, stat_id: str, start: datetime) -> float:
+    """The recorder's sum of a statistic before ``start`` (0 without a row, or when the
+    recorder cannot be read now)."""
+    try:
+        return await get_instance(hass).async_add_executor_job(_sum_before, hass, stat_id, start)
+    except SQLAlchemyError as err:
+        LOGGER.debug("Cannot read the sum of %s before %s: %s", stat_id, start, err)
+        return 0.0
+
+
 @callback
 def async_import_series(
     hass: HomeAssistant,
@@ -75,28 +103,31 @@ def async_import_series(
     series: str,
     days: dict[date, list[float]],
     changed: date,
+    base: float,
 ) -> int:
-    """Send a series' rows from ``changed`` on (upserts: safe to repeat); returns the count."""
+    """Send a series' rows from ``changed`` on (upserts: safe to repeat), their sums
+    continuing ``base`` (the sum before the first stored day); returns the count."""
+    zone = zone_of(timezone)
+    stat_id = statistic_id(sid, series)
     metadata = StatisticMetaData(
         mean_type=StatisticMeanType.NONE,
         has_sum=True,
         name=series_name(sid, series),
         source=DOMAIN,
-        statistic_id=statistic_id(sid, series),
+        statistic_id=stat_id,
         unit_class="energy",
         unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
     )
     data = [
         StatisticData(start=row.start, state=row.energy, sum=row.total)
-        for row in rows_from(days, zone_of(timezone), changed)
+        for row in rows_from(days, zone, changed, base)
     ]
     if data:
         async_add_external_statistics(hass, metadata, data)
     return len(data)
 
 
-@callback
-def async_import_changed(
+async def async_import_changed(
     hass: HomeAssistant,
     site: SiteState,
     records: HourlyRecords,
@@ -114,4 +145,11 @@ def async_import_changed(
     if not enabled or not records.changed:
         return
     for series, day in records.take_changed().items():
-        async_import_series(hass, site.sid, site.timezone, series, records.days(series), day)
+        days = records.days(series)
+        base = records.base(series)
+        if base is None and days:
+            # Recovering from lost files: continue the recorder's sum, never restart at 0.
+            start = day_start(min(days), zone_of(site.timezone))
+            base = await async_sum_before(hass, statistic_id(site.sid, series), start)
+            records.set_base(series, base)
+        async_import_series(hass, site.sid, site.timezone, series, days, day, base or 0.0)

@@ -28,28 +28,31 @@ class EntryFiles:
         self.history: Store[dict[str, Any]] = Store(
             hass, STORE_VERSION, f"{DOMAIN}.{entry_id}.history"
         )
+        self.found = False  # the state file was there when loaded
 
     async def async_load_state(self, sid: str) -> tuple[SiteState, PlannerState]:
-        """The stored site state and planner memory, or fresh ones."""
+        """The stored site state and planner memory, or fresh ones (``found`` tells
+        whether a file was there, readable or not)."""
         stored = await self.state.async_load()
+        self.found = stored is not None
         if stored:
             try:
                 return SiteState.from_dict(stored["site"]), PlannerState.from_dict(
                     stored["planner"]
                 )
-            except (KeyError, TypeError, ValueError) as err:
+            except (KeyError, TypeError, ValueError, AttributeError) as err:
                 LOGGER.warning("Ignoring unreadable stored state (%s); starting afresh", err)
         return SiteState(sid), PlannerState()
 
-    async def async_load_records(self) -> HourlyRecords:
-        """The stored hourly history, or an empty one."""
+    async def async_load_records(self) -> HourlyRecords | None:
+        """The stored hourly history; None when there is none or it is unreadable."""
         stored = await self.history.async_load()
         if stored:
             try:
                 return HourlyRecords.from_dict(stored)
             except ValueError as err:
                 LOGGER.warning("Ignoring unreadable stored history (%s)", err)
-        return HourlyRecords()
+        return None
 
     def save_state_later(self, payload: Payload) -> None:
         """Write the state a few seconds from now (later changes join the same write)."""

@@ -387,3 +387,36 @@ async def test_a_clock_that_is_off_raises_a_repair_not_a_reauth(
     await run_until(hass, freezer, simulator, coordinator, NIGHT + timedelta(hours=30))
     assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is None
     assert simulator.calls[-1].code == 0
+
+
+async def test_lost_files_keep_totals_and_sums(
+    hass: HomeAssistant,
+    hass_storage: dict[str, Any],
+    freezer: FrozenDateTimeFactory,
+    simulator: Simulator,
+    mock_config_entry: MockConfigEntry,
+) -> None:
+    """Overnight the integration's state file is damaged and its history file lost, and
+    the API's summary then gives a lifetime a little below what was shown: no lifetime
+    sensor goes back (each keeps its last recorded state as a floor), and every statistic's
+    running sum continues the recorded one (no negative hour, no restart at 0)."""
+    freezer.move_to(NIGHT)
+    coordinator = await setup(hass, simulator, mock_config_entry)
+    watch = Watch(hass, lifetime_ids(simulator))
+    await run_until(hass, freezer, simulator, coordinator, END, watch)
+    assert await hass.config_entries.async_unload(mock_config_entry.entry_id)
+    await hass.async_block_till_done()
+    key = f"apsystems_ema.{mock_config_entry.entry_id}"
+    hass_storage[key] = {"version": 1, "key": key, "data": {"site": [], "planner": 7}}
+    hass_storage.pop(f"{key}.history", None)
+    simulator.inject(Fault(endpoint="summary", scale=0.99, times=None))
+    coordinator = await setup(hass, simulator, mock_config_entry)
+    watch.sample()
+    await run_until(hass, freezer, simulator, coordinator, END + timedelta(days=1), watch)
+    assert watch.decreases == []
+    series = [PRODUCTION, *(ecu_series(e.eid) for e in simulator.site.ecus)]
+    series += [f"{m}_{s}" for m in simulator.site.meters for s in ("grid_import", "consumption")]
+    for name in series:
+        rows = await hourly_rows(hass, coordinator, DAY - timedelta(days=1), 3, name)
+        assert statistics_problems(rows) == [], name
+        assert len(rows) > 24, name
