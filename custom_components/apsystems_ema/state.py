@@ -15,6 +15,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from . import codec
 from .openapi import (
     BatchEnergy,
     BatchPower,
@@ -739,12 +740,12 @@ class SiteState:
             return cls(
                 sid=data["sid"],
                 timezone=data["timezone"],
-                capacity_kw=data["capacity_kw"],
+                capacity_kw=codec.opt_number(data["capacity_kw"], "capacity_kw", minimum=0),
                 create_date=_date(data["create_date"]),
                 ecus={k: _ecu(v) for k, v in data["ecus"].items()},
                 inverters={k: _inverter(v) for k, v in data["inverters"].items()},
                 meters={k: _meter(v) for k, v in data["meters"].items()},
-                energy=_totals(data["energy"]),
+                energy=_totals(data["energy"], "energy"),
                 last_data=_datetime(data["last_data"]),
                 updated=_datetime(data["updated"]),
                 missing={str(k): date.fromisoformat(v) for k, v in data.get("missing", {}).items()},
@@ -771,17 +772,27 @@ def _datetime(value: str | None) -> datetime | None:
     return None if value is None else datetime.fromisoformat(value)
 
 
-def _totals(data: dict[str, Any]) -> Totals:
-    return Totals(**{**data, "day": _date(data["day"])})
+def _totals(data: Any, what: str = "totals") -> Totals:
+    data = codec.mapping(data, what)
+    return Totals(
+        day=codec.opt_day(data["day"], f"{what}.day"),
+        today=codec.opt_number(data["today"], f"{what}.today", minimum=0),
+        start=codec.opt_number(data["start"], f"{what}.start", minimum=0),
+        month_start=codec.opt_number(data["month_start"], f"{what}.month_start"),
+        year_start=codec.opt_number(data["year_start"], f"{what}.year_start"),
+        lifetime=codec.opt_number(data["lifetime"], f"{what}.lifetime", minimum=0),
+        exact=bool(data.get("exact", False)),
+        yesterday=codec.opt_number(data.get("yesterday"), f"{what}.yesterday", minimum=0),
+    )
 
 
 def _ecu(data: dict[str, Any]) -> EcuState:
     return EcuState(
         eid=data["eid"],
         has_meter=data["has_meter"],
-        energy=_totals(data["energy"]),
-        power_w=data["power_w"],
-        last_report=_datetime(data["last_report"]),
+        energy=_totals(data["energy"], "ecu.energy"),
+        power_w=codec.opt_number(data["power_w"], "ecu.power_w"),
+        last_report=codec.opt_instant(data["last_report"], "ecu.last_report"),
     )
 
 
@@ -791,11 +802,17 @@ def _inverter(data: dict[str, Any]) -> InverterState:
         uid=data["uid"],
         eid=data["eid"],
         model=data["model"],
-        channels={int(k): ChannelState(**v) for k, v in data["channels"].items()},
+        channels={
+            int(k): ChannelState(
+                power_w=codec.opt_number(v["power_w"], "channel.power_w"),
+                today_kwh=codec.opt_number(v["today_kwh"], "channel.today_kwh", minimum=0),
+            )
+            for k, v in data["channels"].items()
+        },
         power_at=_datetime(data["power_at"]),
         energy_day=_date(data["energy_day"]),
         exact_day=_date(data.get("exact_day")),
-        energy=_totals(data["energy"]) if "energy" in data else Totals(),
+        energy=_totals(data["energy"], "inverter.energy") if "energy" in data else Totals(),
         anchored=_date(data.get("anchored")),
         last_report=_datetime(data.get("last_report")),
         detail=None
@@ -814,9 +831,9 @@ def _inverter(data: dict[str, Any]) -> InverterState:
 def _meter(data: dict[str, Any]) -> MeterState:
     return MeterState(
         eid=data["eid"],
-        energy={k: _totals(v) for k, v in data["energy"].items()},
-        consumption_w=data["consumption_w"],
-        grid_w=data["grid_w"],
-        production_w=data["production_w"],
+        energy={k: _totals(v, f"meter.{k}") for k, v in data["energy"].items()},
+        consumption_w=codec.opt_number(data["consumption_w"], "meter.consumption_w"),
+        grid_w=codec.opt_number(data["grid_w"], "meter.grid_w"),
+        production_w=codec.opt_number(data["production_w"], "meter.production_w"),
         last_report=_datetime(data["last_report"]),
     )

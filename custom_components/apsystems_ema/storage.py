@@ -31,18 +31,23 @@ class EntryFiles:
         self.found = False  # the state file was there when loaded
 
     async def async_load_state(self, sid: str) -> tuple[SiteState, PlannerState]:
-        """The stored site state and planner memory, or fresh ones (``found`` tells
-        whether a file was there, readable or not)."""
+        """The stored site state and planner memory; an unreadable part starts afresh (and
+        says so once), the other is kept. ``found`` tells whether the file was there."""
         stored = await self.state.async_load()
         self.found = stored is not None
-        if stored:
-            try:
-                return SiteState.from_dict(stored["site"]), PlannerState.from_dict(
-                    stored["planner"]
-                )
-            except (KeyError, TypeError, ValueError, AttributeError) as err:
-                LOGGER.warning("Ignoring unreadable stored state (%s); starting afresh", err)
-        return SiteState(sid), PlannerState()
+        site, planner = SiteState(sid), PlannerState()
+        if not stored:
+            return site, planner
+        data: Any = stored
+        try:
+            site = SiteState.from_dict(data["site"])
+        except (KeyError, TypeError, ValueError, AttributeError) as err:
+            LOGGER.warning("Ignoring unreadable stored state (%s); starting afresh", err)
+        try:
+            planner = PlannerState.from_dict(data["planner"])
+        except (KeyError, TypeError, ValueError, AttributeError) as err:
+            LOGGER.warning("Ignoring unreadable stored planner state (%s); starting afresh", err)
+        return site, planner
 
     async def async_load_records(self) -> HourlyRecords | None:
         """The stored hourly history; None when there is none or it is unreadable."""

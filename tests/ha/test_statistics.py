@@ -15,7 +15,7 @@ from custom_components.apsystems_ema.coordinator import APsystemsCoordinator
 from custom_components.apsystems_ema.history import day_start
 from custom_components.apsystems_ema.state import zone_of
 from custom_components.apsystems_ema.statistics import PRODUCTION, statistic_id
-from tests.ha.helpers import MORNING, advance, recorded_rows, setup
+from tests.ha.helpers import MORNING, advance, recorded_rows, setup, state_of
 from tests.simulator import Simulator
 
 DAY = MORNING.date()
@@ -152,6 +152,38 @@ async def test_unreadable_stored_state_and_history_start_afresh(
     # today's, from the first poll's curves.
     yesterday = MORNING.date() - timedelta(days=1)
     assert set(coordinator.history.get(PRODUCTION, {})) == {yesterday, MORNING.date()}
+
+
+async def test_mistyped_stored_values_start_that_part_afresh(
+    hass: HomeAssistant,
+    hass_storage: dict[str, Any],
+    freezer: FrozenDateTimeFactory,
+    simulator: Simulator,
+    mock_config_entry: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A stored lifetime of "abc" and a planner with a negative error count: each part is
+    refused when loaded (named in one warning) and starts afresh; polling goes on and the
+    lifetime is a number again."""
+    freezer.move_to(MORNING)
+    coordinator = await setup(hass, simulator, mock_config_entry)
+    assert await hass.config_entries.async_unload(mock_config_entry.entry_id)
+    await hass.async_block_till_done()
+    key = f"apsystems_ema.{mock_config_entry.entry_id}"
+    stored = hass_storage[key]["data"]
+    stored["site"]["energy"]["lifetime"] = "abc"
+    stored["planner"]["errors"] = -3
+    caplog.clear()
+    coordinator = await setup(hass, simulator, mock_config_entry)
+    assert "Ignoring unreadable stored state (energy.lifetime: 'abc'" in caplog.text
+    assert "Ignoring unreadable stored planner state (errors: -3" in caplog.text
+    assert coordinator.planner_state.errors == 0
+    calls = len(simulator.calls)
+    await advance(hass, freezer, timedelta(hours=4))
+    polls = [c for c in simulator.calls[calls:] if c.endpoint == "batch_power"]
+    assert polls, "polling goes on"
+    lifetime = float(state_of(hass, f"{simulator.sid}_lifetime_energy"))
+    assert lifetime == pytest.approx(simulator.truth.lifetime(polls[-1].at), abs=0.2)
 
 
 @pytest.mark.parametrize(

@@ -339,10 +339,44 @@ def test_round_trip_through_json() -> None:
     assert restored == state
 
 
-@pytest.mark.parametrize("data", [{"version": 99}, {"version": 1}, {"version": 1, "sid": "x"}])
+@pytest.mark.parametrize("data", [{"version": 99}, {"version": 1}, {"version": 1, "sid": "x"}, []])
 def test_unreadable_state(data: dict[str, object]) -> None:
     """Bad persisted data raises ValueError (the coordinator then starts fresh)."""
     with pytest.raises(ValueError, match="state"):
+        SiteState.from_dict(data)
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "field"),
+    [
+        (("energy", "lifetime"), "abc", "energy.lifetime"),
+        (("energy", "today"), -5.0, "energy.today"),
+        (("energy", "start"), True, "energy.start"),
+        (("energy",), [], "energy"),
+        (("capacity_kw",), float("inf"), "capacity_kw"),
+        (("ecus", "E1", "energy", "lifetime"), "12", "ecu.energy.lifetime"),
+        (("ecus", "E1", "last_report"), "2026-06-30T10:00:00", "ecu.last_report"),
+        (("inverters", "U1", "channels", "1", "today_kwh"), {}, "channel.today_kwh"),
+        (("meters", "M1", "energy", "consumed", "lifetime"), "x", "meter.consumed"),
+    ],
+)
+def test_mistyped_stored_values_are_named(path: tuple[str, ...], value: object, field: str) -> None:
+    """A stored value of the wrong type or out of range (a hand edit, a damaged file) is
+    refused with its field named, instead of failing later in arithmetic."""
+    state = site()
+    state.apply_summary(EnergySummary(1.0, 30.0, 300.0, 5000.0), at(DAY, 9))
+    state.apply_ecu_minutely("E1", minutely(DAY, 2.0, (10, 0), 800.0), at(DAY, 10, 5))
+    state.apply_batch_power(
+        "E1", BatchPower(DAY, (time(10, 0),), {"U1": {1: (5.0,)}}), at(DAY, 10, 5)
+    )
+    block = MeterTotals(1.0, 2.0, 3.0, 4.0)
+    state.apply_meter_summary("M1", MeterSummary(block, None, None, block), at(DAY, 8))
+    data = json.loads(json.dumps(state.as_dict()))
+    target = data
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = value
+    with pytest.raises(ValueError, match=field):
         SiteState.from_dict(data)
 
 

@@ -9,6 +9,8 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any, Self
 
+from ..codec import count, mapping
+
 
 class CallKind(StrEnum):
     """One API endpoint (manual §3) as the planner schedules it."""
@@ -184,7 +186,9 @@ class PlannerState:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Self:
-        """Inverse of :meth:`as_dict` (unknown endpoint names are dropped)."""
+        """Inverse of :meth:`as_dict` (unknown endpoint names are dropped); raises
+        ``ValueError`` for data it cannot read."""
+        data = mapping(data, "planner")
         known = {str(k) for k in CallKind}
         return cls(
             last_poll=_time(data.get("last_poll")),
@@ -193,12 +197,12 @@ class PlannerState:
             closing_done=tuple(data.get("closing_done", ())),
             closed_day=_day(data.get("closed_day")),
             inventory_at=_time(data.get("inventory_at")),
-            detail_index=int(data.get("detail_index", 0)),
-            errors=int(data.get("errors", 0)),
+            detail_index=count(data.get("detail_index", 0), "detail_index"),
+            errors=count(data.get("errors", 0), "errors"),
             backoff_until=_time(data.get("backoff_until")),
             detail_day=_day(data.get("detail_day")),
             manual_day=_day(data.get("manual_day")),
-            manual_used=int(data.get("manual_used", 0)),
+            manual_used=count(data.get("manual_used", 0), "manual_used"),
             refused={str(k): datetime.fromisoformat(v) for k, v in data.get("refused", {}).items()},
             last_ok={
                 CallKind(k): datetime.fromisoformat(v)

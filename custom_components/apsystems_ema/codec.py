@@ -1,0 +1,63 @@
+"""Strict reading of what the integration stored (pure Python, no Home Assistant).
+
+A stored file may be damaged or edited by hand: every value is checked for its type (and
+range) as it is read back, and anything else raises ``ValueError`` naming the field, so the
+caller starts that part afresh instead of failing later in arithmetic.
+"""
+
+from datetime import date, datetime
+import math
+from typing import Any
+
+
+class UnreadableError(ValueError):
+    """A stored value of the wrong type or out of range."""
+
+
+def number(value: Any, what: str, *, minimum: float | None = None) -> float:
+    """A finite number (not a bool, not a string), at least ``minimum``."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise UnreadableError(f"{what}: {value!r} is not a number")
+    if not math.isfinite(value) or (minimum is not None and value < minimum):
+        raise UnreadableError(f"{what}: {value!r} is out of range")
+    return float(value)
+
+
+def opt_number(value: Any, what: str, *, minimum: float | None = None) -> float | None:
+    """A number or None."""
+    return None if value is None else number(value, what, minimum=minimum)
+
+
+def count(value: Any, what: str) -> int:
+    """A whole number of at least 0."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise UnreadableError(f"{what}: {value!r} is not a count")
+    return value
+
+
+def opt_day(value: Any, what: str) -> date | None:
+    """An ISO date or None."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise UnreadableError(f"{what}: {value!r} is not a date")
+    return date.fromisoformat(value)
+
+
+def opt_instant(value: Any, what: str) -> datetime | None:
+    """An ISO date and time with its offset, or None."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise UnreadableError(f"{what}: {value!r} is not a time")
+    instant = datetime.fromisoformat(value)
+    if instant.tzinfo is None:
+        raise UnreadableError(f"{what}: {value!r} has no offset")
+    return instant
+
+
+def mapping(value: Any, what: str) -> dict[str, Any]:
+    """A JSON object."""
+    if not isinstance(value, dict):
+        raise UnreadableError(f"{what}: {type(value).__name__} is not a mapping")
+    return value
