@@ -13,6 +13,7 @@ import hashlib
 from typing import Any
 
 from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.storage import Store
 
 from .const import CONF_APP_ID, DOMAIN, LOGGER
@@ -106,10 +107,13 @@ async def async_remove(hass: HomeAssistant, app_id: str) -> None:
 
 
 async def _load(store: Store[dict[str, Any]], now: datetime) -> CallBook:
-    data = await store.async_load()
-    if data:
-        try:
+    """The stored book; an unreadable one (damaged, negative counts, a newer version) is
+    replaced by one counting from ``now``, which takes the period before as spent at an
+    even rate: never as unspent."""
+    try:
+        data = await store.async_load()
+        if data:
             return CallBook.from_dict(data)
-        except ValueError as err:
-            LOGGER.warning("Ignoring an unreadable call book (%s); counting afresh", err)
+    except (HomeAssistantError, ValueError) as err:
+        LOGGER.warning("Ignoring an unreadable call book (%s); counting afresh", err)
     return CallBook(since=now)

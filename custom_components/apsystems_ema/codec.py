@@ -61,3 +61,33 @@ def mapping(value: Any, what: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise UnreadableError(f"{what}: {type(value).__name__} is not a mapping")
     return value
+
+
+# The files' minor versions: 2 added the devices' lifecycle and the inverters' lifetimes (state),
+# and the statistics' recovered sums (history). A migration fills what an older file lacks.
+STATE_MINOR = 2
+HISTORY_MINOR = 2
+
+
+def migrate_state(major: int, minor: int, data: Any) -> Any:
+    """The state file's data of version ``major``.``minor`` in today's shape."""
+    if major != 1:
+        raise UnreadableError(f"state file version {major}.{minor}")
+    if minor < 2 and isinstance(data, dict) and isinstance(data.get("site"), dict):
+        site = data["site"]
+        site.setdefault("missing", {})
+        for inverter in (site.get("inverters") or {}).values():
+            if isinstance(inverter, dict):
+                inverter.setdefault("anchored", None)
+                inverter.setdefault("last_report", None)
+    return data
+
+
+def migrate_history(major: int, minor: int, data: Any) -> Any:
+    """The history file's data of version ``major``.``minor`` in today's shape."""
+    if major != 1:
+        raise UnreadableError(f"history file version {major}.{minor}")
+    if minor < 2 and isinstance(data, dict):
+        data.setdefault("bases", {})
+        data.setdefault("recovering", False)
+    return data

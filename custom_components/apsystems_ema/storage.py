@@ -5,8 +5,10 @@ from collections.abc import Callable
 from typing import Any
 
 from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.storage import Store
 
+from . import codec
 from .const import DOMAIN, LOGGER
 from .planner import PlannerState
 from .records import HourlyRecords
@@ -19,21 +21,56 @@ HISTORY_SAVE_DELAY = 60  # seconds; only past days' changes are worth writing
 type Payload = Callable[[], dict[str, Any]]
 
 
+class VersionedStore(Store[dict[str, Any]]):
+    """A Store whose older files are brought to today's shape by ``migrate`` (Home
+    Assistant calls it when the stored version differs; the migrated file is written)."""
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        key: str,
+        minor_version: int,
+        migrate: Callable[[int, int, Any], Any],
+    ) -> None:
+        """A file under ``.storage`` with its migration."""
+        super().__init__(hass, STORE_VERSION, key, minor_version=minor_version)
+        self._migrate = migrate
+
+    async def _async_migrate_func(
+        self, old_major_version: int, old_minor_version: int, old_data: Any
+    ) -> dict[str, Any]:
+        migrated: dict[str, Any] = self._migrate(old_major_version, old_minor_version, old_data)
+        return migrated
+
+
+async def _async_read(store: Store[dict[str, Any]], what: str) -> dict[str, Any] | None:
+    """A file's data; a file that cannot be read or migrated counts as unreadable (None,
+    after one warning), never as an error for Home Assistant."""
+    try:
+        data = await store.async_load()
+    except (HomeAssistantError, ValueError, TypeError, KeyError, AttributeError) as err:
+        LOGGER.warning("Ignoring an unreadable stored %s (%s); starting afresh", what, err)
+        return None
+    return data
+
+
 class EntryFiles:
     """The two files of one config entry."""
 
     def __init__(self, hass: HomeAssistant, entry_id: str) -> None:
         """Name the entry's files (nothing is read yet)."""
-        self.state: Store[dict[str, Any]] = Store(hass, STORE_VERSION, f"{DOMAIN}.{entry_id}")
-        self.history: Store[dict[str, Any]] = Store(
-            hass, STORE_VERSION, f"{DOMAIN}.{entry_id}.history"
+        self.state = VersionedStore(
+            hass, f"{DOMAIN}.{entry_id}", codec.STATE_MINOR, codec.migrate_state
+        )
+        self.history = VersionedStore(
+            hass, f"{DOMAIN}.{entry_id}.history", codec.HISTORY_MINOR, codec.migrate_history
         )
         self.found = False  # the state file was there when loaded
 
     async def async_load_state(self, sid: str) -> tuple[SiteState, PlannerState]:
         """The stored site state and planner memory; an unreadable part starts afresh (and
         says so once), the other is kept. ``found`` tells whether the file was there."""
-        stored = await self.state.async_load()
+        stored = await _async_read(self.state, "state file")
         self.found = stored is not None
         site, planner = SiteState(sid), PlannerState()
         if not stored:
@@ -51,7 +88,7 @@ class EntryFiles:
 
     async def async_load_records(self) -> HourlyRecords | None:
         """The stored hourly history; None when there is none or it is unreadable."""
-        stored = await self.history.async_load()
+        stored = await _async_read(self.history, "history file")
         if stored:
             try:
                 return HourlyRecords.from_dict(stored)

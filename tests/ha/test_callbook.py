@@ -75,19 +75,32 @@ async def test_two_systems_share_one_book(
     assert key not in hass_storage
 
 
+@pytest.mark.parametrize(
+    ("version", "data"),
+    [
+        (1, {"since": "yesterday"}),
+        (1, {"since": "2026-06-01T00:00:00+00:00", "hours": {"2026-06-01T00": {"x": -100000}}}),
+        (9, {"since": "2026-06-01T00:00:00+00:00", "hours": {}}),
+    ],
+    ids=["damaged", "negative_count", "newer_version"],
+)
 async def test_an_unreadable_book_counts_afresh_and_stale_shares_go(
     hass: HomeAssistant,
     hass_storage: dict[str, Any],
     freezer: FrozenDateTimeFactory,
     pair: tuple[Simulator, Simulator],
     caplog: pytest.LogCaptureFixture,
+    version: int,
+    data: dict[str, Any],
 ) -> None:
-    """A damaged book file is reported once and replaced (the month so far counted as spent
-    at an even rate); a share left by an entry deleted meanwhile is dropped at set-up."""
+    """A damaged book file (or one with a negative count, which would inflate the budget, or
+    of a newer version) is reported once and replaced (the month so far counted as spent at
+    an even rate, never as unspent); a share left by an entry deleted meanwhile is dropped
+    at set-up."""
     first, _ = pair
     freezer.move_to(MORNING)
     key = f"{DOMAIN}.calls.{book_key(first.app_id)}"
-    hass_storage[key] = {"version": 1, "key": key, "data": {"since": "yesterday"}}
+    hass_storage[key] = {"version": version, "key": key, "data": data}
     entry = config_entry(first)
     coordinator: APsystemsCoordinator = await setup(hass, first, entry)
     assert "Ignoring an unreadable call book" in caplog.text

@@ -154,6 +154,46 @@ async def test_unreadable_stored_state_and_history_start_afresh(
     assert set(coordinator.history.get(PRODUCTION, {})) == {yesterday, MORNING.date()}
 
 
+async def test_older_files_are_migrated_and_newer_ones_start_afresh(
+    hass: HomeAssistant,
+    hass_storage: dict[str, Any],
+    freezer: FrozenDateTimeFactory,
+    simulator: Simulator,
+    mock_config_entry: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A state file of version 1.1 (before the devices' lifecycle and the inverters'
+    lifetimes) is brought to 1.2 through the Store's migration: a restart with it costs no
+    call. A file of a newer major version (a downgrade) starts afresh with one warning."""
+    freezer.move_to(MORNING)
+    await setup(hass, simulator, mock_config_entry)
+    assert await hass.config_entries.async_unload(mock_config_entry.entry_id)
+    await hass.async_block_till_done()
+    key = f"apsystems_ema.{mock_config_entry.entry_id}"
+    old = hass_storage[key]
+    assert old["minor_version"] == 2
+    old["minor_version"] = 1
+    del old["data"]["site"]["missing"]
+    for inverter in old["data"]["site"]["inverters"].values():
+        del inverter["anchored"], inverter["last_report"]
+    hass_storage[f"{key}.history"]["minor_version"] = 1
+    del hass_storage[f"{key}.history"]["data"]["bases"]
+    calls = len(simulator.calls)
+    freezer.tick(timedelta(minutes=1))
+    coordinator = await setup(hass, simulator, mock_config_entry)
+    assert len(simulator.calls) == calls
+    assert coordinator.site.missing == {}
+    assert "Ignoring" not in caplog.text
+    assert await hass.config_entries.async_unload(mock_config_entry.entry_id)
+    await hass.async_block_till_done()
+    assert hass_storage[key]["minor_version"] == 2
+
+    hass_storage[key]["version"] = 9
+    coordinator = await setup(hass, simulator, mock_config_entry)
+    assert "Ignoring an unreadable stored state file" in caplog.text
+    assert coordinator.site.ecus  # bootstrapped again from the API
+
+
 async def test_mistyped_stored_values_start_that_part_afresh(
     hass: HomeAssistant,
     hass_storage: dict[str, Any],
