@@ -2,10 +2,12 @@
 
 July 2026 (31 days) at the demo site: the clock jumps from one planned wake-up of the
 coordinator to the next; before each step a seeded RNG may arm a fault (so every run is the
-same). Home Assistant restarts twice (unload, set up again from the persisted Store). At the
-end: the calls stayed within the simulator's monthly quota, nothing escaped into the log, no
+same). Home Assistant restarts twice (unload, set up again from the persisted Store), the first
+time with a state file damaged by hand, the second with the history file lost. At the end:
+the calls stayed within the simulator's monthly quota, nothing escaped into the log, no
 lifetime sensor ever went backwards, and the lifetimes and every July hour of the imported
-statistics equal the simulator's truth.
+statistics equal the simulator's truth. The figures (faults by kind, failed calls, losses)
+are printed.
 """
 
 from collections import Counter
@@ -13,12 +15,16 @@ from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 import logging
 import random
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
 from homeassistant.util import dt as dt_util
 import pytest
+from pytest_homeassistant_custom_component.components.recorder.common import (  # type: ignore[import-untyped]
+    async_wait_recording_done,
+)
 
 from custom_components.apsystems_ema.statistics import PRODUCTION, ecu_series
 from tests.ha.drive import (
@@ -53,7 +59,14 @@ PALETTE: tuple[Fault, ...] = (
     Fault(octet_stream=True),
     Fault(mismatch=True),
     Fault(nulls=True),
+    Fault(truncate=True),
+    Fault(scale=-1),  # negative values
+    Fault(scale=100),  # power and energy no system of this size gives
+    Fault(scale=1e6),  # absurd magnitudes
 )
+# What each restart finds of the integration's files: the first a state file damaged by
+# hand, the second a lost history file (the statistics' sums are then read back).
+DAMAGE = ("state", "history")
 
 
 @pytest.fixture
@@ -67,6 +80,7 @@ async def month_sim(socket_enabled: None) -> AsyncIterator[Simulator]:
 @pytest.mark.parametrize("recorder_config", [STEADY_RECORDER])
 async def test_a_month_with_faults_and_restarts(
     hass: HomeAssistant,
+    hass_storage: dict[str, Any],
     freezer: FrozenDateTimeFactory,
     month_sim: Simulator,
     caplog: pytest.LogCaptureFixture,
@@ -88,6 +102,12 @@ async def test_a_month_with_faults_and_restarts(
             pending_restarts.pop(0)
             assert await hass.config_entries.async_unload(entry.entry_id)
             await hass.async_block_till_done()
+            key = f"apsystems_ema.{entry.entry_id}"
+            if DAMAGE[restarts] == "state":
+                hass_storage[key]["data"]["site"]["energy"]["lifetime"] = "abc"
+            else:
+                hass_storage.pop(f"{key}.history")
+            await async_wait_recording_done(hass)  # a stopping Home Assistant commits
             freezer.tick(timedelta(minutes=3))
             coordinator = await setup(hass, sim, entry)
             restarts += 1
@@ -101,9 +121,13 @@ async def test_a_month_with_faults_and_restarts(
 
     used = _calls_in_july(sim)
     faults = sum(injected.values())
+    wasted = sum(1 for c in sim.calls if c.code != 0 or c.status != 200)
     figures = (
         f"{DAYS} days, {steps} steps, {faults} faults injected ({dict(injected)}), "
-        f"{used} calls of a quota of {sim.quota}, {restarts} restarts"
+        f"{used} calls of a quota of {sim.quota} "
+        f"({wasted} of them answered with an error or not at all), "
+        f"{restarts} restarts (a damaged state file, a lost history file), "
+        f"losses: {len(watch.decreases)} lifetime decreases"
     )
     print(figures)  # noqa: T201
     assert restarts == 2, figures
@@ -142,6 +166,10 @@ async def test_a_month_with_faults_and_restarts(
 def _kind(fault: Fault) -> str:
     if fault.code is not None:
         return f"code {fault.code}"
+    if fault.scale is not None:
+        return f"scale {fault.scale:g}"
+    if fault.truncate:
+        return "truncate"
     for name in ("delay", "drop", "http_status", "invalid_json", "octet_stream"):
         if getattr(fault, name):
             return "timeout" if name == "delay" else name
