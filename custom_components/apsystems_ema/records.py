@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from . import codec
 from .history import by_hour
 from .openapi import BatchPower
 from .planner import CallKind, PlannedCall
@@ -204,10 +205,12 @@ class HourlyRecords:
         try:
             series = {
                 str(name): {
-                    date.fromisoformat(day): [float(v) for v in values]
-                    for day, values in days.items()
+                    date.fromisoformat(day): [
+                        codec.number(v, f"history.{name}.{day}", minimum=0) for v in values
+                    ]
+                    for day, values in codec.mapping(days, f"history.{name}").items()
                 }
-                for name, days in data["series"].items()
+                for name, days in codec.mapping(data["series"], "history.series").items()
             }
             return cls(
                 series=series,
@@ -221,7 +224,7 @@ class HourlyRecords:
                     if name in series
                 },
                 bases={
-                    str(name): (date.fromisoformat(day), float(base))
+                    str(name): (date.fromisoformat(day), codec.number(base, f"bases.{name}"))
                     for name, (day, base) in data.get("bases", {}).items()
                 },
                 recovering=bool(data.get("recovering", False)),

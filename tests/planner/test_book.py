@@ -149,8 +149,12 @@ def test_round_trip() -> None:
     assert again.hours == book.hours
     assert again.exhausted_at == book.exhausted_at
     assert again.weights == {"A": 2.5, "B": 1.0}
-    with pytest.raises(ValueError, match="negative weight"):
+    with pytest.raises(ValueError, match=r"weights\.A: -1\.0 is out of range"):
         CallBook.from_dict({**data, "weights": {"A": -1.0}})
+    with pytest.raises(ValueError, match="is not a count"):
+        CallBook.from_dict({**data, "hours": {"2026-07-01T08": {"A": -100000}}})
+    with pytest.raises(ValueError, match="is not a count"):
+        CallBook.from_dict({**data, "hours": {"2026-07-01T08": {"A": "5"}}})
     assert again.used(JULY, JULY + timedelta(hours=2)) == 5
     fresh = CallBook.from_dict(CallBook(since=JULY).as_dict())
     assert fresh == CallBook(since=JULY)
@@ -172,5 +176,5 @@ def test_round_trip() -> None:
     ],
 )
 def test_unreadable_data_raises_value_error(data: dict[str, Any]) -> None:
-    with pytest.raises(ValueError, match=r"call book|count|timezone|isoformat|invalid"):
+    with pytest.raises(ValueError, match=r"call book|count|mapping|timezone|isoformat|invalid"):
         CallBook.from_dict(data)

@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Self
 
+from ..codec import count, mapping, number
+
 MARGIN = timedelta(hours=14)  # every timezone on earth is within 14 hours of UTC
 KEEP = timedelta(days=75)  # hours older than this are forgotten
 _HOUR = "%Y-%m-%dT%H"
@@ -130,11 +132,14 @@ class CallBook:
         """Inverse of :meth:`as_dict`; raises ``ValueError`` for data it cannot read."""
         try:
             hours = {
-                str(key): {str(name): int(count) for name, count in per_entry.items()}
-                for key, per_entry in data["hours"].items()
+                str(key): {str(name): count(n, f"hours.{key}") for name, n in per_entry.items()}
+                for key, per_entry in mapping(data["hours"], "hours").items()
             }
             exhausted = data.get("exhausted_at")
-            weights = {str(k): float(v) for k, v in data.get("weights", {}).items()}
+            weights = {
+                str(k): number(v, f"weights.{k}", minimum=0)
+                for k, v in data.get("weights", {}).items()
+            }
             book = cls(
                 since=_utc(datetime.fromisoformat(data["since"])),
                 hours=hours,
@@ -143,8 +148,4 @@ class CallBook:
             )
         except (KeyError, TypeError, AttributeError) as err:
             raise ValueError(f"unreadable call book: {err!r}") from err
-        if any(count < 0 for per_entry in hours.values() for count in per_entry.values()):
-            raise ValueError("a negative call count")
-        if any(not weight >= 0 for weight in book.weights.values()):
-            raise ValueError("a negative weight")
         return book
