@@ -40,6 +40,7 @@ from .planner import (
 )
 from .planner.book import period
 from .planner.core import SETUP_ANCHORS
+from .planner.freshness import live_power
 from .planning import backfill_queue, build_planner, option
 from .records import HourlyRecords
 from .state import SiteState
@@ -52,9 +53,6 @@ MIN_SLEEP = timedelta(seconds=30)
 DUE_SLACK = timedelta(seconds=5)
 # An entry this old has run before: without its history file it lost it.
 NEW_ENTRY = timedelta(hours=1)
-# A power reading is not current once this much daylight passed without a newer sample.
-STALE_POLLS = 3
-STALE_AT_LEAST = timedelta(minutes=30)
 
 type APsystemsConfigEntry = ConfigEntry[APsystemsCoordinator]
 
@@ -126,26 +124,15 @@ class APsystemsCoordinator(DataUpdateCoordinator[SiteState]):
     def live_power(
         self, value: float | None, sample: datetime | None, *, production: bool = True
     ) -> float | None:
-        """A power reading as the current power. It stands until ``STALE_POLLS`` planned
-        poll intervals (at least ``STALE_AT_LEAST``) passed without a newer sample, then it
-        is unknown (an outage does not show an old reading as current). For ``production``
-        only daylight counts, and outside daylight the production has ended: 0 W (a meter's
-        consumption goes on at night: its readings just age)."""
-        if value is None or sample is None:
-            return value
-        now = dt_util.utcnow()
-        stale_after = max(self.poll_interval * STALE_POLLS, STALE_AT_LEAST)
-        if not production:
-            return value if now - sample <= stale_after else None
-        daylight = self.planner.daylight
-        day = daylight.local_day(now)
-        windows = [w for w in (daylight.sun(day), daylight.window(day)) if w is not None]
-        if not windows:
-            return 0.0  # polar night
-        start = min(w.start for w in windows)
-        if not start <= now <= max(w.end for w in windows):
-            return 0.0
-        return value if now - max(sample, start) <= stale_after else None
+        """A power reading as the current power (see :mod:`.planner.freshness`)."""
+        return live_power(
+            value,
+            sample,
+            dt_util.utcnow(),
+            daylight=self.planner.daylight,
+            interval=self.poll_interval,
+            production=production,
+        )
 
     # -- persistence -----------------------------------------------------------------------
 
