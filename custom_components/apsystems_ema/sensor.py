@@ -96,6 +96,16 @@ def power_sensor(
     )
 
 
+def last_report_sensor(key: str, value_fn: Reader) -> APsystemsSensorDescription:
+    """A device's newest sample time (ECU, inverter, meter)."""
+    return APsystemsSensorDescription(
+        key=key,
+        translation_key="last_report",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        value_fn=value_fn,
+    )
+
+
 def detail_sensor(
     key: str,
     translation_key: str,
@@ -227,12 +237,7 @@ def ecu_sensors(eid: str) -> list[APsystemsSensorDescription]:
             of_ecu(eid, lambda e: e.power_w),
             of_ecu(eid, lambda e: e.last_report),
         ),
-        APsystemsSensorDescription(
-            key=f"ecu_{eid}_last_report",
-            translation_key="last_report",
-            device_class=SensorDeviceClass.TIMESTAMP,
-            value_fn=of_ecu(eid, lambda e: e.last_report),
-        ),
+        last_report_sensor(f"ecu_{eid}_last_report", of_ecu(eid, lambda e: e.last_report)),
     ]
 
 
@@ -254,12 +259,7 @@ def inverter_sensors(uid: str) -> list[APsystemsSensorDescription]:
             of_inverter(uid, lambda i: i.energy.lifetime),
             lifetime=True,
         ),
-        APsystemsSensorDescription(
-            key=f"{uid}_last_report",
-            translation_key="last_report",
-            device_class=SensorDeviceClass.TIMESTAMP,
-            value_fn=of_inverter(uid, lambda i: i.last_report),
-        ),
+        last_report_sensor(f"{uid}_last_report", of_inverter(uid, lambda i: i.last_report)),
         detail_sensor(
             f"{uid}_ac_voltage",
             "ac_voltage",
@@ -340,12 +340,7 @@ def meter_sensors(eid: str) -> list[APsystemsSensorDescription]:
             of_meter(eid, lambda m: m.last_report),
             production=False,
         ),
-        APsystemsSensorDescription(
-            key=f"meter_{eid}_last_report",
-            translation_key="last_report",
-            device_class=SensorDeviceClass.TIMESTAMP,
-            value_fn=of_meter(eid, lambda m: m.last_report),
-        ),
+        last_report_sensor(f"meter_{eid}_last_report", of_meter(eid, lambda m: m.last_report)),
     ]
     for key in METER_KEYS:
         result += [
