@@ -33,17 +33,21 @@ def check(problem: str | None) -> None:
 LIFETIME_DAYS = 36_500
 
 
-def _power_problem(site: SiteState, power: BatchPower) -> str | None:
-    """Why a batch power curve cannot be real: a channel, or all of them together in one
-    5-minute slot, beyond what the system can deliver."""
+def _power_problem(site: SiteState, eid: str, power: BatchPower) -> str | None:
+    """Why an ECU's batch power curve cannot be real: a channel, all of them together in one
+    5-minute slot, or the system with the other ECUs' power, beyond what the system can
+    deliver."""
     channels = [values for series in power.power.values() for values in series.values()]
     totals = [
         sum(values[i] or 0.0 for values in channels if i < len(values))
         for i in range(len(power.times))
     ]
-    return site.power_problem(
-        "channel power", (v for values in channels for v in values)
-    ) or site.power_problem("the ECU's power", totals)
+    others = sum(e.power_w or 0.0 for other, e in site.producing.items() if other != eid)
+    return (
+        site.power_problem("channel power", (v for values in channels for v in values))
+        or site.power_problem("the ECU's power", totals)
+        or site.power_problem("the system's power", totals[-1:] and [totals[-1] + others])
+    )
 
 
 @dataclass
@@ -125,7 +129,7 @@ class Dispatcher:
         # A closed day's curve only refreshes the power (its energy is the API's own).
         so_far = None if ecu is None or closed else ecu.energy.known_on(power.day)
         slots = ecu_slots(power)
-        check(site.day_problem(slots, so_far) or _power_problem(site, power))
+        check(site.day_problem(slots, so_far) or _power_problem(site, target, power))
         site.apply_batch_power(target, power, at)
         if ecu is not None and not closed:
             system_open = not (site.energy.day == power.day and site.energy.exact)

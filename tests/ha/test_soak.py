@@ -3,7 +3,8 @@
 July 2026 (31 days) at the demo site: the clock jumps from one planned wake-up of the
 coordinator to the next; before each step a seeded RNG may arm a fault (so every run is the
 same). Home Assistant restarts twice (unload, set up again from the persisted Store), the first
-time with a state file damaged by hand, the second with the history file lost. At the end:
+time with a state file damaged by hand, the second with the history file lost; an inverter
+is left out of the lists for two weeks (removed, then back with its device). At the end:
 the calls stayed within the simulator's monthly quota, nothing escaped into the log, no
 lifetime sensor ever went backwards, and the lifetimes and every July hour of the imported
 statistics equal the simulator's truth. The figures (faults by kind, failed calls, losses)
@@ -20,12 +21,14 @@ from zoneinfo import ZoneInfo
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import device_registry as dr
 from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.components.recorder.common import (  # type: ignore[import-untyped]
     async_wait_recording_done,
 )
 
+from custom_components.apsystems_ema.const import DOMAIN
 from custom_components.apsystems_ema.statistics import PRODUCTION, ecu_series
 from tests.ha.drive import (
     Watch,
@@ -67,6 +70,10 @@ PALETTE: tuple[Fault, ...] = (
 # What each restart finds of the integration's files: the first a state file damaged by
 # hand, the second a lost history file (the statistics' sums are then read back).
 DAMAGE = ("state", "history")
+# An inverter the lists leave out for two weeks (it goes on producing), after the restart
+# with the damaged state file: missed by one weekly inventory, removed at the next, back with
+# its device when it is listed again.
+UNLISTED = (datetime(2026, 7, 12, 12, 0, tzinfo=ZONE), datetime(2026, 7, 26, 12, 0, tzinfo=ZONE))
 
 
 @pytest.fixture
@@ -94,6 +101,9 @@ async def test_a_month_with_faults_and_restarts(
     coordinator = await setup(hass, sim, entry)
     watch = Watch(hass, lifetime_ids(sim))
     rng = random.Random(SEED)
+    devices = dr.async_get(hass)
+    vanishing = sim.site.ecus[0].inverters[0].uid
+    lifecycle: set[str] = set()
     injected: Counter[str] = Counter()
     steps = restarts = 0
     pending_restarts = list(RESTARTS)
@@ -115,7 +125,11 @@ async def test_a_month_with_faults_and_restarts(
             fault = rng.choice(PALETTE)
             sim.inject(fault)
             injected[_kind(fault)] += 1
-        until = min([END, *pending_restarts, dt_util.utcnow() + timedelta(hours=1)])
+        now = dt_util.utcnow()
+        sim.unlisted = {vanishing} if UNLISTED[0] <= now < UNLISTED[1] else set()
+        present = devices.async_get_device_by_identifier((DOMAIN, vanishing), entry.entry_id)
+        lifecycle.add("present" if present else "removed")
+        until = min([END, *pending_restarts, now + timedelta(hours=1)])
         steps += await run_until(hass, freezer, sim, coordinator, until, watch)
     sim.clear_faults()
 
@@ -127,10 +141,13 @@ async def test_a_month_with_faults_and_restarts(
         f"{used} calls of a quota of {sim.quota} "
         f"({wasted} of them answered with an error or not at all), "
         f"{restarts} restarts (a damaged state file, a lost history file), "
+        f"an inverter unlisted for two weeks ({', '.join(sorted(lifecycle))}), "
         f"losses: {len(watch.decreases)} lifetime decreases"
     )
     print(figures)  # noqa: T201
     assert restarts == 2, figures
+    assert lifecycle == {"present", "removed"}, figures  # removed while unlisted, then back
+    assert devices.async_get_device_by_identifier((DOMAIN, vanishing), entry.entry_id)
     assert faults >= 40, figures
     assert used <= sim.quota, figures
     assert used >= 0.9 * sim.quota, figures  # the budget is spent, not hoarded

@@ -232,6 +232,9 @@ class Simulator:
         self.account = account
         self.max_skew = max_skew
         self.calls: list[CallRecord] = []
+        # Devices (inverter uids, ECU and meter eids) the lists leave out while they go on
+        # producing: what the integration sees of a device EMA stopped listing.
+        self.unlisted: set[str] = set()
         """The calls this system received (the account counts those of all its systems)."""
         account.ledgers.append(self.calls)
         self.base_url = ""
@@ -579,11 +582,16 @@ class Simulator:
                 # An ECU with its meter activated may have inverters too (then it is listed once).
                 "type": ECU_TYPE_METER if ecu.eid in self.site.meters else ECU_TYPE_PLAIN,
                 "timezone": tz,
-                "inverter": [{"uid": inv.uid, "type": inv.model} for inv in ecu.inverters],
+                "inverter": [
+                    {"uid": inv.uid, "type": inv.model}
+                    for inv in ecu.inverters
+                    if inv.uid not in self.unlisted
+                ],
                 "model": None,
                 "capacity": None,
             }
             for ecu in self.site.ecus
+            if ecu.eid not in self.unlisted
         ]
         meters: list[dict[str, Any]] = [
             {
@@ -600,7 +608,7 @@ class Simulator:
         return ecus + meters
 
     def _meters(self, req: _Request) -> Json:
-        return list(self.site.meters)
+        return [eid for eid in self.site.meters if eid not in self.unlisted]
 
     def _summary(self, req: _Request, eid: str | None = None) -> Json:
         totals = self.truth.summary(req.now, eid=eid) if eid else self.truth.summary(req.now)

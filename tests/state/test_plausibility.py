@@ -1,8 +1,9 @@
 """Bad answers cannot lift or lower a lifetime for good (found by tests/ha/test_faults.py)."""
 
-from datetime import date
+from datetime import date, time
 
-from custom_components.apsystems_ema.openapi import BatchEnergy, EnergySummary
+from custom_components.apsystems_ema.dispatch import _power_problem
+from custom_components.apsystems_ema.openapi import BatchEnergy, BatchPower, EnergySummary
 from custom_components.apsystems_ema.state import SiteState, Totals
 from tests.state.test_state import DAY, at, minutely, site
 
@@ -96,3 +97,21 @@ def test_refused_summaries_say_why() -> None:
     assert "capacity" in str(state.apply_summary(EnergySummary(5e6, 1e8, 9e8, 5e9), at(DAY, 12)))
     assert state.energy.known_on(DAY) == 6.0
     assert state.energy.known_on(date(2026, 1, 1)) is None
+
+
+def test_power_beyond_the_capacity_is_named() -> None:
+    """A batch power curve is refused when a channel, the ECU's slot or the system with the
+    other ECUs' power exceeds 1.5 times the capacity (4.2 kW: 6300 W)."""
+    state = started()  # E1 shows 500 W
+    times = (time(12, 0), time(12, 5))
+
+    def curve(*values: float) -> BatchPower:
+        return BatchPower(DAY, times, {"U3": {n: (v, v) for n, v in enumerate(values, 1)}})
+
+    assert _power_problem(state, "E2", curve(1400.0, 1400.0, 1400.0, 1400.0)) is None
+    problem = _power_problem(state, "E2", curve(1500.0, 1500.0, 1500.0, 1400.0))
+    assert problem == "the system's power of 6400 W, more than the 6300 W the system can deliver"
+    assert _power_problem(state, "E2", curve(1700.0, 1700.0, 1700.0, 1700.0)) == (
+        "the ECU's power of 6800 W, more than the 6300 W the system can deliver"
+    )
+    assert "channel power of 6400 W" in str(_power_problem(state, "E2", curve(6400.0)))
