@@ -78,6 +78,5 @@ async def async_remove_config_entry_device(
     hass: HomeAssistant, entry: APsystemsConfigEntry, device: DeviceEntry
 ) -> bool:
     """Allow deleting a device only when the API no longer reports it."""
-    site = entry.runtime_data.site
-    current = {site.sid, *site.ecus, *site.inverters, *(f"meter_{m}" for m in site.meters)}
+    current = entry.runtime_data.site.device_ids()
     return not any(domain == DOMAIN and ident in current for domain, ident in device.identifiers)

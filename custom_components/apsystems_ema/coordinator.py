@@ -321,6 +321,8 @@ class APsystemsCoordinator(DataUpdateCoordinator[SiteState]):
     async def _call(self, call: PlannedCall, at: datetime) -> None:
         """One API call, folded into the site state and the hourly records."""
         gone = await Dispatcher(self.client, self.site, self.records).run(call, at)
+        if call.kind in (CallKind.INVENTORY, CallKind.METERS):
+            gone |= self.site.orphans(self.outcomes.registered(), self.site.local_day(at))
         if gone:
             self.outcomes.remove_devices(gone)
 

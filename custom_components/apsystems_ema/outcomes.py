@@ -110,6 +110,16 @@ class Outcomes:
             },
         )
 
+    def registered(self) -> set[str]:
+        """The identifiers of this entry's devices in the registry."""
+        registry = dr.async_get(self.hass)
+        return {
+            ident
+            for device in dr.async_entries_for_config_entry(registry, self.entry_id)
+            for domain, ident in device.identifiers
+            if domain == DOMAIN
+        }
+
     def remove_devices(self, identifiers: set[str]) -> None:
         """Devices the API no longer lists lose their device (and entities)."""
         registry = dr.async_get(self.hass)

@@ -517,6 +517,19 @@ class SiteState:
             del self.ecus[eid]
         return gone | gone_ecus
 
+    def device_ids(self) -> set[str]:
+        """The identifiers of the devices the site knows (system, ECUs, inverters, meters)."""
+        return {self.sid, *self.ecus, *self.inverters, *(f"meter_{m}" for m in self.meters)}
+
+    def orphans(self, registered: set[str], today: date) -> set[str]:
+        """Registered devices the site does not know (its state was lost while they were
+        gone from the lists): gone, like any device, when still unknown a day later."""
+        unknown = registered - self.device_ids()
+        for key in [k for k in self.missing if k.startswith("device:")]:
+            if key.removeprefix("device:") not in unknown:
+                del self.missing[key]
+        return {ident for ident in unknown if self._gone(f"device:{ident}", today)}
+
     def apply_meters(self, meters: tuple[str, ...], today: date) -> set[str]:
         """Meter ECU ids, with the same lifecycle as :meth:`apply_inventory`: returns the
         device identifiers (``meter_<eid>``) gone."""
@@ -597,7 +610,9 @@ class SiteState:
         plausible = self.plausible_day(total)
         newer = False
         for uid, channels in power.power.items():
-            inv = self.inverters.setdefault(uid, InverterState(uid, eid))
+            inv = self.inverters.get(uid)
+            if inv is None:
+                continue  # not in the inventory (the lists are the authority on devices)
             if sample is not None and inv.power_at is not None and sample < inv.power_at:
                 continue  # an older curve than the one we have
             newer = True
@@ -632,8 +647,8 @@ class SiteState:
         if not self.plausible_day(total):
             return
         for uid, channels in energy.energy.items():
-            inv = self.inverters.setdefault(uid, InverterState(uid, eid))
-            if inv.energy_day is not None and energy.day < inv.energy_day:
+            inv = self.inverters.get(uid)
+            if inv is None or (inv.energy_day is not None and energy.day < inv.energy_day):
                 continue
             if inv.energy_day != energy.day:
                 for channel in inv.channels.values():

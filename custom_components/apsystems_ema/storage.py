@@ -69,7 +69,8 @@ class EntryFiles:
 
     async def async_load_state(self, sid: str) -> tuple[SiteState, PlannerState]:
         """The stored site state and planner memory; an unreadable part starts afresh (and
-        says so once), the other is kept. ``found`` tells whether the file was there."""
+        says so once): the planner's memory alone, or the site with its planner's memory.
+        ``found`` tells whether the file was there."""
         stored = await _async_read(self.state, "state file")
         self.found = stored is not None
         site, planner = SiteState(sid), PlannerState()
@@ -79,7 +80,10 @@ class EntryFiles:
         try:
             site = SiteState.from_dict(data["site"])
         except (KeyError, TypeError, ValueError, AttributeError) as err:
+            # The planner's memory is of that site (what it asked, closed, refused): it goes
+            # with it, and the site is read again from the API.
             LOGGER.warning("Ignoring unreadable stored state (%s); starting afresh", err)
+            return site, planner
         try:
             planner = PlannerState.from_dict(data["planner"])
         except (KeyError, TypeError, ValueError, AttributeError) as err:

@@ -5,6 +5,7 @@ import dataclasses
 from datetime import datetime, timedelta
 import json
 import logging
+from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import SOURCE_REAUTH
@@ -457,3 +458,33 @@ async def test_an_outage_does_not_show_an_old_power_as_current(
     await advance(hass, freezer, window.end - dt_util.utcnow() + timedelta(minutes=65))
     assert [state_of(hass, p) for p in powers] == ["0.0"] * 4 + ["unknown"]
     assert state_of(hass, f"{sid}_lifetime_energy") == lifetime
+
+
+async def test_devices_the_lost_state_no_longer_knows_go_too(
+    hass: HomeAssistant,
+    hass_storage: dict[str, Any],
+    freezer: FrozenDateTimeFactory,
+    simulator: Simulator,
+    mock_config_entry: MockConfigEntry,
+    coordinator: APsystemsCoordinator,
+) -> None:
+    """The state file is damaged while an inverter is no longer listed: the site rebuilt
+    from the lists does not know it, and its leftover device goes when the inventory a day
+    later still leaves it out."""
+    uid = simulator.site.ecus[0].inverters[0].uid
+    devices = dr.async_get(hass)
+    entry_id = mock_config_entry.entry_id
+    assert await hass.config_entries.async_unload(entry_id)
+    await hass.async_block_till_done()
+    hass_storage[f"{DOMAIN}.{entry_id}"]["data"]["site"] = "damaged"
+    simulator.unlisted = {uid}
+    coordinator = await setup(hass, simulator, mock_config_entry)
+    assert uid not in coordinator.site.inverters
+    assert devices.async_get_device_by_identifier((DOMAIN, uid), entry_id) is not None
+    await advance(hass, freezer, timedelta(days=1))
+    rescan = er.async_get(hass).async_get_entity_id("button", DOMAIN, f"{simulator.sid}_rescan")
+    await hass.services.async_call("button", "press", {"entity_id": rescan}, blocking=True)
+    await hass.async_block_till_done()
+    assert devices.async_get_device_by_identifier((DOMAIN, uid), entry_id) is None
+    ecu = simulator.site.ecus[0].eid
+    assert devices.async_get_device_by_identifier((DOMAIN, ecu), entry_id) is not None

@@ -202,22 +202,25 @@ async def test_mistyped_stored_values_start_that_part_afresh(
     mock_config_entry: MockConfigEntry,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    """A stored lifetime of "abc" and a planner with a negative error count: each part is
-    refused when loaded (named in one warning) and starts afresh; polling goes on and the
-    lifetime is a number again."""
+    """A stored lifetime of "abc", then a planner with a negative error count: each part is
+    refused when loaded (named in one warning) and starts afresh (the site with its
+    planner's memory); polling goes on and the lifetime is a number again."""
     freezer.move_to(MORNING)
     coordinator = await setup(hass, simulator, mock_config_entry)
     assert await hass.config_entries.async_unload(mock_config_entry.entry_id)
     await hass.async_block_till_done()
     key = f"apsystems_ema.{mock_config_entry.entry_id}"
-    stored = hass_storage[key]["data"]
-    stored["site"]["energy"]["lifetime"] = "abc"
-    stored["planner"]["errors"] = -3
+    hass_storage[key]["data"]["site"]["energy"]["lifetime"] = "abc"
     caplog.clear()
     coordinator = await setup(hass, simulator, mock_config_entry)
     assert "Ignoring unreadable stored state (energy.lifetime: 'abc'" in caplog.text
+    assert await hass.config_entries.async_unload(mock_config_entry.entry_id)
+    await hass.async_block_till_done()
+    hass_storage[key]["data"]["planner"]["errors"] = -3
+    coordinator = await setup(hass, simulator, mock_config_entry)
     assert "Ignoring unreadable stored planner state (errors: -3" in caplog.text
     assert coordinator.planner_state.errors == 0
+    assert coordinator.site.energy.lifetime is not None  # the site was kept
     calls = len(simulator.calls)
     await advance(hass, freezer, timedelta(hours=4))
     polls = [c for c in simulator.calls[calls:] if c.endpoint == "batch_power"]
