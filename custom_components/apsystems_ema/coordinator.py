@@ -268,7 +268,7 @@ class APsystemsCoordinator(DataUpdateCoordinator[SiteState]):
         return self.planner.lifetime_calls(
             site.energy.start is None,
             [eid for eid, ecu in site.producing.items() if ecu.energy.start is None],
-            {uid: inv.anchored for uid, inv in site.inverters.items()},
+            {uid: site.inverters[uid].anchored for uid in site.listed_inverters},
             site.local_day(dt_util.utcnow()),
             limit=inverters,
         )

@@ -756,13 +756,13 @@ class SiteState:
                 sid=data["sid"],
                 timezone=data["timezone"],
                 capacity_kw=codec.opt_number(data["capacity_kw"], "capacity_kw", minimum=0),
-                create_date=_date(data["create_date"]),
+                create_date=codec.opt_day(data["create_date"], "create_date"),
                 ecus={k: _ecu(v) for k, v in data["ecus"].items()},
                 inverters={k: _inverter(v) for k, v in data["inverters"].items()},
                 meters={k: _meter(v) for k, v in data["meters"].items()},
                 energy=_totals(data["energy"], "energy"),
-                last_data=_datetime(data["last_data"]),
-                updated=_datetime(data["updated"]),
+                last_data=codec.opt_instant(data["last_data"], "last_data"),
+                updated=codec.opt_instant(data["updated"], "updated"),
                 missing={str(k): date.fromisoformat(v) for k, v in data.get("missing", {}).items()},
             )
         except (KeyError, TypeError, AttributeError) as err:
@@ -777,14 +777,6 @@ def _encode(value: Any) -> Any:
     if isinstance(value, date):  # datetime is a date too
         return value.isoformat()
     return value
-
-
-def _date(value: str | None) -> date | None:
-    return None if value is None else date.fromisoformat(value)
-
-
-def _datetime(value: str | None) -> datetime | None:
-    return None if value is None else datetime.fromisoformat(value)
 
 
 def _totals(data: Any, what: str = "totals") -> Totals:
@@ -824,12 +816,12 @@ def _inverter(data: dict[str, Any]) -> InverterState:
             )
             for k, v in data["channels"].items()
         },
-        power_at=_datetime(data["power_at"]),
-        energy_day=_date(data["energy_day"]),
-        exact_day=_date(data.get("exact_day")),
+        power_at=codec.opt_instant(data["power_at"], "inverter.power_at"),
+        energy_day=codec.opt_day(data["energy_day"], "inverter.energy_day"),
+        exact_day=codec.opt_day(data.get("exact_day"), "inverter.exact_day"),
         energy=_totals(data["energy"], "inverter.energy") if "energy" in data else Totals(),
-        anchored=_date(data.get("anchored")),
-        last_report=_datetime(data.get("last_report")),
+        anchored=codec.opt_day(data.get("anchored"), "inverter.anchored"),
+        last_report=codec.opt_instant(data.get("last_report"), "inverter.last_report"),
         detail=None
         if detail is None
         else InverterDetail(
@@ -850,5 +842,5 @@ def _meter(data: dict[str, Any]) -> MeterState:
         consumption_w=codec.opt_number(data["consumption_w"], "meter.consumption_w"),
         grid_w=codec.opt_number(data["grid_w"], "meter.grid_w"),
         production_w=codec.opt_number(data["production_w"], "meter.production_w"),
-        last_report=_datetime(data["last_report"]),
+        last_report=codec.opt_instant(data["last_report"], "meter.last_report"),
     )

@@ -76,16 +76,15 @@ class EntryFiles:
         site, planner = SiteState(sid), PlannerState()
         if not stored:
             return site, planner
-        data: Any = stored
         try:
-            site = SiteState.from_dict(data["site"])
+            site = SiteState.from_dict(stored["site"])
         except (KeyError, TypeError, ValueError, AttributeError) as err:
             # The planner's memory is of that site (what it asked, closed, refused): it goes
             # with it, and the site is read again from the API.
             LOGGER.warning("Ignoring unreadable stored state (%s); starting afresh", err)
             return site, planner
         try:
-            planner = PlannerState.from_dict(data["planner"])
+            planner = PlannerState.from_dict(stored["planner"])
         except (KeyError, TypeError, ValueError, AttributeError) as err:
             LOGGER.warning("Ignoring unreadable stored planner state (%s); starting afresh", err)
         return site, planner

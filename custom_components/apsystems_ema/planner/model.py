@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any, Self
 
-from ..codec import count, mapping
+from ..codec import count, mapping, opt_day, opt_instant
 
 
 class CallKind(StrEnum):
@@ -130,14 +130,6 @@ class SiteGeometry:
     meters: tuple[str, ...] = ()
 
 
-def _time(value: str | None) -> datetime | None:
-    return None if value is None else datetime.fromisoformat(value)
-
-
-def _day(value: str | None) -> date | None:
-    return None if value is None else date.fromisoformat(value)
-
-
 def _iso(value: date | None) -> str | None:
     return None if value is None else value.isoformat()
 
@@ -191,17 +183,17 @@ class PlannerState:
         data = mapping(data, "planner")
         known = {str(k) for k in CallKind}
         return cls(
-            last_poll=_time(data.get("last_poll")),
-            meter_poll=_time(data.get("meter_poll")),
-            closing_day=_day(data.get("closing_day")),
+            last_poll=opt_instant(data.get("last_poll"), "last_poll"),
+            meter_poll=opt_instant(data.get("meter_poll"), "meter_poll"),
+            closing_day=opt_day(data.get("closing_day"), "closing_day"),
             closing_done=tuple(data.get("closing_done", ())),
-            closed_day=_day(data.get("closed_day")),
-            inventory_at=_time(data.get("inventory_at")),
+            closed_day=opt_day(data.get("closed_day"), "closed_day"),
+            inventory_at=opt_instant(data.get("inventory_at"), "inventory_at"),
             detail_index=count(data.get("detail_index", 0), "detail_index"),
             errors=count(data.get("errors", 0), "errors"),
-            backoff_until=_time(data.get("backoff_until")),
-            detail_day=_day(data.get("detail_day")),
-            manual_day=_day(data.get("manual_day")),
+            backoff_until=opt_instant(data.get("backoff_until"), "backoff_until"),
+            detail_day=opt_day(data.get("detail_day"), "detail_day"),
+            manual_day=opt_day(data.get("manual_day"), "manual_day"),
             manual_used=count(data.get("manual_used", 0), "manual_used"),
             refused={str(k): datetime.fromisoformat(v) for k, v in data.get("refused", {}).items()},
             last_ok={
