@@ -52,12 +52,13 @@ def no_secret_in_logs(
 
 def secrets_in(text: str, simulators: list[Simulator]) -> list[str]:
     """Which secrets ``text`` holds: the demo App ID and App Secret, each simulator's own,
-    and the signatures the simulators received."""
+    its site's visitor authorization code, and the signatures the simulators received."""
     secrets: list[tuple[str, str | None]] = [
         ("app id", DEMO_APP_ID),
         ("app secret", DEMO_APP_SECRET),
     ]
     for sim in simulators:
         secrets += [("app id", sim.app_id), ("app secret", sim.app_secret)]
+        secrets.append(("authorization code", sim.site.authorization_code))
         secrets += [(f"signature of call {n}", c.signature) for n, c in enumerate(sim.calls)]
     return list(dict.fromkeys(name for name, secret in secrets if secret and secret in text))

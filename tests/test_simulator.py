@@ -172,6 +172,7 @@ async def test_good_signature(
         "type": 1,
         "timezone": site.timezone,
         "ecu": [e.eid for e in site.ecus],
+        "light": 1,
     }
 
 

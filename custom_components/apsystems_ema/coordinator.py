@@ -141,6 +141,7 @@ class APsystemsCoordinator(DataUpdateCoordinator[SiteState]):
         self.site, self.planner_state = await self.files.async_load_state(
             self.config_entry.data[CONF_SID]
         )
+        self.client.storage_prefix = self.site.storage_prefix  # learnt once, kept
         await self._attach()
         # Without its history file an entry that ran before (its state file is there, or it
         # was created well before) lost it: its statistics' sums are then read back from
@@ -232,7 +233,7 @@ class APsystemsCoordinator(DataUpdateCoordinator[SiteState]):
         handed = self.hass.data.get(DETAILS_HANDOFF, {}).pop(self.site.sid, None)
         if isinstance(handed, SystemDetails):
             # The config flow just fetched them: use its answer, count its call.
-            self.site.apply_details(handed)
+            self.site.apply_details(handed, now)
             self.planner.record(PlannedCall(CallKind.DETAILS), now, self.book, self.planner_state)
         calls = self.planner.bootstrap_calls(
             now, self.planner_state, details=isinstance(handed, SystemDetails)
@@ -266,11 +267,14 @@ class APsystemsCoordinator(DataUpdateCoordinator[SiteState]):
         ``inverters`` inverters whose lifetime is due for its anchor (None: all of them)."""
         site = self.site
         return self.planner.lifetime_calls(
-            site.energy.start is None,
+            site.energy.start is None and bool(site.producing or not site.storage),
             [eid for eid, ecu in site.producing.items() if ecu.energy.start is None],
             {uid: site.inverters[uid].anchored for uid in site.listed_inverters},
             site.local_day(dt_util.utcnow()),
             limit=inverters,
+            storage=[
+                e for e in site.listed_storage if site.storage[e].energy["charge"].start is None
+            ],
         )
 
     async def _run(
@@ -282,6 +286,7 @@ class APsystemsCoordinator(DataUpdateCoordinator[SiteState]):
         for call in calls:
             at = dt_util.utcnow()
             failure: APsystemsError | None = None
+            sent = self.client.requests
             try:
                 await self._call(call, at)
             except APsystemsError as err:
@@ -293,7 +298,7 @@ class APsystemsCoordinator(DataUpdateCoordinator[SiteState]):
                 self.planner_state,
                 failure=None if failure is None else failure.failure,
                 plan=plan,
-                attempts=1 if failure is None else failure.attempts,
+                attempts=max(self.client.requests - sent, 1),
                 manual=manual,
             )
             if call.backfill and (failure is None or isinstance(failure, APsystemsApiError)):
@@ -314,9 +319,15 @@ class APsystemsCoordinator(DataUpdateCoordinator[SiteState]):
             self.planner.backfill = backfill_queue(self.config_entry, self.site, self.records)
 
     def _inventory(self) -> tuple[set[str], ...]:
-        """What the planner's site is built from: producing ECUs, inverters, meters."""
+        """What the planner's site is built from: producing ECUs, inverters, meters,
+        batteries."""
         site = self.site
-        return set(site.producing), set(site.listed_inverters), set(site.listed_meters)
+        return (
+            set(site.producing),
+            set(site.listed_inverters),
+            set(site.listed_meters),
+            set(site.listed_storage),
+        )
 
     async def _call(self, call: PlannedCall, at: datetime) -> None:
         """One API call, folded into the site state and the hourly records."""

@@ -10,15 +10,23 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from .history import by_hour
-from .openapi import APsystemsClient, APsystemsResponseError, BatchPower, EnergyLevel
+from .openapi import (
+    STORAGE_KEYS,
+    APsystemsClient,
+    APsystemsResponseError,
+    BatchPower,
+    EnergyLevel,
+)
 from .planner import CallKind, PlannedCall
 from .planner.backfill import daily_rows, first_hourly_day
 from .records import (
     METER_SERIES,
     PRODUCTION,
+    STORAGE_SERIES,
     HourlyRecords,
     ecu_series,
     meter_series,
+    storage_series,
 )
 from .state import SiteState, ecu_slots
 
@@ -68,7 +76,7 @@ class Dispatcher:
     # -- system ---------------------------------------------------------------------------
 
     async def _details(self, call: PlannedCall, target: str, day: date, at: datetime) -> None:
-        self.site.apply_details(await self.client.get_system_details())
+        self.site.apply_details(await self.client.get_system_details(), at)
 
     async def _inventory(self, call: PlannedCall, target: str, day: date, at: datetime) -> set[str]:
         return self.site.apply_inventory(await self.client.get_inverters(), day)
@@ -176,6 +184,46 @@ class Dispatcher:
             hours = by_hour(meter.times, meter.energy.get(key, ()))
             self.records.record(meter_series(target, series), day, hours)
 
+    # -- batteries ------------------------------------------------------------------------
+
+    async def _storage_latest(
+        self, call: PlannedCall, target: str, day: date, at: datetime
+    ) -> None:
+        try:
+            latest = await self.client.get_storage_latest(target)
+        finally:
+            self.site.storage_prefix = self.client.storage_prefix
+        check(self.site.storage_power_problem(latest))
+        self.site.apply_storage_latest(target, latest, at)
+
+    async def _storage_summary(
+        self, call: PlannedCall, target: str, day: date, at: datetime
+    ) -> None:
+        site = self.site
+        try:
+            summary = await self.client.get_storage_summary(target)
+        finally:
+            site.storage_prefix = self.client.storage_prefix
+        created = site.create_date
+        days = (site.local_day(at) - created).days + 1 if created else LIFETIME_DAYS
+        check(
+            site.storage_totals_problem("today", summary.today, 1)
+            or site.storage_totals_problem("lifetime", summary.lifetime, max(days, 1))
+        )
+        site.apply_storage_summary(target, summary, at)
+
+    async def _storage_hourly(
+        self, call: PlannedCall, target: str, day: date, at: datetime
+    ) -> None:
+        try:
+            hourly = await self.client.get_storage_energy(target, EnergyLevel.HOURLY, day)
+        finally:
+            self.site.storage_prefix = self.client.storage_prefix
+        totals = {key: sum(hourly.series(key)) for key in STORAGE_KEYS}
+        check(self.site.storage_totals_problem("day", totals, 1))
+        for key, series in STORAGE_SERIES.items():
+            self.records.record(storage_series(target, series), day, list(hourly.series(key)[:24]))
+
 
 type Handler = Callable[[Dispatcher, PlannedCall, str, date, datetime], Awaitable[set[str] | None]]
 
@@ -194,4 +242,7 @@ HANDLERS: dict[CallKind, Handler] = {
     CallKind.INVERTER_MINUTELY: Dispatcher._detail,
     CallKind.BATCH_POWER: Dispatcher._batch_power,
     CallKind.BATCH_ENERGY: Dispatcher._batch_energy,
+    CallKind.STORAGE_LATEST: Dispatcher._storage_latest,
+    CallKind.STORAGE_SUMMARY: Dispatcher._storage_summary,
+    CallKind.STORAGE_HOURLY: Dispatcher._storage_hourly,
 }

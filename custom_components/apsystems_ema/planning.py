@@ -57,6 +57,7 @@ def build_planner(
         ecus=tuple(site.producing),
         inverters=tuple(site.listed_inverters),
         meters=tuple(site.listed_meters),
+        storage=tuple(site.listed_storage),
     )
     planner = Planner(config, geometry)
     planner.backfill = backfill_queue(entry, site, records)
@@ -76,4 +77,5 @@ def backfill_queue(
         created=site.create_date,
         producing=list(site.producing),
         meters=site.listed_meters,
+        storage=site.listed_storage,
     )

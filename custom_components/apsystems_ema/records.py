@@ -26,6 +26,13 @@ from .state import ecu_slots
 PRODUCTION = "solar_production"
 # Meter energy key (API) -> series name.
 METER_SERIES = {"imported": "grid_import", "exported": "grid_export", "consumed": "consumption"}
+# Battery energy key (API) -> series name.
+STORAGE_SERIES = {
+    "charge": "battery_charge",
+    "discharge": "battery_discharge",
+    "imported": "battery_import",
+    "exported": "battery_export",
+}
 HOURLY_BACKFILL_DAYS = 31  # older history is fetched at the daily level
 # An ECU's curve of a day holding this much less than the day's exact energy missed its end.
 SHORT_CURVE = 0.02
@@ -41,6 +48,12 @@ def ecu_series(eid: str) -> str:
 
 def meter_series(eid: str, what: str) -> str:
     """A meter series (``grid_import``, ``grid_export`` or ``consumption``)."""
+    return f"{eid}_{what}"
+
+
+def storage_series(eid: str, what: str) -> str:
+    """A battery series (``battery_charge``, ``battery_discharge``, ``battery_import`` or
+    ``battery_export``)."""
     return f"{eid}_{what}"
 
 
@@ -153,6 +166,7 @@ class HourlyRecords:
         created: date | None,
         producing: Sequence[str],
         meters: Sequence[str],
+        storage: Sequence[str] = (),
     ) -> tuple[PlannedCall, ...]:
         """The history still missing, most wanted first: curves that missed a day's end,
         then (see :func:`~.planner.backfill.backfill_queue`) recent days hour by hour,
@@ -163,17 +177,32 @@ class HourlyRecords:
             if (call := PlannedCall(CallKind.BATCH_POWER, eid, day, backfill=True)).dated_key
             not in self.answered
         )
-        devices = [
-            DeviceSeries(CallKind.ECU_MINUTELY, eid, set(self.days(ecu_series(eid))))
-            for eid in producing
-        ] + [
-            DeviceSeries(
-                CallKind.METER_MINUTELY,
-                eid,
-                set().union(*(set(self.days(meter_series(eid, s))) for s in METER_SERIES.values())),
-            )
-            for eid in meters
-        ]
+        devices = (
+            [
+                DeviceSeries(CallKind.ECU_MINUTELY, eid, set(self.days(ecu_series(eid))))
+                for eid in producing
+            ]
+            + [
+                DeviceSeries(
+                    CallKind.METER_MINUTELY,
+                    eid,
+                    set().union(
+                        *(set(self.days(meter_series(eid, s))) for s in METER_SERIES.values())
+                    ),
+                )
+                for eid in meters
+            ]
+            + [
+                DeviceSeries(
+                    CallKind.STORAGE_HOURLY,
+                    eid,
+                    set().union(
+                        *(set(self.days(storage_series(eid, s))) for s in STORAGE_SERIES.values())
+                    ),
+                )
+                for eid in storage
+            ]
+        )
         return curves + backfill_queue(
             today=today,
             created=created,

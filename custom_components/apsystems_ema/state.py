@@ -9,7 +9,7 @@ Totals follow one mechanism, :class:`Totals`: the energy at the start of the sys
 summaries a new day starts from where the previous one ended. Lifetime values never decrease.
 """
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime, time, timedelta
 from typing import Any, Self
@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from . import codec
 from .openapi import (
+    STORAGE_KEYS,
     BatchEnergy,
     BatchPower,
     EcuInfo,
@@ -27,6 +28,10 @@ from .openapi import (
     MeterMinutely,
     MeterSummary,
     MeterTotals,
+    StatusLight,
+    StorageLatest,
+    StorageSummary,
+    StorageTotals,
     SystemDetails,
 )
 
@@ -338,6 +343,20 @@ class MeterState:
 
 
 @dataclass
+class StorageState:
+    """A storage-activated ECU (a battery): its latest reading and its energy counters."""
+
+    eid: str
+    model: str | None = None
+    capacity_kwh: float | None = None
+    soc: float | None = None  # state of charge, %
+    mode: str | None = None  # the operation mode's code (the manual names none)
+    power: dict[str, float | None] = field(default_factory=lambda: dict.fromkeys(STORAGE_KEYS))
+    last_report: datetime | None = None  # when the latest reading was taken
+    energy: dict[str, Totals] = field(default_factory=lambda: {k: Totals() for k in STORAGE_KEYS})
+
+
+@dataclass
 class SiteState:
     """Everything the entities show."""
 
@@ -348,12 +367,17 @@ class SiteState:
     ecus: dict[str, EcuState] = field(default_factory=dict)
     inverters: dict[str, InverterState] = field(default_factory=dict)
     meters: dict[str, MeterState] = field(default_factory=dict)
+    storage: dict[str, StorageState] = field(default_factory=dict)  # storage ECU id -> battery
     energy: Totals = field(default_factory=Totals)
     last_data: datetime | None = None
     updated: datetime | None = None
     # Devices the latest lists left out ("ecu:<eid>", "inverter:<uid>", "meter:<eid>"), and
     # the day they were first missed: not polled; gone once missed a day later too.
     missing: dict[str, date] = field(default_factory=dict)
+    system_type: int = 1  # 1 PV, 2 storage, 3 PV and storage
+    light: StatusLight | None = None  # the EMA status light, as the details last gave it
+    light_at: datetime | None = None  # when the details gave it
+    storage_prefix: str | None = None  # the API path prefix that serves storage (None: unknown)
 
     @property
     def producing(self) -> dict[str, EcuState]:
@@ -364,9 +388,17 @@ class SiteState:
         return {
             eid: ecu
             for eid, ecu in self.ecus.items()
-            if (eid in with_inverters or not (ecu.has_meter or eid in self.meters))
+            if (
+                eid in with_inverters
+                or not (ecu.has_meter or eid in self.meters or eid in self.storage)
+            )
             and f"ecu:{eid}" not in self.missing
         }
+
+    @property
+    def listed_storage(self) -> list[str]:
+        """The storage ECUs (batteries) the latest inventory lists."""
+        return [eid for eid in self.storage if f"ecu:{eid}" not in self.missing]
 
     @property
     def listed_inverters(self) -> list[str]:
@@ -488,13 +520,17 @@ class SiteState:
 
     # -- inventory -------------------------------------------------------------------------
 
-    def apply_details(self, details: SystemDetails) -> None:
-        """Timezone, capacity and the ECU ids."""
+    def apply_details(self, details: SystemDetails, fetched: datetime | None = None) -> None:
+        """Timezone, capacity, type, the status light and, until the inventory lists them,
+        the ECU ids (the inventory then decides which ECUs come and go)."""
         self.timezone = details.timezone
         self.capacity_kw = details.capacity_kw
         self.create_date = details.create_date
-        for eid in details.ecus:
-            self.ecus.setdefault(eid, EcuState(eid))
+        self.system_type = details.type
+        self.light, self.light_at = details.light, fetched
+        if not self.ecus:
+            for eid in details.ecus:
+                self.ecus.setdefault(eid, EcuState(eid))
 
     def apply_inventory(self, ecus: tuple[EcuInfo, ...], today: date) -> set[str]:
         """ECUs and inverters as the API lists them now. One left out is no longer polled;
@@ -503,6 +539,10 @@ class SiteState:
         for ecu in ecus:
             self.ecus.setdefault(ecu.eid, EcuState(ecu.eid)).has_meter = ecu.has_meter
             self.missing.pop(f"ecu:{ecu.eid}", None)
+            if ecu.is_storage:
+                battery = self.storage.setdefault(ecu.eid, StorageState(ecu.eid))
+                battery.model = ecu.model or battery.model
+                battery.capacity_kwh = ecu.capacity or battery.capacity_kwh
             for inv in ecu.inverters:
                 seen.add(inv.uid)
                 self.missing.pop(f"inverter:{inv.uid}", None)
@@ -515,11 +555,19 @@ class SiteState:
         gone_ecus = {eid for eid in set(self.ecus) - listed if self._gone(f"ecu:{eid}", today)}
         for eid in gone_ecus:
             del self.ecus[eid]
-        return gone | gone_ecus
+        gone_batteries = {f"battery_{eid}" for eid in gone_ecus if self.storage.pop(eid, None)}
+        return gone | gone_ecus | gone_batteries
 
     def device_ids(self) -> set[str]:
-        """The identifiers of the devices the site knows (system, ECUs, inverters, meters)."""
-        return {self.sid, *self.ecus, *self.inverters, *(f"meter_{m}" for m in self.meters)}
+        """The identifiers of the devices the site knows (system, ECUs, inverters, meters,
+        batteries)."""
+        return {
+            self.sid,
+            *self.ecus,
+            *self.inverters,
+            *(f"meter_{m}" for m in self.meters),
+            *(f"battery_{e}" for e in self.storage),
+        }
 
     def orphans(self, registered: set[str], today: date) -> set[str]:
         """Registered devices the site does not know (its state was lost while they were
@@ -740,6 +788,67 @@ class SiteState:
             meter.production_w = minutely.produced_power[-1] if minutely.produced_power else None
         self.updated = fetched
 
+    # -- storage ---------------------------------------------------------------------------
+
+    def storage_power_problem(self, latest: StorageLatest) -> str | None:
+        """Why a storage ECU's latest powers cannot be real (beyond ``METER_MAX_W``)."""
+        for key in STORAGE_KEYS:
+            value = latest.power(key)
+            if value is not None and value > METER_MAX_W:
+                return f"storage {key} power of {value:g} W"
+        return None
+
+    def storage_totals_problem(
+        self, what: str, totals: StorageTotals | Mapping[str, float], days: int
+    ) -> str | None:
+        """Why a storage ECU's energies over ``days`` days cannot be real (negative, or
+        beyond what ``METER_MAX_W`` gives in that time), or None."""
+        bound = METER_MAX_W * 24 * days / 1000
+        for key in STORAGE_KEYS:
+            value = totals[key] if isinstance(totals, Mapping) else totals.get(key)
+            if value < 0 or value > bound:
+                return f"storage {what} {key} of {value:g} kWh"
+        return None
+
+    def _storage(self, eid: str) -> StorageState:
+        return self.storage.setdefault(eid, StorageState(eid))
+
+    def apply_storage_latest(self, eid: str, latest: StorageLatest, fetched: datetime) -> None:
+        """A battery's latest reading: state of charge, mode and powers. Its ``HH:mm`` is
+        today's, or yesterday's when later than now (the evening's reading, fetched after
+        midnight)."""
+        battery = self._storage(eid)
+        zone = zone_of(self.timezone)
+        local = fetched.astimezone(zone)
+        sample = None
+        if latest.time is not None:
+            sample = datetime.combine(local.date(), latest.time, tzinfo=zone)
+            if sample > local + timedelta(minutes=SLOT_MINUTES):
+                sample -= timedelta(days=1)
+        if sample is not None and battery.last_report is not None and sample < battery.last_report:
+            return  # an older reading than the one shown
+        battery.soc = latest.soc
+        battery.mode = latest.mode
+        battery.power = {key: latest.power(key) for key in STORAGE_KEYS}
+        battery.last_report = sample or battery.last_report
+        self.updated = fetched
+
+    def apply_storage_summary(self, eid: str, summary: StorageSummary, fetched: datetime) -> None:
+        """A battery's exact totals of today, this month, year and lifetime."""
+        battery = self._storage(eid)
+        day = self.local_day(fetched)
+        for key in STORAGE_KEYS:
+            battery.energy[key].set_summary(
+                day,
+                EnergySummary(
+                    today=summary.today.get(key),
+                    month=summary.month.get(key),
+                    year=summary.year.get(key),
+                    lifetime=summary.lifetime.get(key),
+                ),
+            )
+        self.updated = fetched
+
     # -- persistence -----------------------------------------------------------------------
 
     def as_dict(self) -> dict[str, Any]:
@@ -764,6 +873,11 @@ class SiteState:
                 last_data=codec.opt_instant(data["last_data"], "last_data"),
                 updated=codec.opt_instant(data["updated"], "updated"),
                 missing={str(k): date.fromisoformat(v) for k, v in data.get("missing", {}).items()},
+                storage={k: _battery(v) for k, v in data.get("storage", {}).items()},
+                system_type=codec.count(data.get("system_type", 1), "system_type"),
+                light=_light(data.get("light")),
+                light_at=codec.opt_instant(data.get("light_at"), "light_at"),
+                storage_prefix=data.get("storage_prefix"),
             )
         except (KeyError, TypeError, AttributeError) as err:
             raise ValueError(f"unreadable state: {err!r}") from err
@@ -843,4 +957,30 @@ def _meter(data: dict[str, Any]) -> MeterState:
         grid_w=codec.opt_number(data["grid_w"], "meter.grid_w"),
         production_w=codec.opt_number(data["production_w"], "meter.production_w"),
         last_report=codec.opt_instant(data["last_report"], "meter.last_report"),
+    )
+
+
+def _light(value: Any) -> StatusLight | None:
+    if value is None:
+        return None
+    number = codec.count(value, "light")
+    return StatusLight(number) if number in set(StatusLight) else None
+
+
+def _battery(data: dict[str, Any]) -> StorageState:
+    energy = codec.mapping(data.get("energy", {}), "storage.energy")
+    return StorageState(
+        eid=data["eid"],
+        model=data.get("model"),
+        capacity_kwh=codec.opt_number(data.get("capacity_kwh"), "storage.capacity_kwh", minimum=0),
+        soc=codec.opt_number(data.get("soc"), "storage.soc", minimum=0),
+        mode=data.get("mode"),
+        power={
+            k: codec.opt_number(data.get("power", {}).get(k), f"storage.power.{k}")
+            for k in STORAGE_KEYS
+        },
+        last_report=codec.opt_instant(data.get("last_report"), "storage.last_report"),
+        energy={
+            k: _totals(energy[k], f"storage.{k}") if k in energy else Totals() for k in STORAGE_KEYS
+        },
     )

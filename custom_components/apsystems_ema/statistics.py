@@ -5,7 +5,10 @@ Series (statistic ids ``apsystems_ema:<sid>_<series>``):
 * ``solar_production``: the system, from the day's hourly list (the closing call);
 * ``<eid>_production``: each ECU, from the 5-minute energies of its day curve (every poll);
 * ``<meter>_grid_import``, ``<meter>_grid_export``, ``<meter>_consumption``: the meter's
-  5-minute energies, summed per hour.
+  5-minute energies, summed per hour;
+* ``<eid>_battery_charge``, ``_battery_discharge``, ``_battery_import``, ``_battery_export``:
+  each battery (storage ECU), from its hourly list (the closing's, completed the next
+  morning: a battery works on after sunset).
 
 A 5-minute sample labelled ``HH:mm`` holds the energy of the five minutes ending then; it
 counts toward hour ``HH`` (see :func:`history.by_hour`).
@@ -56,6 +59,10 @@ NAMES = {
     "grid_import": "meter {} grid import",
     "grid_export": "meter {} grid export",
     "consumption": "meter {} consumption",
+    "battery_charge": "battery {} charge",
+    "battery_discharge": "battery {} discharge",
+    "battery_import": "battery {} grid import",
+    "battery_export": "battery {} grid export",
 }
 
 

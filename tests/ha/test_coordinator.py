@@ -39,6 +39,7 @@ from tests.ha.helpers import (
 )
 from tests.simulator import Fault, Inverter, Simulator
 from tests.simulator.solar import Truth
+from tests.simulator.storage import StorageTruth
 
 # What a first set-up asks, in order (the simulator's site has two producing ECUs).
 SETUP_CALLS = [
@@ -250,7 +251,7 @@ async def test_rescan_adds_and_removes_devices(
             *site.ecus[2:],
         ),
     )
-    simulator.truth = Truth(simulator.site)
+    simulator.truth = StorageTruth(simulator.site)
     rescan = er.async_get(hass).async_get_entity_id("button", DOMAIN, f"{site.sid}_rescan")
     freezer.tick(timedelta(minutes=6))
     await hass.services.async_call("button", "press", {"entity_id": rescan}, blocking=True)
@@ -284,7 +285,7 @@ async def test_rescan_adds_and_removes_devices(
 
     # Listed again: its device and entities come back, without a reload.
     simulator.site = site
-    simulator.truth = Truth(site)
+    simulator.truth = StorageTruth(site)
     await advance(hass, freezer, timedelta(minutes=6))
     await hass.services.async_call("button", "press", {"entity_id": rescan}, blocking=True)
     await hass.async_block_till_done()

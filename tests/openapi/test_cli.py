@@ -1,7 +1,7 @@
 """The owners' CLI, run in-process and as ``python -m`` against the simulator."""
 
 import asyncio
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 import json
 import os
 from pathlib import Path
@@ -12,21 +12,32 @@ import sys
 import pytest
 
 from custom_components.apsystems_ema.openapi import (
+    API_PREFIX,
     APsystemsConnectionError,
     APsystemsHTTPError,
     APsystemsNoDataError,
     APsystemsRateLimitError,
     APsystemsResponseError,
+    EcuInfo,
+    StatusLight,
+    StorageLatest,
     system_today,
 )
 from custom_components.apsystems_ema.openapi.cli import (
     _main,
     build_parser,
     describe,
+    describe_battery,
+    describe_light,
+    ecu_label,
     main,
     render,
 )
 from tests.simulator import Fault, Simulator
+from tests.simulator.site import storage_site, subuser_site
+
+STORAGE_EID = "216200003456"
+CODE = "dmlzaXRvci1hY2Nlc3MtY29kZQ"
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -61,7 +72,9 @@ async def test_check_prints_the_system(
     assert simulator.site.timezone in out
     assert "inverter " in out
     assert "lifetime" in out
-    assert "OK: the credentials work" in out
+    assert "OK: the credentials work (3 API calls used)" in out
+    assert f"Status light: {StatusLight(simulator.light()).name} (" in out
+    assert "battery" not in out
     assert simulator.app_secret not in out
     assert simulator.calls_this_month() == 3
 
@@ -281,3 +294,158 @@ async def test_subprocess_against_simulator(simulator: Simulator) -> None:
     assert bad.returncode == 2
     assert err.decode().startswith("error: cannot get an answer from http://127.0.0.1:9")
     assert "s3cr3t" not in err.decode()
+
+
+async def test_check_reads_each_storage_ecu(
+    socket_enabled: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """On a PV and storage site ``check`` shows the storage ECU's model and capacity and its
+    latest state of charge: one more call; where the installer path is refused, the user
+    prefix answers and the count says so."""
+    noon = datetime(2026, 6, 21, 11, 2, tzinfo=UTC)  # frozen: the answer and the truth agree
+    async with Simulator(storage_site(noon), clock=lambda: noon, max_skew=None) as sim:
+        assert await run_cli(sim, "check") == 0
+        out = capsys.readouterr().out
+        reading = sim.truth.storage(STORAGE_EID, noon)
+        assert reading is not None
+        assert f"ECU with storage {STORAGE_EID} (ELT-12, 11.52 kWh): 0 inverter(s)" in out
+        assert f"battery: state of charge {reading.soc:.0f} %" in out
+        charge = float(f"{reading.charge:.1f}")  # as the simulator sends it
+        assert f"at {reading.at:%H:%M}, mode {reading.mode}, charge {charge:g} W" in out
+        assert "PV & storage system" in out
+        assert "OK: the credentials work (4 API calls used)" in out
+        assert sim.calls_this_month() == 4
+    async with Simulator(storage_site(), storage_prefixes={API_PREFIX}) as sim:
+        assert await run_cli(sim, "check") == 0
+        assert "OK: the credentials work (5 API calls used)" in capsys.readouterr().out
+        assert sim.calls_this_month() == 5
+
+
+async def test_check_json_carries_the_battery_and_hides_the_visitor_code(
+    socket_enabled: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``--json check`` adds the latest storage state per storage ECU; the details' visitor
+    code is shown as redacted, in JSON and in the readable ``details`` alike."""
+    async with Simulator(storage_site(authorization_code=CODE)) as sim:
+        assert await run_cli(sim, "--json", "check") == 0
+        out = capsys.readouterr().out
+        data = json.loads(out)
+        assert set(data["storage"]) == {STORAGE_EID}
+        assert 0 <= data["storage"][STORAGE_EID]["soc"] <= 100
+        assert data["details"]["authorization_code"] == "<redacted>"
+        assert data["details"]["light"] == sim.light()
+        assert CODE not in out
+        assert await run_cli(sim, "details") == 0
+        out = capsys.readouterr().out
+        assert "authorization_code: <redacted>" in out
+        assert CODE not in out
+    async with Simulator(storage_site()) as sim:
+        assert await run_cli(sim, "--json", "details") == 0
+        assert json.loads(capsys.readouterr().out)["authorization_code"] is None
+
+
+async def test_check_survives_a_refused_storage_call(
+    socket_enabled: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A storage ECU neither prefix serves is reported on its line, and the check passes;
+    an exhausted quota during that call still fails the check."""
+    async with Simulator(storage_site(), storage_prefixes=()) as sim:
+        assert await run_cli(sim, "--json", "check") == 0
+        data = json.loads(capsys.readouterr().out)
+        assert "4001" in data["storage"][STORAGE_EID]["error"]
+        assert await run_cli(sim, "check") == 0
+        out = capsys.readouterr().out
+        assert "battery: the request was refused" in out
+        assert "OK: the credentials work (5 API calls used)" in out
+    async with Simulator(storage_site(), quota=3) as sim:
+        assert await run_cli(sim, "check") == 2
+        assert "monthly API quota is used up" in capsys.readouterr().err
+
+
+async def test_check_names_the_main_ecu_of_a_shared_system(
+    socket_enabled: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A sub-user's ECUs are listed by their virtual ids with the main user's id."""
+    async with Simulator(subuser_site()) as sim:
+        assert await run_cli(sim, "check") == 0
+        out = capsys.readouterr().out
+        assert "ECU 002405253708: 3 inverter(s)" in out
+        assert "shared: the main user's ECU is 2030000001236" in out
+
+
+async def test_storage_commands(socket_enabled: None, capsys: pytest.CaptureFixture[str]) -> None:
+    """Each storage command (the ECU id as EID or --eid) answers with one call, or two with
+    the default date (the system's timezone is read from the API)."""
+    async with Simulator(storage_site()) as sim:
+        yesterday = (system_today(sim.site.timezone) - timedelta(days=1)).isoformat()
+        commands = [
+            (["storage-latest", STORAGE_EID], "soc: "),
+            (["storage-summary", "--eid", STORAGE_EID], "lifetime:"),
+            (["storage-period", STORAGE_EID, "--date", yesterday], "level: hourly"),
+            (["storage-period", STORAGE_EID, "--level", "daily", "--date", yesterday], "daily"),
+            (
+                [
+                    "storage-period",
+                    "--eid",
+                    STORAGE_EID,
+                    "--level",
+                    "minutely",
+                    "--date",
+                    yesterday,
+                ],
+                "energy:",
+            ),
+        ]
+        for command, expected in commands:
+            assert await run_cli(sim, *command) == 0, command
+            assert expected in capsys.readouterr().out, command
+        assert sim.calls_this_month() == len(commands)
+        assert await run_cli(sim, "--json", "storage-period", STORAGE_EID, "--level", "yearly") == 0
+        data = json.loads(capsys.readouterr().out)
+        assert data["level"] == "yearly"
+        assert len(data["values"]["charge"]) == len(data["times"]) >= 1
+        assert sim.calls_this_month() == len(commands) + 2
+        minutely = ["--json", "storage-period", STORAGE_EID, "--level", "minutely"]
+        assert await run_cli(sim, "--timezone", sim.site.timezone, *minutely) == 0
+        data = json.loads(capsys.readouterr().out)
+        assert data["day"] == system_today(sim.site.timezone).isoformat()
+        assert set(data["power"]) == {
+            "charge",
+            "discharge",
+            "produced",
+            "consumed",
+            "imported",
+            "exported",
+        }
+
+
+@pytest.mark.parametrize(
+    "rest",
+    [["storage-latest"], ["storage-summary", "1", "--eid", "2"], ["storage-period"]],
+)
+def test_storage_commands_need_one_ecu_id(
+    rest: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Without the ECU id, or with two, the parser exits 2 before any call."""
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--app-id", "a", "--app-secret", "b", "--sid", "S", *rest])
+    assert exit_info.value.code == 2
+    assert "needs the storage ECU's id once" in capsys.readouterr().err
+
+
+def test_descriptions() -> None:
+    """Light, ECU and battery wording, with and without the optional values."""
+    assert describe_light(None) == "not reported"
+    assert (
+        describe_light(StatusLight.ECU_OFFLINE) == "ECU_OFFLINE (the ECU's network has a problem)"
+    )
+    assert ecu_label(EcuInfo("E", 2, None, ())) == "ECU with storage E (unknown model, ? kWh)"
+    assert ecu_label(EcuInfo("M", 1, None, ())) == "ECU with meter M"
+    assert ecu_label(EcuInfo("P", 0, None, ())) == "ECU P"
+    assert describe_battery(StorageLatest.from_api({})) == "state of charge ? %"
+    full = StorageLatest.from_api(
+        {"soc": "85.5", "time": "14:35", "mode": "4", "charge": "0", "discharge": "1200"}
+    )
+    assert describe_battery(full) == (
+        "state of charge 85.5 % at 14:35, mode 4, charge 0 W, discharge 1200 W"
+    )

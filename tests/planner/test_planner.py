@@ -54,8 +54,8 @@ def in_window(window: DayWindow | None, at: datetime) -> bool:
 
 
 def fresh_state(now: datetime, closed: date | None = None) -> PlannerState:
-    """As right after setup: inventory read, summary fetched, yesterday closed."""
-    return PlannerState(inventory_at=now, closed_day=closed)
+    """As right after setup: details and inventory read, summary fetched, yesterday closed."""
+    return PlannerState(inventory_at=now, closed_day=closed, last_ok={CallKind.DETAILS: now})
 
 
 def book_at(now: datetime, used: int = 0, entry: str = "") -> CallBook:
@@ -1088,3 +1088,76 @@ def test_a_refused_device_id_has_the_lists_read_again() -> None:
     assert inventory_at(state) is None
     plan = planner.next_plan(later + timedelta(hours=2), book, state)
     assert CallKind.INVENTORY in [c.kind for c in plan.calls]
+
+
+# -- batteries and the status light --------------------------------------------------------
+
+
+def battery_site(ecus: int = 1, storage: int = 1) -> SiteGeometry:
+    eids = tuple(f"E{i}" for i in range(ecus))
+    return SiteGeometry(
+        51.5, -0.13, "Europe/London", eids, ("U0", "U1"), (), tuple(f"S{i}" for i in range(storage))
+    )
+
+
+def test_a_battery_joins_every_poll_and_its_summary_the_meters_cadence() -> None:
+    planner = Planner(PlannerConfig(), battery_site())
+    day = date(2025, 7, 10)
+    assert planner.poll_calls(day, meters=False) == (
+        PlannedCall(CallKind.BATCH_POWER, "E0", day),
+        PlannedCall(CallKind.STORAGE_LATEST, "S0"),
+    )
+    assert planner.poll_calls(day)[-1] == PlannedCall(CallKind.STORAGE_SUMMARY, "S0")
+    assert planner.mean_cost() == 2.5  # the summary with every other poll
+    assert planner.first_cost() == 4  # and the battery's hours of the day before
+    closing = planner.closing_calls(day, PlannerState())
+    assert PlannedCall(CallKind.STORAGE_HOURLY, "S0", day) in closing
+    assert PlannedCall(CallKind.SYSTEM_HOURLY, None, day) in closing
+
+
+def test_a_batterys_whole_day_comes_with_the_next_mornings_first_poll() -> None:
+    planner = Planner(PlannerConfig(), battery_site())
+    day = date(2025, 7, 10)
+    now = local(day, 2)
+    plan = planner.next_plan(now, book_at(now), fresh_state(now, day - timedelta(days=1)))
+    assert plan.kind is PlanKind.POLL
+    assert "first of the day" in plan.reason
+    assert PlannedCall(CallKind.STORAGE_HOURLY, "S0", day - timedelta(days=1)) in plan.calls
+    assert PlannedCall(CallKind.STORAGE_LATEST, "S0") in plan.calls
+    assert PlannedCall(CallKind.STORAGE_SUMMARY, "S0") in plan.calls
+
+
+def test_a_storage_only_system_polls_its_battery_and_no_production() -> None:
+    planner = Planner(PlannerConfig(), battery_site(ecus=0))
+    day = date(2025, 7, 10)
+    assert planner.poll_calls(day, meters=False) == (PlannedCall(CallKind.STORAGE_LATEST, "S0"),)
+    assert planner.closing_calls(day, PlannerState()) == (
+        PlannedCall(CallKind.STORAGE_HOURLY, "S0", day),
+    )
+    assert planner.lifetime_calls(False, (), storage=("S0",)) == (
+        PlannedCall(CallKind.STORAGE_SUMMARY, "S0"),
+    )
+
+
+def test_the_status_light_is_read_once_a_day_after_solar_noon() -> None:
+    """A July month of a PV + storage site: the details (the status light) come once a day,
+    with the first poll after solar noon; the month stays within the quota, and the battery
+    is read with every poll."""
+    planner = Planner(PlannerConfig(), battery_site())
+    start = datetime(2025, 7, 1, tzinfo=UTC)
+    end = datetime(2025, 8, 1, tzinfo=UTC)
+    details: Counter[date] = Counter()
+    used = polls = latest = 0
+    for plan, book, _ in run(planner, start, end):
+        used += plan.cost
+        assert book.spent(1000, plan.at) <= 1000
+        for call in plan.calls:
+            if call.kind is CallKind.DETAILS:
+                assert plan.at >= planner.daylight.local_noon(plan.day)
+                details[plan.day] += 1
+            latest += call.kind is CallKind.STORAGE_LATEST
+        polls += plan.kind is PlanKind.POLL
+    assert set(details.values()) == {1}
+    assert len(details) >= 30  # the first day's light came with the set-up
+    assert latest == polls
+    assert 900 < used <= 1000

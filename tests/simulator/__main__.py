@@ -1,11 +1,43 @@
-"""``python -m tests.simulator --port 8999``: serve the demo site until Ctrl-C."""
+"""``python -m tests.simulator --port 8999 [--site demo|storage|storage-only|subuser]``: serve
+a site (the demo site by default) until Ctrl-C."""
 
 import argparse
 import asyncio
+from collections.abc import Callable
 import contextlib
+from datetime import datetime
 
 from .app import Simulator
-from .site import DEMO_LONGITUDE, DEMO_TIMEZONE, demo_site
+from .site import (
+    DEMO_LONGITUDE,
+    DEMO_TIMEZONE,
+    Site,
+    demo_site,
+    storage_only_site,
+    storage_site,
+    subuser_site,
+)
+
+type SiteBuilder = Callable[..., Site]
+
+#: ``--site`` choices: builders taking ``(now, *, timezone, longitude)``.
+SITES: dict[str, SiteBuilder] = {
+    "demo": demo_site,
+    "storage": storage_site,
+    "storage-only": storage_only_site,
+    "subuser": subuser_site,
+}
+
+
+def make_site(
+    name: str = "demo",
+    now: datetime | None = None,
+    *,
+    timezone: str = DEMO_TIMEZONE,
+    longitude: float = DEMO_LONGITUDE,
+) -> Site:
+    """The site ``--site name`` serves."""
+    return SITES[name](now, timezone=timezone, longitude=longitude)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -16,9 +48,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8999)
     parser.add_argument("--quota", type=int, default=1000, help="monthly call quota")
-    parser.add_argument("--timezone", default=DEMO_TIMEZONE, help="the demo site's timezone")
+    parser.add_argument("--timezone", default=DEMO_TIMEZONE, help="the site's timezone")
     parser.add_argument(
-        "--longitude", type=float, default=DEMO_LONGITUDE, help="the demo site's longitude"
+        "--longitude", type=float, default=DEMO_LONGITUDE, help="the site's longitude"
+    )
+    parser.add_argument(
+        "--site",
+        choices=sorted(SITES),
+        default="demo",
+        help="demo (PV), storage (PV and battery), storage-only (battery), subuser (shared)",
     )
     return parser
 
@@ -34,6 +72,11 @@ def banner(sim: Simulator) -> str:
             f"  timezone:   {sim.site.timezone}",
             f"  ECUs:       {', '.join(e.eid for e in sim.site.ecus)}",
             f"  meters:     {', '.join(sim.site.meters)}",
+            *(
+                [f"  storage:    {', '.join(s.eid for s in sim.site.storages)}"]
+                if sim.site.storages
+                else []
+            ),
             f"  quota:      {sim.quota} calls / month",
             "Try:",
             "  python -m custom_components.apsystems_ema.openapi"
@@ -50,9 +93,10 @@ async def serve(
     quota: int,
     timezone: str = DEMO_TIMEZONE,
     longitude: float = DEMO_LONGITUDE,
+    site: str = "demo",
 ) -> None:
     """Run until cancelled."""
-    sim = Simulator(demo_site(timezone=timezone, longitude=longitude), quota=quota)
+    sim = Simulator(make_site(site, timezone=timezone, longitude=longitude), quota=quota)
     await sim.start(host, port)
     print(banner(sim), flush=True)
     try:
@@ -65,7 +109,9 @@ def main(argv: list[str] | None = None) -> None:
     """Entry point."""
     args = build_parser().parse_args(argv)
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(serve(args.host, args.port, args.quota, args.timezone, args.longitude))
+        asyncio.run(
+            serve(args.host, args.port, args.quota, args.timezone, args.longitude, args.site)
+        )
 
 
 if __name__ == "__main__":

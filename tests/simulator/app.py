@@ -2,7 +2,7 @@
 
 import asyncio
 import base64
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from email.utils import format_datetime
@@ -17,10 +17,29 @@ from typing import Any, Self
 from aiohttp import web
 
 from .faults import HTML_ERROR_PAGE, INVALID_JSON, Fault, reshape
-from .site import DEMO_APP_ID, DEMO_APP_SECRET, ECU_TYPE_METER, ECU_TYPE_PLAIN, Site, demo_site
-from .solar import MeterTotals, Truth, slot_label
+from .site import (
+    DEMO_APP_ID,
+    DEMO_APP_SECRET,
+    ECU_TYPE_METER,
+    ECU_TYPE_PLAIN,
+    ECU_TYPE_STORAGE,
+    Site,
+    Storage,
+    demo_site,
+)
+from .solar import SLOT_MINUTES, MeterTotals, slot_label
+from .storage import SLOT_KWH_PER_W, STORAGE_KEYS, StorageTotals, StorageTruth
 
 BASE_PATH = "/user/api/v2/systems"
+INSTALLER_PATH = "/installer/api/v2/systems"
+"""The prefix the manual (v1.7 §3.6) gives the storage endpoints."""
+STORAGE_PREFIXES = frozenset({INSTALLER_PATH, BASE_PATH})
+"""Both prefixes answer the storage endpoints by default."""
+
+LIGHT_GREEN = 1
+LIGHT_YELLOW = 2
+LIGHT_RED = 3
+LIGHT_GREY = 4
 
 CODE_OK = 0
 CODE_NO_DATA = 1001
@@ -184,6 +203,8 @@ class _Route:
     build: Builder
     levels: dict[str, str] = field(default_factory=dict)
     """energy_level -> endpoint name, when the level changes the endpoint name."""
+    storage: bool = False
+    """A storage endpoint (v1.7 §3.6): served on the prefixes of ``storage_prefixes``."""
 
 
 class Simulator:
@@ -202,6 +223,16 @@ class Simulator:
     Unknown sid/eid/uid answer 4001; missing parameters 4000; malformed or future
     ``date_range`` and unknown ``energy_level`` 4001; dates before the system was created
     answer zeros.
+
+    Storage endpoints (v1.7 §3.6) answer under both ``/installer/api/v2/systems`` (the
+    manual's) and ``/user/api/v2/systems``; ``storage_prefixes`` (kwarg and attribute)
+    limits them to some: a storage request on another prefix answers 4001, or HTTP 404 with
+    ``storage_404`` (kwarg and attribute); either way it is recorded and counts toward the
+    quota. An unknown storage ECU answers 4001 too.
+
+    Test controls besides faults: :attr:`unlisted`, :attr:`silent` (inverters that stopped
+    reporting: the batch curves have no samples for them from then on, the light turns
+    yellow) and :attr:`offline` (ECUs with a network problem: the light turns red).
     """
 
     def __init__(
@@ -215,11 +246,20 @@ class Simulator:
         max_skew: timedelta | None = timedelta(minutes=15),
         quota_zone: tzinfo | None = None,
         account: Account | None = None,
+        storage_prefixes: Iterable[str] = STORAGE_PREFIXES,
+        storage_404: bool = False,
     ) -> None:
         """Build the simulator (call :meth:`start` to serve it)."""
         self.clock: Clock = clock or _utcnow
         self.site = site or demo_site(self.clock())
-        self.truth = Truth(self.site)
+        self.truth = StorageTruth(self.site)
+        self.storage_prefixes: frozenset[str] = frozenset(storage_prefixes)
+        """The prefixes whose storage endpoints answer (others: 4001, or HTTP 404)."""
+        unknown = self.storage_prefixes - STORAGE_PREFIXES
+        if unknown:
+            raise ValueError(f"unknown storage prefixes {sorted(unknown)}")
+        self.storage_404 = storage_404
+        """A storage request on a prefix not served answers HTTP 404 (not code 4001)."""
         if account is None:
             account = Account(
                 DEMO_APP_ID if app_id is None else app_id,
@@ -232,10 +272,18 @@ class Simulator:
         self.account = account
         self.max_skew = max_skew
         self.calls: list[CallRecord] = []
+        """The calls this system received (the account counts those of all its systems)."""
         # Devices (inverter uids, ECU and meter eids) the lists leave out while they go on
         # producing: what the integration sees of a device EMA stopped listing.
         self.unlisted: set[str] = set()
-        """The calls this system received (the account counts those of all its systems)."""
+        self.silent: dict[str, datetime] = {}
+        """Inverter uid -> the instant (aware) it stopped reporting: from then on its channels
+        have no samples in the batch power curve (null, or no key at all for a day with
+        none) and no energy in the batch energy (no entry for a day with none); the details'
+        light is yellow (2) while any is silent. Other answers keep its production."""
+        self.offline: set[str] = set()
+        """ECU eids with a network problem: the details' light is red (3). (Only the light:
+        their data are unchanged.)"""
         account.ledgers.append(self.calls)
         self.base_url = ""
         self._faults: list[_Armed] = []
@@ -355,11 +403,32 @@ class Simulator:
 
     # ---------------------------------------------------------------- HTTP
     def make_app(self) -> web.Application:
-        """The aiohttp application with every §3 endpoint."""
+        """The aiohttp application with every §3 endpoint (storage ones on both prefixes)."""
         app = web.Application()
         for route in self._routes():
-            app.router.add_get(BASE_PATH + route.path, self._handler(route))
+            app.router.add_get(BASE_PATH + route.path, self._handler(route, BASE_PATH))
+        for route in self._storage_routes():
+            for prefix in sorted(STORAGE_PREFIXES):
+                app.router.add_get(prefix + route.path, self._handler(route, prefix))
         return app
+
+    def _storage_routes(self) -> list[_Route]:
+        store = "/{sid}/devices/storage"
+        return [
+            _Route(
+                "storage_latest", store + "/latest/{target}", self._storage_latest, storage=True
+            ),
+            _Route(
+                "storage_summary", store + "/summary/{target}", self._storage_summary, storage=True
+            ),
+            _Route(
+                "storage_period",
+                store + "/period/{target}",
+                self._storage_period,
+                {"minutely": "storage_minutely"},
+                storage=True,
+            ),
+        ]
 
     def _routes(self) -> list[_Route]:
         dev = "/{sid}/devices"
@@ -398,9 +467,11 @@ class Simulator:
             ),
         ]
 
-    def _handler(self, route: _Route) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    def _handler(
+        self, route: _Route, prefix: str
+    ) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
         async def handler(request: web.Request) -> web.StreamResponse:
-            return await self._handle(request, route)
+            return await self._handle(request, route, prefix)
 
         return handler
 
@@ -426,15 +497,22 @@ class Simulator:
         self.stalled += change
         self.stall_changed.set()
 
-    async def _handle(self, request: web.Request, route: _Route) -> web.StreamResponse:
+    async def _handle(self, request: web.Request, route: _Route, prefix: str) -> web.StreamResponse:
         query = dict(request.query)
         endpoint = route.levels.get(query.get("energy_level", ""), route.name)
         now = self.now()
         record = CallRecord(endpoint, request.path, query, now)
         record.signature = request.headers.get("X-CA-Signature")
         self.calls.append(record)
-        record.fault = self._take_fault(endpoint, query.get("date_range"))
-        response = await self._respond(request, route, record, query, now)
+        served = not route.storage or prefix in self.storage_prefixes
+        if not served and self.storage_404:
+            record.status = 404  # no such path on this server: no fault, no envelope
+            response: web.StreamResponse = web.Response(
+                status=404, text=HTML_ERROR_PAGE.format(status=404), content_type="text/html"
+            )
+        else:
+            record.fault = self._take_fault(endpoint, query.get("date_range"))
+            response = await self._respond(request, route, record, query, now, served=served)
         # The server's clock, as a real server sends it (a host clock that is off, the
         # clock_skew fault, is ahead of it): what a client compares its clock with on 4000.
         skew = record.fault.clock_skew if record.fault is not None else None
@@ -449,6 +527,8 @@ class Simulator:
         record: CallRecord,
         query: dict[str, str],
         now: datetime,
+        *,
+        served: bool = True,
     ) -> web.StreamResponse:
         fault = record.fault
         if fault is not None:
@@ -478,6 +558,7 @@ class Simulator:
             skew = fault.clock_skew if fault is not None and fault.clock_skew else 0.0
             self._authenticate(request, now - timedelta(seconds=skew))
             self._check_quota()
+            self._check_served(served)
             info = self._request(request, query, now)
             data = route.build(info)
         except ApiError as err:
@@ -516,6 +597,12 @@ class Simulator:
         message = "/".join((timestamp, nonce, app_id, last, request.method.upper(), method))
         if not hmac.compare_digest(sign(self.app_secret, message, method), signature):
             raise ApiError(CODE_PARAMETER)
+
+    @staticmethod
+    def _check_served(served: bool) -> None:
+        """A storage endpoint on a prefix not served answers 4001 (after auth and quota)."""
+        if not served:
+            raise ApiError(CODE_INVALID_PARAMETER)
 
     def _check_quota(self) -> None:
         if self.calls_this_month() > self.quota:
@@ -558,21 +645,48 @@ class Simulator:
         return day
 
     def _ecu(self, req: _Request) -> str:
-        if self.site.ecu(req.target) is None:
+        """A producing ECU's eid, or a storage ECU's (an ECU without inverters: zeros)."""
+        if self.site.ecu(req.target) is None and self.site.storage(req.target) is None:
             raise ApiError(CODE_INVALID_PARAMETER)
         return req.target
 
     # ---------------------------------------------------------------- system
     def _details(self, req: _Request) -> Json:
         site = self.site
-        return {
+        details: dict[str, Any] = {
             "sid": site.sid,
             "create_date": site.create_date.isoformat(),
             "capacity": f"{site.capacity_kw:.2f}",
-            "type": 1,
+            "type": site.system_type,
             "timezone": site.timezone,
-            "ecu": [ecu.eid for ecu in site.ecus],
+            "ecu": site.listed_ecus,
+            "light": self.light(req.now),
         }
+        if site.authorization_code is not None:
+            details["authorization_code"] = site.authorization_code
+        return details
+
+    def light(self, at: datetime | None = None) -> int:
+        """The details' status light at ``at`` (default now): 4 grey before the system's
+        first upload, 3 red while an ECU is :attr:`offline`, 2 yellow while an inverter is
+        :attr:`silent`, else 1 green."""
+        at = self.now() if at is None else at
+        if not self._uploaded(at):
+            return LIGHT_GREY
+        if self.offline:
+            return LIGHT_RED
+        if any(since <= at for since in self.silent.values()):
+            return LIGHT_YELLOW
+        return LIGHT_GREEN
+
+    def _uploaded(self, at: datetime) -> bool:
+        """Whether the system has uploaded anything by ``at`` (a storage ECU reports all
+        day from its creation day's first slot on; inverters from their first light)."""
+        site, truth = self.site, self.truth
+        today = truth.today(at)
+        if today != site.create_date:
+            return today > site.create_date
+        return bool(site.storages) or (bool(site.inverters) and bool(truth.window(today, at)))
 
     def _inverters(self, req: _Request) -> Json:
         tz = self.site.ecu_timezone or self.site.timezone
@@ -592,6 +706,18 @@ class Simulator:
             }
             for ecu in self.site.ecus
             if ecu.eid not in self.unlisted
+        ]
+        ecus += [
+            {
+                "eid": unit.eid,
+                "type": ECU_TYPE_STORAGE,
+                "timezone": tz,
+                "inverter": [],
+                "model": unit.model,
+                "capacity": f"{unit.capacity_kwh:.2f}",
+            }
+            for unit in self.site.storages
+            if unit.eid not in self.unlisted
         ]
         meters: list[dict[str, Any]] = [
             {
@@ -780,27 +906,116 @@ class Simulator:
         level = self._level(req, ("power", "energy"))
         day = self._date(req, "hourly")
         ecu = self.site.ecu(eid)
-        assert ecu is not None
+        inverters = ecu.inverters if ecu is not None else ()
         if level == "energy":
-            return {
-                "energy": [
-                    f"{inv.uid}-{ch}-"
-                    + fmt(self.truth.day_energy(day, req.now, uid=inv.uid, channel=ch), 2)
-                    for inv in ecu.inverters
-                    for ch in range(1, inv.channels + 1)
-                ]
-            }
+            energy: list[str] = []
+            for inv in inverters:
+                cut = self._silent_cut(inv.uid, day)
+                if cut == 0:
+                    continue  # silent all day: no entry
+                for ch in range(1, inv.channels + 1):
+                    if cut is None:
+                        kwh = self.truth.day_energy(day, req.now, uid=inv.uid, channel=ch)
+                    else:
+                        kwh = sum(
+                            self.truth.slot_energy(day, req.now, uid=inv.uid, channel=ch)[:cut]
+                        )
+                    energy.append(f"{inv.uid}-{ch}-" + fmt(kwh, 2))
+            return {"energy": energy}
         window = self.truth.window(day, req.now)
-        power: dict[str, list[str]] = {}
-        for inv in ecu.inverters:
+        power: dict[str, list[str | None]] = {}
+        for inv in inverters:
+            cut = self._silent_cut(inv.uid, day)
+            if cut is not None and (not window or cut <= window[0]):
+                continue  # silent over the whole window: no samples at all
             for ch in range(1, inv.channels + 1):
                 values = self.truth.slot_power(day, uid=inv.uid, channel=ch)
-                power[f"{inv.uid}-{ch}"] = [fmt(values[i], 0) for i in window]
+                power[f"{inv.uid}-{ch}"] = [
+                    fmt(values[i], 0) if cut is None or i < cut else None for i in window
+                ]
         return {"time": [slot_label(i) for i in window], "power": power}
+
+    def _silent_cut(self, uid: str, day: date) -> int | None:
+        """How many of ``day``'s slots an inverter reported before it went :attr:`silent`
+        (None: it reports all day)."""
+        since = self.silent.get(uid)
+        if since is None:
+            return None
+        local = self.truth.local_now(since)
+        if local.date() > day:
+            return None
+        if local.date() < day:
+            return 0
+        minutes = local.hour * 60 + local.minute + (local.second + local.microsecond / 1e6) / 60
+        return math.ceil(minutes / SLOT_MINUTES)
+
+    # ---------------------------------------------------------------- storage
+    def _storage(self, req: _Request) -> Storage:
+        unit = self.site.storage(req.target)
+        if unit is None:
+            raise ApiError(CODE_INVALID_PARAMETER)
+        return unit
+
+    @staticmethod
+    def _storage_block(totals: StorageTotals, decimals: int = 3) -> dict[str, str]:
+        return {k: fmt(v, decimals) for k, v in totals.as_dict().items()}
+
+    def _storage_latest(self, req: _Request) -> Json:
+        unit = self._storage(req)
+        reading = self.truth.storage(unit.eid, req.now)
+        if reading is None:
+            raise ApiError(CODE_NO_DATA)
+        powers = {k: fmt(v, 1) for k, v in reading.powers().items()}
+        return {
+            "mode": reading.mode,
+            "soc": fmt(reading.soc, 0),
+            "time": reading.at.strftime("%H:%M"),
+            **powers,
+        }
+
+    def _storage_summary(self, req: _Request) -> Json:
+        unit = self._storage(req)
+        summary = self.truth.storage_summary(unit.eid, req.now)
+        return {scope: self._storage_block(totals) for scope, totals in summary.items()}
+
+    def _storage_period(self, req: _Request) -> Json:
+        unit = self._storage(req)
+        level = self._level(req, ("minutely", "hourly", "daily", "monthly", "yearly"))
+        key = self._date(req, level)
+        if level == "minutely":
+            return self._storage_minutely(req, unit, key)
+        series = self.truth.storage_series(unit.eid, level, key, req.now)
+        if level == "yearly":
+            labels = [str(self.site.create_date.year + i) for i in range(len(series))]
+        else:
+            first = 0 if level == "hourly" else 1
+            labels = [f"{i + first:02d}" for i in range(len(series))]
+        out: dict[str, list[str]] = {"time": labels}
+        for name in STORAGE_KEYS:
+            out[name] = fmt_series([getattr(t, name) for t in series], 3)
+        return out
+
+    def _storage_minutely(self, req: _Request, unit: Storage, day: date) -> Json:
+        slots = range(self.truth.slots_until(day, req.now))
+        result = self.truth.storage_day(unit.eid, day)
+        return {
+            "today": self._storage_block(result.totals(len(slots))),
+            "time": [slot_label(i) for i in slots],
+            "power": {
+                name: [fmt(getattr(result, name)[i] / SLOT_KWH_PER_W, 1) for i in slots]
+                for name in STORAGE_KEYS
+            },
+            "energy": {
+                name: fmt_series([getattr(result, name)[i] for i in slots], 6)
+                for name in STORAGE_KEYS
+            },
+        }
 
 
 __all__ = [
     "BASE_PATH",
+    "INSTALLER_PATH",
+    "STORAGE_PREFIXES",
     "Account",
     "ApiError",
     "CallRecord",

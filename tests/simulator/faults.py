@@ -23,6 +23,10 @@ ENDPOINTS = frozenset(
         "inverter_minutely",
         "batch_power",
         "batch_energy",
+        "storage_latest",
+        "storage_summary",
+        "storage_period",
+        "storage_minutely",
     }
 )
 
@@ -37,7 +41,9 @@ INVALID_JSON = b'{"code":0,"data":'
 
 _TIME_KEYS = ("time", "t")
 #: Keys whose values are identifiers or labels, never scaled.
-_ID_KEYS = frozenset({"sid", "eid", "uid", "ecu", "type", "timezone", "create_date", *_TIME_KEYS})
+_ID_KEYS = frozenset(
+    {"sid", "eid", "uid", "ecu", "type", "timezone", "create_date", "mode", *_TIME_KEYS}
+)
 _NUMBER = re.compile(r"^-?[0-9]+(\.[0-9]+)?$")
 _BATCH_ENTRY = re.compile(r"^(.+-[0-9]+-)(-?[0-9]+(\.[0-9]+)?)$")
 

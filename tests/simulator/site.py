@@ -1,4 +1,5 @@
-"""The simulated installation: a system (SID) with ECUs, inverters and meter ECUs."""
+"""The simulated installation: a system (SID) with ECUs, inverters, meter ECUs and storage
+ECUs (batteries, manual v1.7), possibly shared with a sub-user (manual v1.8)."""
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -26,6 +27,15 @@ MODEL_CHANNELS: dict[str, int] = {
 
 ECU_TYPE_PLAIN = 0
 ECU_TYPE_METER = 1
+ECU_TYPE_STORAGE = 2
+
+SYSTEM_TYPE_PV = 1
+SYSTEM_TYPE_STORAGE = 2
+SYSTEM_TYPE_PV_STORAGE = 3
+
+STORAGE_SID = "AZ12649B7C01"
+STORAGE_ONLY_SID = "AZ12649C8D02"
+SUBUSER_SID = "AZ12649D9E03"
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,10 +60,50 @@ class Ecu:
 
     eid: str
     inverters: Sequence[Inverter] = ()
+    main_eid: str | None = None
+    """For a system shared with a sub-user (manual v1.8): the main user's id of this ECU.
+    ``eid`` is then the sub-user's *virtual* id, the only one the device queries, the
+    inverter list and the meter list know; the details list ``"{main_eid}-{eid}"``."""
 
     def __post_init__(self) -> None:
         """Store the inverters as a tuple (hashable, immutable)."""
         object.__setattr__(self, "inverters", tuple(self.inverters))
+
+    @property
+    def listed_id(self) -> str:
+        """The entry of the details' ``ecu`` list."""
+        return self.eid if self.main_eid is None else f"{self.main_eid}-{self.eid}"
+
+
+@dataclass(frozen=True, slots=True)
+class Storage:
+    """An ECU with storage activated (inverter list ``type`` 2) and its battery.
+
+    The battery keeps the home's grid exchange low: it charges from the PV surplus (up to
+    ``max_charge_w``) until full and discharges to cover the load (up to
+    ``max_discharge_w``) down to ``reserve_pct``; ``efficiency`` is lost in each direction.
+    Its state of charge starts at ``initial_soc_pct`` on the site's creation day.
+
+    ``pv_peak_w``: a PV array outside APsystems (a storage-only system), W-peak of the same
+    solar curve; 0 means the battery sees the site's own APsystems production.
+    """
+
+    eid: str
+    model: str = "ELT-12"
+    capacity_kwh: float = 11.52
+    max_charge_w: float = 2400.0
+    max_discharge_w: float = 3000.0
+    reserve_pct: float = 10.0
+    initial_soc_pct: float = 50.0
+    efficiency: float = 0.95
+    pv_peak_w: float = 0.0
+    main_eid: str | None = None
+    """The main user's id when shared with a sub-user (see :attr:`Ecu.main_eid`)."""
+
+    @property
+    def listed_id(self) -> str:
+        """The entry of the details' ``ecu`` list."""
+        return self.eid if self.main_eid is None else f"{self.main_eid}-{self.eid}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,11 +125,17 @@ class Site:
     """Household consumption at night, W (the meter's curve scales from it)."""
     ecu_timezone: str | None = field(default=None)
     """Timezone reported per ECU (defaults to the system timezone)."""
+    storages: Sequence[Storage] = ()
+    """Storage ECUs (listed by ``details`` after the producing ECUs, and by ``inverters``)."""
+    authorization_code: str | None = field(default=None, repr=False)
+    """The EMA visitor-access code the details carry when the owner enabled it (None: the
+    key is absent). A secret: never in a repr."""
 
     def __post_init__(self) -> None:
         """Normalise sequences to tuples and validate the timezone."""
         object.__setattr__(self, "ecus", tuple(self.ecus))
         object.__setattr__(self, "meters", tuple(self.meters))
+        object.__setattr__(self, "storages", tuple(self.storages))
         ZoneInfo(self.timezone)
 
     @property
@@ -97,9 +153,26 @@ class Site:
         """Nameplate capacity, kW."""
         return sum(inv.peak_w * inv.channels for inv in self.inverters) / 1000
 
+    @property
+    def system_type(self) -> int:
+        """The details' ``type``: 1 PV, 2 storage, 3 PV and storage."""
+        if not self.storages:
+            return SYSTEM_TYPE_PV
+        return SYSTEM_TYPE_PV_STORAGE if self.inverters else SYSTEM_TYPE_STORAGE
+
+    @property
+    def listed_ecus(self) -> list[str]:
+        """The details' ``ecu`` list: producing ECUs, then storage ECUs (``main-virtual``
+        for a sub-user)."""
+        return [e.listed_id for e in self.ecus] + [s.listed_id for s in self.storages]
+
     def ecu(self, eid: str) -> Ecu | None:
         """The producing ECU with this eid."""
         return next((e for e in self.ecus if e.eid == eid), None)
+
+    def storage(self, eid: str) -> Storage | None:
+        """The storage ECU with this eid."""
+        return next((s for s in self.storages if s.eid == eid), None)
 
     def inverter(self, uid: str) -> Inverter | None:
         """The inverter with this uid."""
@@ -198,4 +271,102 @@ def build_site(
         ecus=ecus,
         meters=tuple(f"2150000{m + 1:05d}" for m in range(meters)),
         seed=seed,
+    )
+
+
+def storage_site(
+    now: datetime | None = None,
+    *,
+    timezone: str = DEMO_TIMEZONE,
+    longitude: float = DEMO_LONGITUDE,
+    authorization_code: str | None = None,
+) -> Site:
+    """A PV and storage system (details ``type`` 3) in Amsterdam, installed about 400 days
+    before ``now`` (so its history holds a July and a December).
+
+    ECU 203000002345 has four DS3 (450 W modules, 3.6 kWp); 216200003456 is a storage ECU
+    with an ELT-12 battery (11.52 kWh, 2.4 kW charge, 3 kW discharge) covering a household
+    of about 450 W base load with morning and evening peaks.
+    """
+    today = _local_today(now, timezone)
+    return Site(
+        sid=STORAGE_SID,
+        timezone=timezone,
+        latitude=DEMO_LATITUDE,
+        longitude=longitude,
+        create_date=today - timedelta(days=400),
+        ecus=(
+            Ecu(
+                "203000002345",
+                tuple(Inverter(f"80600000{2345 + i}", "DS3", peak_w=450.0) for i in range(4)),
+            ),
+        ),
+        seed=2025,
+        base_load_w=450.0,
+        storages=(Storage("216200003456"),),
+        authorization_code=authorization_code,
+    )
+
+
+def storage_only_site(
+    now: datetime | None = None,
+    *,
+    timezone: str = DEMO_TIMEZONE,
+    longitude: float = DEMO_LONGITUDE,
+) -> Site:
+    """A storage-only system (details ``type`` 2): one storage ECU (216200004567, ELT-12)
+    and no APsystems inverters; the battery charges from a 4 kWp PV array of another brand
+    (the same solar curve, outside APsystems). Installed about 400 days before ``now``."""
+    today = _local_today(now, timezone)
+    return Site(
+        sid=STORAGE_ONLY_SID,
+        timezone=timezone,
+        latitude=DEMO_LATITUDE,
+        longitude=longitude,
+        create_date=today - timedelta(days=400),
+        ecus=(),
+        seed=2026,
+        base_load_w=280.0,
+        storages=(Storage("216200004567", pv_peak_w=4000.0),),
+    )
+
+
+def subuser_site(
+    now: datetime | None = None,
+    *,
+    timezone: str = DEMO_TIMEZONE,
+    longitude: float = DEMO_LONGITUDE,
+    storage: bool = False,
+) -> Site:
+    """A system shared with a sub-user (manual v1.8), as the sub-user's App ID sees it.
+
+    The details list ``2030000001236-002405253708`` and ``2030000001237-002405253709``
+    (main user's ECU id, dash, the sub-user's virtual id); the inverter list names the
+    ECUs by their virtual ids, the meter list holds the meter's virtual id 002405253710,
+    and every device query answers for the virtual ids only (a main id answers 4001).
+    Three DS3 on the first ECU, one QT2 on the second; installed about a year before ``now``.
+    With ``storage`` a shared storage ECU too: ``2162000003457-002405253711`` (type 3).
+    """
+    today = _local_today(now, timezone)
+    return Site(
+        sid=SUBUSER_SID,
+        timezone=timezone,
+        latitude=DEMO_LATITUDE,
+        longitude=longitude,
+        create_date=today - timedelta(days=365),
+        ecus=(
+            Ecu(
+                "002405253708",
+                tuple(Inverter(f"80600000{3708 + i}", "DS3", peak_w=400.0) for i in range(3)),
+                main_eid="2030000001236",
+            ),
+            Ecu(
+                "002405253709",
+                (Inverter("902000003709", "QT2", peak_w=420.0),),
+                main_eid="2030000001237",
+            ),
+        ),
+        meters=("002405253710",),
+        seed=2027,
+        storages=(Storage("002405253711", main_eid="2162000003457"),) if storage else (),
     )

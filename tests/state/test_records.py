@@ -8,8 +8,10 @@ from custom_components.apsystems_ema.openapi import BatchPower
 from custom_components.apsystems_ema.planner import CallKind
 from custom_components.apsystems_ema.records import (
     PRODUCTION,
+    STORAGE_SERIES,
     HourlyRecords,
     ecu_series,
+    storage_series,
 )
 from custom_components.apsystems_ema.state import Totals, ecu_slots, slot_energies
 
@@ -118,3 +120,31 @@ def test_yesterdays_exact_figure_after_today_began_moves_todays_start() -> None:
     assert totals.lifetime == 113.0
     totals.set_today(DAY, 13.0, exact=True)  # only once
     assert totals.start == 112.0
+
+
+def test_a_batterys_missing_days_are_backfilled_hour_by_hour() -> None:
+    """A battery's series (charge, discharge, grid import and export) are filled from its
+    first recorded day on, one hourly call per missing day, like a meter's."""
+    records = HourlyRecords()
+    first = date(2026, 6, 25)
+    records.record(storage_series("S1", "battery_charge"), first, [0.5] * 24)
+    records.record(storage_series("S1", "battery_export"), date(2026, 6, 28), [0.1] * 24)
+    queue = records.backfill(
+        today=DAY, created=date(2025, 1, 1), producing=[], meters=[], storage=["S1"]
+    )
+    battery = [c for c in queue if c.kind is CallKind.STORAGE_HOURLY]
+    assert {c.target for c in battery} == {"S1"}
+    assert all(c.backfill for c in battery)
+    # Days after the first one, up to the day before yesterday, except the one it has.
+    assert [c.day for c in battery] == [
+        date(2026, 6, 30),
+        date(2026, 6, 29),
+        date(2026, 6, 27),
+        date(2026, 6, 26),
+    ]
+    assert set(STORAGE_SERIES.values()) == {
+        "battery_charge",
+        "battery_discharge",
+        "battery_import",
+        "battery_export",
+    }

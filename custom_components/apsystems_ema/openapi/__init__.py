@@ -7,6 +7,8 @@ from .client import (
     API_PREFIX,
     DEFAULT_BASE_URL,
     DEFAULT_TIMEOUT,
+    INSTALLER_PREFIX,
+    STORAGE_PREFIXES,
     APsystemsClient,
     CallRecord,
     Endpoint,
@@ -35,6 +37,7 @@ from .errors import (
     error_for_code,
 )
 from .models import (
+    STORAGE_KEYS,
     BatchEnergy,
     BatchLevel,
     BatchPower,
@@ -52,7 +55,14 @@ from .models import (
     MeterPeriod,
     MeterSummary,
     MeterTotals,
+    StatusLight,
+    StorageLatest,
+    StorageMinutely,
+    StoragePeriod,
+    StorageSummary,
+    StorageTotals,
     SystemDetails,
+    split_ecu_id,
 )
 from .signing import SignatureMethod, Signer
 
@@ -61,6 +71,9 @@ __all__ = [
     "CODE_MESSAGES",
     "DEFAULT_BASE_URL",
     "DEFAULT_TIMEOUT",
+    "INSTALLER_PREFIX",
+    "STORAGE_KEYS",
+    "STORAGE_PREFIXES",
     "APsystemsApiError",
     "APsystemsAuthError",
     "APsystemsClient",
@@ -100,8 +113,15 @@ __all__ = [
     "MeterTotals",
     "SignatureMethod",
     "Signer",
+    "StatusLight",
+    "StorageLatest",
+    "StorageMinutely",
+    "StoragePeriod",
+    "StorageSummary",
+    "StorageTotals",
     "SystemDetails",
     "date_range",
     "error_for_code",
+    "split_ecu_id",
     "system_today",
 ]

@@ -3,7 +3,8 @@
     python -m custom_components.apsystems_ema.openapi --app-id .. --app-secret .. --sid .. check
 
 Credentials may also come from APSYSTEMS_APP_ID, APSYSTEMS_APP_SECRET and APSYSTEMS_SID.
-Every command costs API calls (``check`` costs three); the monthly quota is 1000.
+Every command costs API calls (``check`` costs three, plus one per storage ECU); the monthly
+quota is 1000.
 """
 
 import argparse
@@ -18,7 +19,7 @@ from typing import Any
 
 import aiohttp
 
-from .client import DEFAULT_BASE_URL, DEFAULT_TIMEOUT, APsystemsClient, system_today
+from .client import DEFAULT_BASE_URL, DEFAULT_TIMEOUT, APsystemsClient, CallRecord, system_today
 from .errors import (
     APsystemsApiError,
     APsystemsAuthError,
@@ -28,13 +29,22 @@ from .errors import (
     APsystemsRequestError,
     APsystemsTransportError,
 )
-from .models import EnergyLevel
+from .models import EcuInfo, EnergyLevel, StatusLight, StorageLatest
 from .signing import SignatureMethod
 
 # "python -m openapi" when run from the integration's folder (no Home Assistant needed).
 PROG = f"python -m {__package__ or 'openapi'}"
 PERIOD_LEVELS = [lvl.value for lvl in EnergyLevel if lvl is not EnergyLevel.MINUTELY]
+ALL_LEVELS = [lvl.value for lvl in EnergyLevel]
 SYSTEM_TYPES = {1: "PV system", 2: "storage system", 3: "PV & storage system"}
+LIGHTS = {
+    StatusLight.NORMAL: "normal",
+    StatusLight.ALARM: "some inverters have alarms",
+    StatusLight.ECU_OFFLINE: "the ECU's network has a problem",
+    StatusLight.NO_DATA: "no data uploaded yet",
+}
+STORAGE_COMMANDS = ("storage-latest", "storage-summary", "storage-period")
+REDACTED = "<redacted>"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -66,14 +76,22 @@ def build_parser() -> argparse.ArgumentParser:
         for arg in args:
             if arg in ("--eid", "--uid"):
                 cmd.add_argument(arg, required=True)
+            elif arg == "EID":  # the storage ECU's id, as EID or --eid
+                cmd.add_argument("eid", nargs="?", metavar="EID", help="storage ECU id")
+                cmd.add_argument("--eid", dest="eid_option", metavar="EID", help="same as EID")
             elif arg == "--level":
                 cmd.add_argument(arg, choices=PERIOD_LEVELS, default="hourly")
+            elif arg == "--any-level":
+                cmd.add_argument("--level", choices=ALL_LEVELS, default="hourly")
             else:  # --date
                 cmd.add_argument(
                     arg, type=date.fromisoformat, help="YYYY-MM-DD (default: system's today)"
                 )
 
-    command("check", "details + inverters + summary: a readable report (3 calls)")
+    command(
+        "check",
+        "details + inverters + summary (+ latest state per storage ECU): a readable report",
+    )
     command("details", "system details")
     command("inverters", "ECUs and their inverters")
     command("meters", "meter ECU ids")
@@ -90,13 +108,35 @@ def build_parser() -> argparse.ArgumentParser:
     command("inverter-minutely", "detail telemetry of one inverter", "--uid", "--date")
     command("batch-power", "power curves of all inverters under an ECU", "--eid", "--date")
     command("batch-energy", "day energy of all inverters under an ECU", "--eid", "--date")
+    command("storage-latest", "latest state of charge, mode and powers of a storage ECU", "EID")
+    command("storage-summary", "energy totals of a storage ECU", "EID")
+    command(
+        "storage-period",
+        "storage energies per period, or the day's 5-minute curves (--level minutely)",
+        "EID",
+        "--any-level",
+        "--date",
+    )
     return parser
 
 
+def storage_eid(args: argparse.Namespace) -> str | None:
+    """The storage ECU id given as EID or ``--eid``; ``None`` unless given exactly once."""
+    given = [eid for eid in (args.eid, args.eid_option) if eid]
+    return given[0] if len(given) == 1 else None
+
+
 def to_jsonable(value: Any) -> Any:
-    """Convert models (dataclasses, dates, times, mappings) to plain JSON values."""
+    """Convert models (dataclasses, dates, times, mappings) to plain JSON values.
+
+    A field the model keeps out of its repr (a secret, such as the details'
+    ``authorization_code``) shows as ``<redacted>`` when set.
+    """
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        return {
+            f.name: _field_value(getattr(value, f.name), shown=f.repr)
+            for f in dataclasses.fields(value)
+        }
     if isinstance(value, Mapping):
         return {str(k): to_jsonable(v) for k, v in value.items()}
     if isinstance(value, Sequence) and not isinstance(value, str):
@@ -104,6 +144,12 @@ def to_jsonable(value: Any) -> Any:
     if isinstance(value, date | time):
         return value.isoformat(timespec="minutes") if isinstance(value, time) else str(value)
     return value
+
+
+def _field_value(value: Any, *, shown: bool) -> Any:
+    if shown or value is None:
+        return to_jsonable(value)
+    return REDACTED
 
 
 def render(value: Any, indent: str = "") -> list[str]:
@@ -139,7 +185,9 @@ def _short(value: Any) -> str:
     return str(value)
 
 
-async def _check(client: APsystemsClient) -> tuple[dict[str, Any], list[str]]:
+async def _check(
+    client: APsystemsClient, calls: list[CallRecord]
+) -> tuple[dict[str, Any], list[str]]:
     details = await client.get_system_details()
     ecus = await client.get_inverters()
     summary = await client.get_system_summary()
@@ -148,10 +196,16 @@ async def _check(client: APsystemsClient) -> tuple[dict[str, Any], list[str]]:
     lines = [
         f"System {details.sid}: {kind}, {capacity}, timezone {details.timezone}, "
         f"registered {details.create_date or 'unknown'}",
+        f"Status light: {describe_light(details.light)}",
     ]
+    storage: dict[str, Any] = {}
     for ecu in ecus:
-        label = "ECU with meter" if ecu.has_meter else "ECU"
-        lines.append(f"  {label} {ecu.eid}: {len(ecu.inverters)} inverter(s)")
+        lines.append(f"  {ecu_label(ecu)}: {len(ecu.inverters)} inverter(s)")
+        if ecu.eid in details.shared:
+            lines.append(f"    shared: the main user's ECU is {details.shared[ecu.eid]}")
+        if ecu.is_storage:
+            line, storage[ecu.eid] = await _battery(client, ecu.eid)
+            lines.append(f"    battery: {line}")
         lines.extend(
             f"    inverter {inv.uid} ({inv.type or 'unknown model'})" for inv in ecu.inverters
         )
@@ -159,13 +213,56 @@ async def _check(client: APsystemsClient) -> tuple[dict[str, Any], list[str]]:
         f"Energy: today {summary.today:.2f} kWh, this month {summary.month:.2f} kWh, "
         f"this year {summary.year:.2f} kWh, lifetime {summary.lifetime:.2f} kWh"
     )
-    lines.append("OK: the credentials work (3 API calls used).")
-    payload = {"details": details, "inverters": ecus, "summary": summary}
+    lines.append(f"OK: the credentials work ({len(calls)} API calls used).")
+    payload: dict[str, Any] = {"details": details, "inverters": ecus, "summary": summary}
+    if storage:
+        payload["storage"] = storage
     return to_jsonable(payload), lines
+
+
+def describe_light(light: StatusLight | None) -> str:
+    """The status light's name and meaning."""
+    return "not reported" if light is None else f"{light.name} ({LIGHTS[light]})"
+
+
+def ecu_label(ecu: EcuInfo) -> str:
+    """What kind of ECU, its id, and for a storage ECU its battery's model and capacity."""
+    if ecu.has_meter:
+        return f"ECU with meter {ecu.eid}"
+    if ecu.is_storage:
+        capacity = f"{ecu.capacity:g} kWh" if ecu.capacity is not None else "? kWh"
+        return f"ECU with storage {ecu.eid} ({ecu.model or 'unknown model'}, {capacity})"
+    return f"ECU {ecu.eid}"
+
+
+async def _battery(client: APsystemsClient, eid: str) -> tuple[str, Any]:
+    """One storage ECU's latest state: a line and its JSON value. Refused credentials or an
+    exhausted quota end the check; any other failure is reported on the line."""
+    try:
+        latest = await client.get_storage_latest(eid)
+    except APsystemsAuthError, APsystemsLimitError:
+        raise
+    except APsystemsError as err:
+        return describe(err, client.base_url), {"error": str(err)}
+    return describe_battery(latest), to_jsonable(latest)
+
+
+def describe_battery(latest: StorageLatest) -> str:
+    """A storage ECU's latest state in one line."""
+    soc = f"{latest.soc:g} %" if latest.soc is not None else "? %"
+    at = f" at {latest.time:%H:%M}" if latest.time is not None else ""
+    mode = f", mode {latest.mode}" if latest.mode is not None else ""
+    powers = ", ".join(
+        f"{key} {value:g} W"
+        for key in ("charge", "discharge")
+        if (value := latest.power(key)) is not None
+    )
+    return f"state of charge {soc}{at}{mode}" + (f", {powers}" if powers else "")
 
 
 async def run(args: argparse.Namespace, session: aiohttp.ClientSession) -> tuple[Any, list[str]]:
     """Run one command; return its JSON value and its readable lines."""
+    records: list[CallRecord] = []
     client = APsystemsClient(
         args.app_id,
         args.app_secret,
@@ -174,9 +271,10 @@ async def run(args: argparse.Namespace, session: aiohttp.ClientSession) -> tuple
         base_url=args.base_url,
         signature_method=SignatureMethod(args.signature_method),
         timeout=args.timeout,
+        on_call=records.append,
     )
     if args.command == "check":
-        return await _check(client)
+        return await _check(client, records)
 
     async def day() -> date:
         if args.date is not None:
@@ -208,9 +306,20 @@ async def run(args: argparse.Namespace, session: aiohttp.ClientSession) -> tuple
         ),
         "batch-power": lambda: _with_day(day, lambda d: client.get_batch_power(args.eid, d)),
         "batch-energy": lambda: _with_day(day, lambda d: client.get_batch_energy(args.eid, d)),
+        "storage-latest": lambda: client.get_storage_latest(str(storage_eid(args))),
+        "storage-summary": lambda: client.get_storage_summary(str(storage_eid(args))),
+        "storage-period": lambda: _with_day(day, lambda d: _storage_period(client, args, d)),
     }
     result = await calls[args.command]()
     return to_jsonable(result), render(result)
+
+
+async def _storage_period(client: APsystemsClient, args: argparse.Namespace, day: date) -> Any:
+    eid = str(storage_eid(args))
+    level = EnergyLevel(args.level)
+    if level is EnergyLevel.MINUTELY:
+        return await client.get_storage_minutely(eid, day)
+    return await client.get_storage_energy(eid, level, day)
 
 
 async def _with_day[T](
@@ -258,4 +367,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     if missing:
         flags = ", ".join("--" + name.replace("_", "-") for name in missing)
         parser.error(f"missing {flags} (or the APSYSTEMS_* environment variables)")
+    if args.command in STORAGE_COMMANDS and storage_eid(args) is None:
+        parser.error(f"{args.command} needs the storage ECU's id once: EID or --eid EID")
     return asyncio.run(_main(args))

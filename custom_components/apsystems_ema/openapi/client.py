@@ -40,6 +40,10 @@ from .models import (
     MeterMinutely,
     MeterPeriod,
     MeterSummary,
+    StorageLatest,
+    StorageMinutely,
+    StoragePeriod,
+    StorageSummary,
     SystemDetails,
     as_mapping,
     is_digits,
@@ -53,6 +57,10 @@ _LOGGER = logging.getLogger(__name__)
 DEFAULT_BASE_URL = "https://api.apsystemsema.com:9282"
 DEFAULT_TIMEOUT = 30.0
 API_PREFIX = "/user/api/v2/systems"
+INSTALLER_PREFIX = "/installer/api/v2/systems"
+STORAGE_PREFIXES = (INSTALLER_PREFIX, API_PREFIX)
+"""Where the storage endpoints (§3.6) may live, in the order tried: the manual puts them
+under the installer prefix; some servers answer them under the user prefix only."""
 
 
 class Endpoint(StrEnum):
@@ -74,6 +82,10 @@ class Endpoint(StrEnum):
     INVERTER_MINUTELY = "inverter_minutely"
     BATCH_POWER = "batch_power"
     BATCH_ENERGY = "batch_energy"
+    STORAGE_LATEST = "storage_latest"
+    STORAGE_SUMMARY = "storage_summary"
+    STORAGE_PERIOD = "storage_period"
+    STORAGE_MINUTELY = "storage_minutely"
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,6 +151,14 @@ def clock_offset(server_date: str | None, now: datetime) -> timedelta | None:
     return now - server
 
 
+def refuses_path(err: APsystemsError) -> bool:
+    """Whether ``err`` is a server refusing the request's path: API code 4001 (invalid
+    request parameter) or HTTP 404. That is the cue to try the other storage prefix."""
+    if isinstance(err, APsystemsHTTPError):
+        return err.status == 404
+    return isinstance(err, APsystemsRequestError) and err.code == 4001
+
+
 class APsystemsClient:
     """Client of one APsystems system (SID) on the OpenAPI.
 
@@ -156,14 +176,25 @@ class APsystemsClient:
         signature_method: SignatureMethod = SignatureMethod.HMAC_SHA256,
         timeout: float = DEFAULT_TIMEOUT,
         on_call: Callable[[CallRecord], None] | None = None,
+        storage_prefix: str | None = None,
     ) -> None:
-        """Create a client; nothing is sent until a ``get_*`` method is awaited."""
+        """Create a client; nothing is sent until a ``get_*`` method is awaited.
+
+        ``storage_prefix`` is the path prefix that serves the storage endpoints (one of
+        ``STORAGE_PREFIXES``) when known from an earlier run; ``None`` lets the first storage
+        call find it.
+        """
         self.sid = sid
+        self.storage_prefix = storage_prefix
+        """The prefix that answered the storage endpoints (``None`` while unknown)."""
         self.base_url = base_url.rstrip("/")
         self._signer = Signer(app_id, app_secret, signature_method)
         self._session = session
         self._timeout = aiohttp.ClientTimeout(total=timeout)
         self._on_call = on_call
+        # Requests sent so far (a storage call whose prefix is being found sends two; a
+        # dropped connection's request may be sent twice): the quota counts each.
+        self.requests = 0
 
     def __repr__(self) -> str:
         """Never show credentials."""
@@ -172,11 +203,15 @@ class APsystemsClient:
     # -- transport ------------------------------------------------------------------------
 
     async def _request(
-        self, endpoint: Endpoint, path: str, params: dict[str, str] | None = None
+        self,
+        endpoint: Endpoint,
+        path: str,
+        params: dict[str, str] | None = None,
+        prefix: str = API_PREFIX,
     ) -> Any:
-        """GET ``path``, check the envelope, and return its ``data``."""
-        url = f"{self.base_url}{API_PREFIX}/{path}"
-        headers = self._signer.headers(f"{API_PREFIX}/{path}", "GET")
+        """GET ``prefix/path``, check the envelope, and return its ``data``."""
+        url = f"{self.base_url}{prefix}/{path}"
+        headers = self._signer.headers(f"{prefix}/{path}", "GET")
         _LOGGER.debug("GET %s %s", endpoint, params or "")
         try:
             data = await self._send(url, headers, params)
@@ -225,6 +260,7 @@ class APsystemsClient:
         error: str | None = None,
         attempts: int = 1,
     ) -> None:
+        self.requests += attempts
         if self._on_call is not None:
             self._on_call(CallRecord(endpoint, datetime.now(UTC), ok, code, error, attempts))
 
@@ -365,6 +401,60 @@ class APsystemsClient:
             {"energy_level": BatchLevel.ENERGY, "date_range": day.isoformat()},
         )
         return BatchEnergy.from_api(data, day)
+
+    # -- §3.6 storage (manual v1.7) ---------------------------------------------------------
+
+    async def _storage_request(
+        self, endpoint: Endpoint, path: str, params: dict[str, str] | None = None
+    ) -> Any:
+        """GET a storage endpoint under ``storage_prefix``; while that is unknown, under the
+        installer prefix and, if the server refuses that path, once more under the user
+        prefix. The prefix that answers is kept in ``storage_prefix``."""
+        path = f"{self.sid}/devices/storage/{path}"
+        if self.storage_prefix is not None:
+            return await self._request(endpoint, path, params, self.storage_prefix)
+        first, second = STORAGE_PREFIXES
+        try:
+            data = await self._request(endpoint, path, params, first)
+        except APsystemsError as err:
+            if not refuses_path(err):
+                raise
+            _LOGGER.debug("%s refused under %s: trying %s", endpoint, first, second)
+            data = await self._request(endpoint, path, params, second)
+            self.storage_prefix = second
+        else:
+            self.storage_prefix = first
+        return data
+
+    async def get_storage_latest(self, eid: str) -> StorageLatest:
+        """§3.6.1: a storage ECU's latest state of charge, mode and powers."""
+        data = await self._storage_request(Endpoint.STORAGE_LATEST, f"latest/{eid}")
+        return StorageLatest.from_api(data)
+
+    async def get_storage_summary(self, eid: str) -> StorageSummary:
+        """§3.6.2: a storage ECU's energy totals (today, month, year, lifetime)."""
+        data = await self._storage_request(Endpoint.STORAGE_SUMMARY, f"summary/{eid}")
+        return StorageSummary.from_api(data)
+
+    async def get_storage_energy(
+        self, eid: str, level: EnergyLevel, day: date | None = None
+    ) -> StoragePeriod:
+        """§3.6.3 hourly/daily/monthly/yearly storage energies."""
+        if level is EnergyLevel.MINUTELY:
+            raise ValueError("use get_storage_minutely for the minutely level")
+        data = await self._storage_request(
+            Endpoint.STORAGE_PERIOD, f"period/{eid}", self._period_params(level, day)
+        )
+        return StoragePeriod.from_api(data, level)
+
+    async def get_storage_minutely(self, eid: str, day: date) -> StorageMinutely:
+        """§3.6.3 minutely: a storage ECU's 5-minute powers and energies, and today's totals."""
+        data = await self._storage_request(
+            Endpoint.STORAGE_MINUTELY,
+            f"period/{eid}",
+            self._period_params(EnergyLevel.MINUTELY, day),
+        )
+        return StorageMinutely.from_api(data, day)
 
     @staticmethod
     def _period_params(level: EnergyLevel, day: date | None) -> dict[str, str]:

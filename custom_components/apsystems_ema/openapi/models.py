@@ -9,7 +9,7 @@ absence (a null or empty value becomes ``None`` where the field is optional).
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, tzinfo
-from enum import StrEnum
+from enum import IntEnum, StrEnum
 import math
 import re
 from typing import Any, Self
@@ -142,17 +142,24 @@ def energy_list(value: object, what: str) -> tuple[float, ...]:
     return tuple(x or 0.0 for x in float_list(value, what))
 
 
+def as_clock(value: object, what: str) -> time:
+    """Parse a required ``HH:mm`` (or ``HH:mm:ss``) time of day."""
+    if not isinstance(value, str):
+        raise _fail(what, value)
+    try:
+        return time.fromisoformat(value.strip())
+    except ValueError:
+        raise _fail(what, value) from None
+
+
+def opt_clock(value: object, what: str) -> time | None:
+    """Parse an ``HH:mm`` time of day; ``None`` and ``""`` mean absent."""
+    return None if value is None or value == "" else as_clock(value, what)
+
+
 def clock_list(value: object, what: str) -> tuple[time, ...]:
     """Parse an array of ``HH:mm`` (or ``HH:mm:ss``) times of day."""
-    times = []
-    for i, item in enumerate(as_list(value, what)):
-        if not isinstance(item, str):
-            raise _fail(f"{what}[{i}]", item)
-        try:
-            times.append(time.fromisoformat(item.strip()))
-        except ValueError:
-            raise _fail(f"{what}[{i}]", item) from None
-    return tuple(times)
+    return tuple(as_clock(item, f"{what}[{i}]") for i, item in enumerate(as_list(value, what)))
 
 
 def opt_date(value: object, what: str) -> date | None:
@@ -175,9 +182,49 @@ def aligned(length_of: Sequence[Sequence[Any]]) -> int:
 # System details (§3.1)
 
 
+def split_ecu_id(text: str, what: str = "ecu id") -> tuple[str, str | None]:
+    """Split an ECU id as listed by the API (manual v1.8, shared sub-user systems).
+
+    ``"2030000001236-002405253708"`` (the main user's ECU id, a dash, the sub-user's
+    *virtual* id) gives ``("002405253708", "2030000001236")``: the virtual id first, since
+    every device query must use it. A plain id gives ``(id, None)``. An empty part, or more
+    than one dash, raises :class:`APsystemsResponseError`.
+    """
+    parts = text.strip().split("-")
+    if len(parts) > 2 or not all(parts):
+        raise _fail(what, text)
+    if len(parts) == 1:
+        return parts[0], None
+    return parts[1], parts[0]
+
+
+class StatusLight(IntEnum):
+    """The details' ``light`` (manual v1.7): EMA's status light of the system."""
+
+    NORMAL = 1  # green
+    ALARM = 2  # yellow: some inverters have alarms
+    ECU_OFFLINE = 3  # red: the ECU's network has a problem
+    NO_DATA = 4  # grey: no data uploaded yet
+
+
+def opt_light(value: object, what: str) -> StatusLight | None:
+    """Parse a status light; absent or a value the manual does not list is ``None``."""
+    if value is None or value == "":
+        return None
+    number = as_int(value, what)
+    return StatusLight(number) if number in StatusLight else None
+
+
 @dataclass(frozen=True, slots=True)
 class SystemDetails:
-    """§3.1.1: a system's registration details."""
+    """§3.1.1: a system's registration details.
+
+    ``type`` is 1 (PV), 2 (storage) or 3 (PV and storage). ``ecus`` holds the ids every
+    device query must use: for a shared sub-user system (v1.8) the virtual ids, with
+    ``shared`` mapping each virtual id to the main user's ECU id (empty otherwise).
+    ``authorization_code`` (v1.7, set when the owner enabled visitor access) is a secret:
+    it is never shown in the repr.
+    """
 
     sid: str
     create_date: date | None
@@ -185,19 +232,37 @@ class SystemDetails:
     type: int
     timezone: str
     ecus: tuple[str, ...]
+    light: StatusLight | None = None
+    authorization_code: str | None = field(default=None, repr=False)
+    shared: Mapping[str, str] = field(default_factory=dict, hash=False)  # details stay hashable
+
+    @property
+    def has_storage(self) -> bool:
+        """Type 2 (storage) or 3 (PV and storage)."""
+        return self.type in (2, 3)
 
     @classmethod
     def from_api(cls, data: object) -> Self:
         """Parse the ``data`` block."""
         obj = as_mapping(data, "details")
         timezone = opt_str(obj.get("timezone"), "details.timezone") or "UTC"
+        ecus: list[str] = []
+        shared: dict[str, str] = {}
+        for raw in as_list(obj.get("ecu"), "details.ecu"):
+            eid, main = split_ecu_id(as_str(raw, "details.ecu[]"), "details.ecu[]")
+            ecus.append(eid)
+            if main is not None:
+                shared[eid] = main
         return cls(
             sid=as_str(obj.get("sid"), "details.sid"),
             create_date=opt_date(obj.get("create_date"), "details.create_date"),
             capacity_kw=opt_float(obj.get("capacity"), "details.capacity"),
             type=as_int(obj.get("type", 1), "details.type"),
             timezone=timezone,
-            ecus=tuple(as_str(e, "details.ecu[]") for e in as_list(obj.get("ecu"), "details.ecu")),
+            ecus=tuple(ecus),
+            light=opt_light(obj.get("light"), "details.light"),
+            authorization_code=opt_str(obj.get("authorization_code"), "details.authorization_code"),
+            shared=shared,
         )
 
 
@@ -211,7 +276,11 @@ class InverterInfo:
 
 @dataclass(frozen=True, slots=True)
 class EcuInfo:
-    """§3.1.2: one ECU and its inverters."""
+    """§3.1.2: one ECU and its inverters.
+
+    ``eid`` is the id device queries use (a shared sub-user's virtual id). Storage ECUs
+    (type 2) carry ``model`` and ``capacity`` (kWh).
+    """
 
     eid: str
     type: int
@@ -224,6 +293,11 @@ class EcuInfo:
     def has_meter(self) -> bool:
         """ECU type 1 is an ECU with a meter activated."""
         return self.type == 1
+
+    @property
+    def is_storage(self) -> bool:
+        """ECU type 2 is an ECU with storage activated (manual v1.7)."""
+        return self.type == 2
 
     @classmethod
     def from_api(cls, data: object) -> Self:
@@ -239,7 +313,7 @@ class EcuInfo:
                 )
             )
         return cls(
-            eid=as_str(obj.get("eid"), "inverters[].eid"),
+            eid=split_ecu_id(as_str(obj.get("eid"), "inverters[].eid"), "inverters[].eid")[0],
             type=as_int(obj.get("type", 0) or 0, "inverters[].type"),
             timezone=opt_str(obj.get("timezone"), "inverters[].timezone"),
             inverters=tuple(inverters),
@@ -254,8 +328,10 @@ def parse_inventory(data: object) -> tuple[EcuInfo, ...]:
 
 
 def parse_meters(data: object) -> tuple[str, ...]:
-    """§3.1.3: the meter ECU ids."""
-    return tuple(as_str(item, "meters[]") for item in as_list(data, "meters"))
+    """§3.1.3: the meter ECU ids (a shared sub-user's virtual ids)."""
+    return tuple(
+        split_ecu_id(as_str(item, "meters[]"), "meters[]")[0] for item in as_list(data, "meters")
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -637,6 +713,181 @@ class BatchPower:
         n = aligned([times, *(s for ch in raw.values() for s in ch.values())])
         power = {uid: {ch: s[:n] for ch, s in chans.items()} for uid, chans in raw.items()}
         return cls(day=day, times=times[:n], power=power)
+
+
+# ---------------------------------------------------------------------------------------------
+# Storage (§3.6, manual v1.7)
+
+STORAGE_KEYS = ("charge", "discharge", "produced", "consumed", "imported", "exported")
+"""The six quantities of every storage answer, as the API names them."""
+
+_Clock = time  # ``StorageLatest.time`` would shadow the type in its own class body
+
+
+def _storage_key(key: str) -> str:
+    if key not in STORAGE_KEYS:
+        raise KeyError(key)
+    return key
+
+
+@dataclass(frozen=True, slots=True)
+class StorageTotals:
+    """§3.6.2: energies in kWh: charged into and discharged from the battery, produced
+    (PV), consumed (home), imported from and exported to the grid."""
+
+    charge: float
+    discharge: float
+    produced: float
+    consumed: float
+    imported: float
+    exported: float
+
+    def get(self, key: str) -> float:
+        """The energy named by one of ``STORAGE_KEYS`` (``KeyError`` for another name)."""
+        return float(getattr(self, _storage_key(key)))
+
+    @classmethod
+    def from_api(cls, data: object, what: str) -> Self:
+        """Parse a block of six kWh strings; an absent value counts as 0 kWh."""
+        obj = as_mapping(data, what)
+        return cls(**{key: opt_float(obj.get(key), f"{what}.{key}") or 0.0 for key in STORAGE_KEYS})
+
+
+@dataclass(frozen=True, slots=True)
+class StorageLatest:
+    """§3.6.1: a storage ECU's latest reading.
+
+    ``mode`` is the operation mode as the API gives it (an opaque code such as ``"4"``);
+    ``soc`` the state of charge in %; ``time`` the reading's time of day (system timezone);
+    the six powers in W (absent values are ``None``).
+    """
+
+    mode: str | None
+    soc: float | None
+    time: _Clock | None
+    charge: float | None
+    discharge: float | None
+    produced: float | None
+    consumed: float | None
+    imported: float | None
+    exported: float | None
+
+    def power(self, key: str) -> float | None:
+        """The power named by one of ``STORAGE_KEYS`` (``KeyError`` for another name)."""
+        value: float | None = getattr(self, _storage_key(key))
+        return value
+
+    @classmethod
+    def from_api(cls, data: object) -> Self:
+        """Parse the ``data`` block; a SoC outside 0..100 or a negative power raises."""
+        obj = as_mapping(data, "storage_latest")
+        soc = opt_float(obj.get("soc"), "storage_latest.soc")
+        if soc is not None and not 0 <= soc <= 100:
+            raise _fail("storage_latest.soc", obj.get("soc"))
+        powers: dict[str, float | None] = {}
+        for key in STORAGE_KEYS:
+            what = f"storage_latest.{key}"
+            value = opt_float(obj.get(key), what)
+            if value is not None and value < 0:
+                raise _fail(what, obj.get(key))
+            powers[key] = value
+        return cls(
+            mode=opt_str(obj.get("mode"), "storage_latest.mode"),
+            soc=soc,
+            time=opt_clock(obj.get("time"), "storage_latest.time"),
+            **powers,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class StorageSummary:
+    """§3.6.2: a storage ECU's totals for today, this month, this year and its lifetime."""
+
+    today: StorageTotals
+    month: StorageTotals
+    year: StorageTotals
+    lifetime: StorageTotals
+
+    @classmethod
+    def from_api(cls, data: object) -> Self:
+        """Parse the ``data`` block (four blocks, each required)."""
+        obj = as_mapping(data, "storage_summary")
+
+        def block(key: str) -> StorageTotals:
+            return StorageTotals.from_api(obj.get(key), f"storage_summary.{key}")
+
+        return cls(block("today"), block("month"), block("year"), block("lifetime"))
+
+
+@dataclass(frozen=True, slots=True)
+class StoragePeriod:
+    """§3.6.3 hourly/daily/monthly/yearly: per-period storage energies in kWh.
+
+    ``times`` are the API's labels ("01", "02", ...). ``values`` has every key of
+    ``STORAGE_KEYS``: a list aligned to ``times`` (arrays of different lengths are cut to
+    their common length), or empty when the API left that list out.
+    """
+
+    level: EnergyLevel
+    times: tuple[str, ...]
+    values: Mapping[str, tuple[float, ...]]
+
+    def series(self, key: str) -> tuple[float, ...]:
+        """The list named by one of ``STORAGE_KEYS`` (``KeyError`` for another name)."""
+        return self.values[_storage_key(key)]
+
+    @classmethod
+    def from_api(cls, data: object, level: EnergyLevel) -> Self:
+        """Parse the ``data`` object of lists."""
+        obj = as_mapping(data, "storage_period")
+        times = tuple(
+            as_str(item, f"storage_period.time[{i}]")
+            for i, item in enumerate(as_list(obj.get("time"), "storage_period.time"))
+        )
+        series = {k: energy_list(obj.get(k), f"storage_period.{k}") for k in STORAGE_KEYS}
+        n = aligned([times, *(s for s in series.values() if s)])
+        return cls(level=level, times=times[:n], values={k: s[:n] for k, s in series.items()})
+
+
+@dataclass(frozen=True, slots=True)
+class StorageMinutely:
+    """§3.6.3 minutely: a storage ECU's day in 5-minute slots (system-local times).
+
+    ``power`` (W) and ``energy`` (kWh per slot) have every key of ``STORAGE_KEYS``: a list
+    aligned to ``times``, or empty when the API left it out. ``today`` holds the day's
+    totals (``None`` when the API sends none).
+    """
+
+    day: date
+    today: StorageTotals | None
+    times: tuple[_Clock, ...]
+    power: Mapping[str, tuple[float | None, ...]]
+    energy: Mapping[str, tuple[float, ...]]
+
+    @classmethod
+    def from_api(cls, data: object, day: date) -> Self:
+        """Parse the ``data`` object; mismatched arrays are cut to their common length."""
+        obj = as_mapping(data, "storage_minutely")
+        today = opt_mapping(obj.get("today"), "storage_minutely.today")
+        times = clock_list(obj.get("time"), "storage_minutely.time")
+        power_obj = opt_mapping(obj.get("power"), "storage_minutely.power") or {}
+        energy_obj = opt_mapping(obj.get("energy"), "storage_minutely.energy") or {}
+        power = {
+            k: float_list(power_obj.get(k), f"storage_minutely.power.{k}") for k in STORAGE_KEYS
+        }
+        energy = {
+            k: energy_list(energy_obj.get(k), f"storage_minutely.energy.{k}") for k in STORAGE_KEYS
+        }
+        n = aligned([times, *(s for s in (*power.values(), *energy.values()) if s)])
+        return cls(
+            day=day,
+            today=None
+            if today is None
+            else StorageTotals.from_api(today, "storage_minutely.today"),
+            times=times[:n],
+            power={k: s[:n] for k, s in power.items()},
+            energy={k: s[:n] for k, s in energy.items()},
+        )
 
 
 def local_datetime(day: date, at: time, tzinfo: tzinfo) -> datetime:

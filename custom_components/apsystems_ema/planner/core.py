@@ -175,6 +175,8 @@ class Planner:
                     committed += first
             if window is not None and state.detail_day != day:
                 committed += self.detail_per_day(day, q.quota)
+            if window is not None and window.end > now and self._light_day(state) != day:
+                committed += 1  # the status light's daily details
             committed += len(self.closing_calls(day, state))
             day += ONE_DAY
         committed += self._inventory_due(now, end, state) * len(self._inventory_calls())
@@ -187,14 +189,15 @@ class Planner:
         return max(0, ceil((end - due) / every))
 
     def mean_cost(self) -> float:
-        """Calls of an average fast poll (without detail telemetry): the meters come with
-        every ``meter_every``-th poll."""
-        meters = len(self.site.meters) / max(self.config.meter_every, 1)
-        return len(self.poll_calls(None, meters=False)) + meters
+        """Calls of an average fast poll (without detail telemetry): the meters' curves and
+        the batteries' summaries come with every ``meter_every``-th poll."""
+        slow = len(self.site.meters) + len(self.site.storage)
+        return len(self.poll_calls(None, meters=False)) + slow / max(self.config.meter_every, 1)
 
     def first_cost(self) -> int:
-        """Calls of the day's first poll: a fast poll and the meters' summaries."""
-        return len(self.poll_calls(None)) + len(self.site.meters)
+        """Calls of the day's first poll: a fast poll, the meters' summaries and the
+        batteries' hours of the day before."""
+        return len(self.poll_calls(None)) + len(self.site.meters) + len(self.site.storage)
 
     def interval(self, now: datetime, book: CallBook, state: PlannerState) -> timedelta | None:
         """The fast loop's interval at ``now`` (None: the budget buys no more polls)."""
@@ -316,9 +319,11 @@ class Planner:
         today: date | None = None,
         *,
         limit: int | None = None,
+        storage: Iterable[str] = (),
     ) -> tuple[PlannedCall, ...]:
         """The summaries that give the start of the lifetimes not known yet: the system's
-        (``system``) and each of ``ecus``'. The counters then roll forward day by day.
+        (``system``), each of ``ecus``' and each battery's of ``storage``. The counters
+        then roll forward day by day.
 
         ``inverters`` maps each inverter to the day its lifetime was last anchored by its
         summary (None: never); those never anchored, then (unless one was anchored
@@ -327,6 +332,7 @@ class Planner:
         :meth:`lost_summaries`)."""
         calls: tuple[PlannedCall, ...] = (PlannedCall(CallKind.SYSTEM_SUMMARY),) if system else ()
         calls += tuple(PlannedCall(CallKind.ECU_SUMMARY, eid) for eid in ecus)
+        calls += tuple(PlannedCall(CallKind.STORAGE_SUMMARY, eid) for eid in storage)
         if inverters and today is not None:
             # One anchor again a day at most: a 40-inverter site is not re-anchored in a burst.
             again = today not in inverters.values()
@@ -371,13 +377,19 @@ class Planner:
         power and, integrated, every channel's, inverter's, ECU's and the system's energy of
         the day) and (with ``meters``) every meter's curve; the system summary while no ECU
         is known."""
-        ecus = self.site.ecus
-        calls = tuple(PlannedCall(CallKind.BATCH_POWER, eid, day) for eid in ecus) or (
-            PlannedCall(CallKind.SYSTEM_SUMMARY),
-        )
+        site = self.site
+        calls = tuple(PlannedCall(CallKind.BATCH_POWER, eid, day) for eid in site.ecus)
+        if not calls and not site.storage:
+            calls = (PlannedCall(CallKind.SYSTEM_SUMMARY),)
+        # A battery's state of charge is what its owner watches: with every poll.
+        calls += tuple(PlannedCall(CallKind.STORAGE_LATEST, eid) for eid in site.storage)
         if not meters:
             return calls
-        return calls + tuple(PlannedCall(CallKind.METER_MINUTELY, m, day) for m in self.site.meters)
+        return (
+            calls
+            + tuple(PlannedCall(CallKind.METER_MINUTELY, m, day) for m in site.meters)
+            + tuple(PlannedCall(CallKind.STORAGE_SUMMARY, eid) for eid in site.storage)
+        )
 
     def _inventory_calls(self) -> tuple[PlannedCall, ...]:
         calls = (PlannedCall(CallKind.INVENTORY),)
@@ -391,7 +403,9 @@ class Planner:
         gets its curve of the whole day first."""
         if state.closed_day is not None and state.closed_day >= day:
             return ()
-        calls = [PlannedCall(CallKind.SYSTEM_HOURLY, None, day)]
+        calls = []
+        if self.site.ecus or not self.site.storage:  # a storage-only system produces nothing
+            calls.append(PlannedCall(CallKind.SYSTEM_HOURLY, None, day))
         window = self.daylight.window(day)
         if window and state.last_poll and state.last_poll >= window.start:
             end = window.end - self.config.min_interval
@@ -401,6 +415,8 @@ class Planner:
                 if (curve := state.curves.get(eid)) is None or curve < end
             )
         calls.extend(PlannedCall(CallKind.BATCH_ENERGY, eid, day) for eid in self.site.ecus)
+        # The batteries' hours so far (the next morning's first poll adds the evening's).
+        calls.extend(PlannedCall(CallKind.STORAGE_HOURLY, eid, day) for eid in self.site.storage)
         done = state.closing_done if state.closing_day == day else ()
         return tuple(c for c in calls if c.key not in done)
 
@@ -416,6 +432,12 @@ class Planner:
         """When a call whose answer was refused may be asked again (an hour later)."""
         refused = state.refused.get(call.key)
         return refused + REFUSED_AGAIN_AFTER if refused else datetime.min.replace(tzinfo=UTC)
+
+    def _light_day(self, state: PlannerState) -> date | None:
+        """The day whose status light is known (the details are read once a day, with the
+        first poll after solar noon, when every inverter should report)."""
+        read = state.last_ok.get(CallKind.DETAILS)
+        return None if read is None else self.daylight.local_day(read)
 
     @staticmethod
     def _first_done(window: DayWindow, state: PlannerState) -> bool:
@@ -535,6 +557,9 @@ class Planner:
             calls.extend(self._inventory_calls())
             reasons.append("inventory")
         calls.extend(self._detail_calls(at, day, state, q))
+        if at >= self.daylight.local_noon(day) and self._light_day(state) != day:
+            calls.append(PlannedCall(CallKind.DETAILS))
+            reasons.append("status light")
         allowed = max(1, min(q.quota - q.used - self.reserve(at, q), q.left))
         return Plan(at, PlanKind.POLL, tuple(calls[:allowed]), ", ".join(reasons), day, every)
 
@@ -559,6 +584,10 @@ class Planner:
             extra.extend(PlannedCall(CallKind.ECU_SUMMARY, eid) for eid in self.site.ecus)
             reasons.append("summaries after a gap")
         extra.extend(PlannedCall(CallKind.METER_SUMMARY, eid) for eid in self.site.meters)
+        # A battery works on after sunset: its whole day before, hour by hour.
+        extra.extend(
+            PlannedCall(CallKind.STORAGE_HOURLY, eid, yesterday) for eid in self.site.storage
+        )
         return extra
 
     def _probe(self, now: datetime, book: CallBook, state: PlannerState) -> Plan:

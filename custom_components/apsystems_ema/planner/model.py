@@ -29,6 +29,9 @@ class CallKind(StrEnum):
     INVERTER_MINUTELY = "inverter_minutely"  # 3.5.2 minutely, detail telemetry
     BATCH_POWER = "batch_power"  # 3.5.3 power, every inverter's curve under one ECU
     BATCH_ENERGY = "batch_energy"  # 3.5.3 energy, every inverter's day energy
+    STORAGE_LATEST = "storage_latest"  # 3.6.1 (v1.7), a battery's state of charge and powers
+    STORAGE_SUMMARY = "storage_summary"  # 3.6.2, a battery's today/month/year/lifetime
+    STORAGE_HOURLY = "storage_hourly"  # 3.6.3 hourly, a battery's day hour by hour
 
 
 class PlanKind(StrEnum):
@@ -128,6 +131,7 @@ class SiteGeometry:
     ecus: tuple[str, ...]
     inverters: tuple[str, ...] = ()
     meters: tuple[str, ...] = ()
+    storage: tuple[str, ...] = ()  # storage-activated ECUs (batteries)
 
 
 def _iso(value: date | None) -> str | None:
