@@ -22,7 +22,7 @@ from .openapi import (
 )
 from .storage import EntryFiles
 
-PLATFORMS: list[Platform] = [Platform.BUTTON, Platform.SENSOR]
+PLATFORMS: list[Platform] = [Platform.BINARY_SENSOR, Platform.BUTTON, Platform.SENSOR]
 
 __all__ = ["APsystemsConfigEntry", "is_auth_error"]
 

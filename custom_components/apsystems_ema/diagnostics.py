@@ -10,11 +10,15 @@ from .const import CONF_APP_ID, CONF_APP_SECRET, CONF_SID
 from .coordinator import APsystemsConfigEntry, APsystemsCoordinator
 
 REDACTED = "**REDACTED**"
-TO_REDACT = {CONF_APP_ID, CONF_APP_SECRET, CONF_SID, "latitude", "longitude"}
+# Secrets, redacted wherever they appear: the App Secret, and the details' visitor access
+# code (``authorization_code``, manual v1.7: it opens the system's EMA page to anyone).
+SECRETS = {CONF_APP_SECRET, "authorization_code"}
+TO_REDACT = {CONF_APP_ID, CONF_SID, "latitude", "longitude", *SECRETS}
 
 
 def _redact_ids(value: Any, ids: dict[str, str]) -> Any:
-    """Replace every serial (SID, ECU and inverter ids) in keys and values with a stand-in."""
+    """Replace every serial (SID, ECU, inverter, meter and battery ids) in keys and values
+    with a stand-in."""
     if isinstance(value, dict):
         return {_redact_ids(k, ids): _redact_ids(v, ids) for k, v in value.items()}
     if isinstance(value, list | tuple):
@@ -35,11 +39,12 @@ async def async_get_config_entry_diagnostics(
     ids |= {eid: f"ecu_{n}" for n, eid in enumerate(site.ecus, 1)}
     ids |= {uid: f"inverter_{n}" for n, uid in enumerate(site.inverters, 1)}
     ids |= {eid: f"meter_{n}" for n, eid in enumerate(site.meters, 1)}
+    ids |= {eid: f"battery_{n}" for n, eid in enumerate(site.storage, 1) if eid not in ids}
     plan = coordinator.last_plan
     data = {
         "entry": {
             "data": async_redact_data(dict(entry.data), TO_REDACT),
-            "options": dict(entry.options),
+            "options": async_redact_data(dict(entry.options), TO_REDACT),
         },
         "site": site.as_dict(),
         "calls": _calls(coordinator),
@@ -73,7 +78,7 @@ async def async_get_config_entry_diagnostics(
             "answered": len(coordinator.answered),
         },
     }
-    return _redact_ids(data, ids)  # type: ignore[no-any-return]
+    return async_redact_data(_redact_ids(data, ids), SECRETS)
 
 
 def _calls(coordinator: APsystemsCoordinator) -> dict[str, Any]:

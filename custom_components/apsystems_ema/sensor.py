@@ -1,18 +1,23 @@
-"""Sensors of the system, its ECUs, inverters (per channel) and meters."""
+"""Sensors of the system, its ECUs, inverters (per channel), meters and batteries.
 
-from collections.abc import Callable, Iterable
+Each device type has one entity class and a static tuple of descriptions whose ``value_fn``
+reads that device's state (the system's read the coordinator).
+"""
+
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
-from functools import partial
 
 from homeassistant.components.sensor import (
     RestoreSensor,
     SensorDeviceClass,
+    SensorEntity,
     SensorEntityDescription,
     SensorStateClass,
 )
 from homeassistant.const import (
+    PERCENTAGE,
     EntityCategory,
     UnitOfElectricCurrent,
     UnitOfElectricPotential,
@@ -22,39 +27,71 @@ from homeassistant.const import (
     UnitOfTemperature,
 )
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .coordinator import APsystemsConfigEntry, APsystemsCoordinator
-from .entity import APsystemsEntity, ecu_device, inverter_device, meter_device, system_device
-from .state import METER_KEYS, ChannelState, EcuState, InverterDetail, InverterState, MeterState
+from .entity import (
+    APsystemsEntity,
+    BatteryEntity,
+    Channel,
+    ChannelEntity,
+    EcuEntity,
+    InverterEntity,
+    MeterEntity,
+    NewDevices,
+    SystemEntity,
+)
+from .openapi import STORAGE_KEYS, StatusLight
+from .state import (
+    METER_KEYS,
+    EcuState,
+    InverterState,
+    MeterState,
+    StorageState,
+)
 
 PARALLEL_UPDATES = 0
 
-type Value = float | int | datetime | None
-type Reader = Callable[[APsystemsCoordinator], Value]
+type Value = float | int | str | datetime | None
+
+# The battery's operation mode codes by name. APsystems documents no names for the codes
+# (the storage API of the OpenAPI manual v1.7 calls ``mode`` an operation mode and gives no
+# list), so none are mapped: the sensor shows the code itself.
+MODE_NAMES: dict[str, str] = {}
+
+STATUS_LIGHTS = [light.name.lower() for light in StatusLight]
 
 
 @dataclass(frozen=True, kw_only=True)
-class APsystemsSensorDescription(SensorEntityDescription):
-    """A sensor and how to read it from the coordinator. A ``lifetime`` never shows less
-    than its last recorded state (lost or damaged files must not make it go back)."""
+class APsystemsSensorDescription[S](SensorEntityDescription):
+    """A sensor and how to read it from the state ``S`` of its device.
 
-    value_fn: Reader
+    A power reading (``sample_fn`` set) is current while its sample is (see
+    :meth:`APsystemsCoordinator.live_power`). A ``lifetime`` never shows less than its last
+    recorded state (lost or damaged files must not make it go back). A ``today`` figure of
+    an inverter shows only while it is of the system's day. ``options_fn`` gives an enum's
+    options from the state (they must hold the state shown).
+    """
+
+    value_fn: Callable[[S], Value]
+    sample_fn: Callable[[S], datetime | None] | None = None
+    production: bool = True
     lifetime: bool = False
+    today: bool = False
+    options_fn: Callable[[S], list[str]] | None = None
 
 
-def energy_sensor(
+def energy[S](
     key: str,
     translation_key: str,
-    value_fn: Reader,
+    value_fn: Callable[[S], Value],
     *,
     enabled: bool = True,
     lifetime: bool = False,
-) -> APsystemsSensorDescription:
+    today: bool = False,
+) -> APsystemsSensorDescription[S]:
     """An energy counter in kWh (usable by the Energy dashboard)."""
     return APsystemsSensorDescription(
-        lifetime=lifetime,
         key=key,
         translation_key=translation_key,
         device_class=SensorDeviceClass.ENERGY,
@@ -63,28 +100,20 @@ def energy_sensor(
         suggested_display_precision=2,
         entity_registry_enabled_default=enabled,
         value_fn=value_fn,
+        lifetime=lifetime,
+        today=today,
     )
 
 
-def power_sensor(
+def power[S](
     key: str,
     translation_key: str,
-    value_fn: Reader,
-    sample_fn: Reader,
+    value_fn: Callable[[S], Value],
+    sample_fn: Callable[[S], datetime | None],
     *,
     production: bool = True,
-) -> APsystemsSensorDescription:
-    """A power reading in W, current while its sample (``sample_fn``) is (see
-    :meth:`APsystemsCoordinator.live_power`)."""
-
-    def live(coordinator: APsystemsCoordinator) -> Value:
-        value, sample = value_fn(coordinator), sample_fn(coordinator)
-        return coordinator.live_power(
-            value if isinstance(value, int | float) else None,
-            sample if isinstance(sample, datetime) else None,
-            production=production,
-        )
-
+) -> APsystemsSensorDescription[S]:
+    """A power reading in W, current while its sample (``sample_fn``) is."""
     return APsystemsSensorDescription(
         key=key,
         translation_key=translation_key,
@@ -92,27 +121,29 @@ def power_sensor(
         native_unit_of_measurement=UnitOfPower.WATT,
         state_class=SensorStateClass.MEASUREMENT,
         suggested_display_precision=0,
-        value_fn=live,
+        value_fn=value_fn,
+        sample_fn=sample_fn,
+        production=production,
     )
 
 
-def last_report_sensor(key: str, value_fn: Reader) -> APsystemsSensorDescription:
-    """A device's newest sample time (ECU, inverter, meter)."""
+def last_report[S](value_fn: Callable[[S], datetime | None]) -> APsystemsSensorDescription[S]:
+    """A device's newest sample time (ECU, inverter, meter, battery)."""
     return APsystemsSensorDescription(
-        key=key,
+        key="last_report",
         translation_key="last_report",
         device_class=SensorDeviceClass.TIMESTAMP,
         value_fn=value_fn,
     )
 
 
-def detail_sensor(
+def detail[S](
     key: str,
     translation_key: str,
     device_class: SensorDeviceClass,
     unit: str,
-    value_fn: Reader,
-) -> APsystemsSensorDescription:
+    value_fn: Callable[[S], Value],
+) -> APsystemsSensorDescription[S]:
     """A detail measurement, disabled by default (it needs the detail telemetry rotation)."""
     return APsystemsSensorDescription(
         key=key,
@@ -125,14 +156,17 @@ def detail_sensor(
     )
 
 
-SYSTEM_SENSORS: tuple[APsystemsSensorDescription, ...] = (
-    energy_sensor(
-        "lifetime_energy", "lifetime_energy", lambda c: c.site.energy.lifetime, lifetime=True
-    ),
-    energy_sensor("today_energy", "today_energy", lambda c: c.site.energy.today),
-    energy_sensor("month_energy", "month_energy", lambda c: c.site.energy.month, enabled=False),
-    energy_sensor("year_energy", "year_energy", lambda c: c.site.energy.year, enabled=False),
-    power_sensor("power", "power", lambda c: c.site.power_w, lambda c: c.site.last_data),
+def _light(coordinator: APsystemsCoordinator) -> str | None:
+    light = coordinator.site.light
+    return None if light is None else light.name.lower()
+
+
+SYSTEM_SENSORS: tuple[APsystemsSensorDescription[APsystemsCoordinator], ...] = (
+    energy("lifetime_energy", "lifetime_energy", lambda c: c.site.energy.lifetime, lifetime=True),
+    energy("today_energy", "today_energy", lambda c: c.site.energy.today),
+    energy("month_energy", "month_energy", lambda c: c.site.energy.month, enabled=False),
+    energy("year_energy", "year_energy", lambda c: c.site.energy.year, enabled=False),
+    power("power", "power", lambda c: c.site.power_w, lambda c: c.site.last_data),
     APsystemsSensorDescription(
         key="capacity",
         translation_key="capacity",
@@ -169,212 +203,187 @@ SYSTEM_SENSORS: tuple[APsystemsSensorDescription, ...] = (
         entity_category=EntityCategory.DIAGNOSTIC,
         value_fn=lambda c: c.next_poll,
     ),
+    # EMA's status light, as the system details (read once a day) last gave it.
+    APsystemsSensorDescription(
+        key="status_light",
+        translation_key="status_light",
+        device_class=SensorDeviceClass.ENUM,
+        options=STATUS_LIGHTS,
+        value_fn=_light,
+    ),
+)
+
+ECU_SENSORS: tuple[APsystemsSensorDescription[EcuState], ...] = (
+    energy("today_energy", "ecu_today_energy", lambda e: e.energy.today),
+    energy("lifetime_energy", "ecu_lifetime_energy", lambda e: e.energy.lifetime, lifetime=True),
+    power("power", "ecu_power", lambda e: e.power_w, lambda e: e.last_report),
+    last_report(lambda e: e.last_report),
+)
+
+INVERTER_SENSORS: tuple[APsystemsSensorDescription[InverterState], ...] = (
+    power("power", "inverter_power", lambda i: i.power_w, lambda i: i.power_at),
+    energy("today_energy", "inverter_today_energy", lambda i: i.today_kwh, today=True),
+    energy(
+        "lifetime_energy", "inverter_lifetime_energy", lambda i: i.energy.lifetime, lifetime=True
+    ),
+    last_report(lambda i: i.last_report),
+    detail(
+        "ac_voltage",
+        "ac_voltage",
+        SensorDeviceClass.VOLTAGE,
+        UnitOfElectricPotential.VOLT,
+        lambda i: None if i.detail is None else i.detail.ac_voltage,
+    ),
+    detail(
+        "frequency",
+        "frequency",
+        SensorDeviceClass.FREQUENCY,
+        UnitOfFrequency.HERTZ,
+        lambda i: None if i.detail is None else i.detail.frequency,
+    ),
+    detail(
+        "temperature",
+        "temperature",
+        SensorDeviceClass.TEMPERATURE,
+        UnitOfTemperature.CELSIUS,
+        lambda i: None if i.detail is None else i.detail.temperature,
+    ),
+)
+
+CHANNEL_SENSORS: tuple[APsystemsSensorDescription[Channel], ...] = (
+    power("power", "channel_power", lambda c: c.power_w, lambda c: c.inverter.power_at),
+    energy("today_energy", "channel_today_energy", lambda c: c.today_kwh, today=True),
+    detail(
+        "dc_voltage",
+        "channel_dc_voltage",
+        SensorDeviceClass.VOLTAGE,
+        UnitOfElectricPotential.VOLT,
+        lambda c: c.dc_voltage,
+    ),
+    detail(
+        "dc_current",
+        "channel_dc_current",
+        SensorDeviceClass.CURRENT,
+        UnitOfElectricCurrent.AMPERE,
+        lambda c: c.dc_current,
+    ),
 )
 
 
-def of_ecu(eid: str, read: Callable[[EcuState], Value]) -> Reader:
-    """Read a value of one ECU (None when the ECU is gone)."""
-    return lambda c: None if (ecu := c.site.ecus.get(eid)) is None else read(ecu)
-
-
-def of_inverter(uid: str, read: Callable[[InverterState], Value]) -> Reader:
-    """Read a value of one inverter."""
-    return lambda c: None if (inv := c.site.inverters.get(uid)) is None else read(inv)
-
-
-def of_channel(uid: str, n: int, read: Callable[[ChannelState], Value]) -> Reader:
-    """Read a value of one inverter channel."""
-
-    def channel(inv: InverterState) -> Value:
-        state = inv.channels.get(n)
-        return None if state is None else read(state)
-
-    return of_inverter(uid, channel)
-
-
-def of_today(uid: str, read: Callable[[InverterState], Value]) -> Reader:
-    """Read an inverter's energy of today; a figure of an earlier day is no value for today."""
-
-    def today(c: APsystemsCoordinator) -> Value:
-        inv = c.site.inverters.get(uid)
-        if inv is None or inv.energy_day is None or inv.energy_day != c.site.energy.day:
-            return None
-        return read(inv)
-
-    return today
-
-
-def _channel_today(n: int, inv: InverterState) -> Value:
-    channel = inv.channels.get(n)
-    return None if channel is None else channel.today_kwh
-
-
-def of_detail(uid: str, read: Callable[[InverterDetail], Value]) -> Reader:
-    """Read a detail telemetry value of one inverter."""
-    return of_inverter(uid, lambda inv: None if inv.detail is None else read(inv.detail))
-
-
-def of_meter(eid: str, read: Callable[[MeterState], Value]) -> Reader:
-    """Read a value of one meter."""
-    return lambda c: None if (meter := c.site.meters.get(eid)) is None else read(meter)
-
-
-def ecu_sensors(eid: str) -> list[APsystemsSensorDescription]:
-    """Sensors of one producing ECU."""
-    return [
-        energy_sensor(
-            f"ecu_{eid}_today_energy", "ecu_today_energy", of_ecu(eid, lambda e: e.energy.today)
-        ),
-        energy_sensor(
-            f"ecu_{eid}_lifetime_energy",
-            "ecu_lifetime_energy",
-            of_ecu(eid, lambda e: e.energy.lifetime),
+def _meter_energies(key: str) -> tuple[APsystemsSensorDescription[MeterState], ...]:
+    """A meter's energy in one direction: today's and its lifetime."""
+    return (
+        energy(f"{key}_today", f"meter_{key}_today", lambda m: m.energy[key].today),
+        energy(
+            f"{key}_lifetime",
+            f"meter_{key}_lifetime",
+            lambda m: m.energy[key].lifetime,
             lifetime=True,
         ),
-        power_sensor(
-            f"ecu_{eid}_power",
-            "ecu_power",
-            of_ecu(eid, lambda e: e.power_w),
-            of_ecu(eid, lambda e: e.last_report),
-        ),
-        last_report_sensor(f"ecu_{eid}_last_report", of_ecu(eid, lambda e: e.last_report)),
-    ]
+    )
 
 
-def inverter_sensors(uid: str) -> list[APsystemsSensorDescription]:
-    """Sensors of one inverter as a whole."""
-    return [
-        power_sensor(
-            f"{uid}_power",
-            "inverter_power",
-            of_inverter(uid, lambda i: i.power_w),
-            of_inverter(uid, lambda i: i.power_at),
-        ),
-        energy_sensor(
-            f"{uid}_today_energy", "inverter_today_energy", of_today(uid, lambda i: i.today_kwh)
-        ),
-        energy_sensor(
-            f"{uid}_lifetime_energy",
-            "inverter_lifetime_energy",
-            of_inverter(uid, lambda i: i.energy.lifetime),
+METER_SENSORS: tuple[APsystemsSensorDescription[MeterState], ...] = (
+    power(
+        "consumption_power",
+        "meter_consumption_power",
+        lambda m: m.consumption_w,
+        lambda m: m.last_report,
+        production=False,
+    ),
+    power(
+        "grid_power",
+        "meter_grid_power",
+        lambda m: m.grid_w,
+        lambda m: m.last_report,
+        production=False,
+    ),
+    last_report(lambda m: m.last_report),
+    *(description for key in METER_KEYS for description in _meter_energies(key)),
+)
+
+
+def _battery_power(key: str) -> APsystemsSensorDescription[StorageState]:
+    """The battery's latest power reading of one kind (charge, discharge, produced...)."""
+    return power(
+        f"{key}_power",
+        f"battery_{key}_power",
+        lambda b: b.power.get(key),
+        lambda b: b.last_report,
+        production=False,
+    )
+
+
+def _battery_energies(key: str) -> tuple[APsystemsSensorDescription[StorageState], ...]:
+    """The battery's energy of one kind: today's and its lifetime (the lifetimes of
+    ``charge`` and ``discharge`` are the Energy dashboard's battery in and out)."""
+    return (
+        energy(f"{key}_today", f"battery_{key}_today", lambda b: b.energy[key].today),
+        energy(
+            f"{key}_lifetime",
+            f"battery_{key}_lifetime",
+            lambda b: b.energy[key].lifetime,
             lifetime=True,
         ),
-        last_report_sensor(f"{uid}_last_report", of_inverter(uid, lambda i: i.last_report)),
-        detail_sensor(
-            f"{uid}_ac_voltage",
-            "ac_voltage",
-            SensorDeviceClass.VOLTAGE,
-            UnitOfElectricPotential.VOLT,
-            of_detail(uid, lambda d: d.ac_voltage),
-        ),
-        detail_sensor(
-            f"{uid}_frequency",
-            "frequency",
-            SensorDeviceClass.FREQUENCY,
-            UnitOfFrequency.HERTZ,
-            of_detail(uid, lambda d: d.frequency),
-        ),
-        detail_sensor(
-            f"{uid}_temperature",
-            "temperature",
-            SensorDeviceClass.TEMPERATURE,
-            UnitOfTemperature.CELSIUS,
-            of_detail(uid, lambda d: d.temperature),
-        ),
-    ]
+    )
 
 
-def channel_sensors(uid: str, n: int) -> list[APsystemsSensorDescription]:
-    """Sensors of one inverter channel (the name carries the channel number)."""
-    return [
-        power_sensor(
-            f"{uid}_ch{n}_power",
-            "channel_power",
-            of_channel(uid, n, lambda s: s.power_w),
-            of_inverter(uid, lambda i: i.power_at),
-        ),
-        energy_sensor(
-            f"{uid}_ch{n}_today_energy",
-            "channel_today_energy",
-            of_today(uid, partial(_channel_today, n)),
-        ),
-        detail_sensor(
-            f"{uid}_ch{n}_dc_voltage",
-            "channel_dc_voltage",
-            SensorDeviceClass.VOLTAGE,
-            UnitOfElectricPotential.VOLT,
-            of_detail(uid, lambda d: d.dc_voltage.get(n)),
-        ),
-        detail_sensor(
-            f"{uid}_ch{n}_dc_current",
-            "channel_dc_current",
-            SensorDeviceClass.CURRENT,
-            UnitOfElectricCurrent.AMPERE,
-            of_detail(uid, lambda d: d.dc_current.get(n)),
-        ),
-    ]
+def _mode(battery: StorageState) -> str | None:
+    """The operation mode: its name when known, else its code."""
+    return None if battery.mode is None else MODE_NAMES.get(battery.mode, battery.mode)
 
 
-def _today(key: str) -> Callable[[MeterState], Value]:
-    return lambda meter: meter.energy[key].today
+def _mode_options(battery: StorageState) -> list[str]:
+    """The known mode names and the mode shown now."""
+    current = _mode(battery)
+    return sorted({*MODE_NAMES.values(), *([current] if current is not None else [])})
 
 
-def _lifetime(key: str) -> Callable[[MeterState], Value]:
-    return lambda meter: meter.energy[key].lifetime
+BATTERY_SENSORS: tuple[APsystemsSensorDescription[StorageState], ...] = (
+    APsystemsSensorDescription(
+        key="soc",
+        translation_key="battery_soc",
+        device_class=SensorDeviceClass.BATTERY,
+        native_unit_of_measurement=PERCENTAGE,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=0,
+        value_fn=lambda b: b.soc,
+    ),
+    *(_battery_power(key) for key in STORAGE_KEYS),
+    APsystemsSensorDescription(
+        key="mode",
+        translation_key="battery_mode",
+        device_class=SensorDeviceClass.ENUM,
+        value_fn=_mode,
+        options_fn=_mode_options,
+    ),
+    last_report(lambda b: b.last_report),
+    *(description for key in STORAGE_KEYS for description in _battery_energies(key)),
+    APsystemsSensorDescription(
+        key="capacity",
+        translation_key="battery_capacity",
+        device_class=SensorDeviceClass.ENERGY_STORAGE,
+        native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda b: b.capacity_kwh,
+    ),
+)
 
 
-def meter_sensors(eid: str) -> list[APsystemsSensorDescription]:
-    """Sensors of one meter: energy per direction (today and lifetime) and power."""
-    result = [
-        power_sensor(
-            f"meter_{eid}_consumption_power",
-            "meter_consumption_power",
-            of_meter(eid, lambda m: m.consumption_w),
-            of_meter(eid, lambda m: m.last_report),
-            production=False,
-        ),
-        power_sensor(
-            f"meter_{eid}_grid_power",
-            "meter_grid_power",
-            of_meter(eid, lambda m: m.grid_w),
-            of_meter(eid, lambda m: m.last_report),
-            production=False,
-        ),
-        last_report_sensor(f"meter_{eid}_last_report", of_meter(eid, lambda m: m.last_report)),
-    ]
-    for key in METER_KEYS:
-        result += [
-            energy_sensor(
-                f"meter_{eid}_{key}_today", f"meter_{key}_today", of_meter(eid, _today(key))
-            ),
-            energy_sensor(
-                f"meter_{eid}_{key}_lifetime",
-                f"meter_{key}_lifetime",
-                of_meter(eid, _lifetime(key)),
-                lifetime=True,
-            ),
-        ]
-    return result
+class APsystemsSensor[S](APsystemsEntity, RestoreSensor):
+    """A sensor reading the state ``S`` of its device (see the per-device classes)."""
 
-
-class APsystemsSensor(APsystemsEntity, RestoreSensor):
-    """A sensor reading the coordinator's site state."""
-
-    entity_description: APsystemsSensorDescription
+    entity_description: APsystemsSensorDescription[S]
     _floor: float | None = None  # a lifetime's last recorded state
 
-    def __init__(
-        self,
-        coordinator: APsystemsCoordinator,
-        description: APsystemsSensorDescription,
-        device_info: DeviceInfo,
-        channel: int | None = None,
-    ) -> None:
-        """Bind a description to a device."""
-        super().__init__(coordinator, description.key, device_info)
-        self.entity_description = description
-        if channel is not None:
-            self._attr_translation_placeholders = {"channel": str(channel)}
+    def device_state(self) -> S | None:
+        """The device's state (None once the device left the site)."""
+        raise NotImplementedError
+
+    def shows(self, state: S) -> bool:
+        """Whether the description's value is one to show now (a ``today`` figure of an
+        earlier day is not)."""
+        return True
 
     async def async_added_to_hass(self) -> None:
         """A lifetime takes its last recorded state as the floor it never goes below."""
@@ -387,46 +396,102 @@ class APsystemsSensor(APsystemsEntity, RestoreSensor):
 
     @property
     def native_value(self) -> Value:
-        """The value from the site state (a lifetime: never below its floor)."""
-        value = self.entity_description.value_fn(self.coordinator)
+        """The value from the device's state (a lifetime: never below its floor)."""
+        description = self.entity_description
+        state = self.device_state()
+        if state is None or not self.shows(state):
+            return None
+        value = description.value_fn(state)
+        if description.sample_fn is not None:
+            value = self.coordinator.live_power(
+                value if isinstance(value, int | float) else None,
+                description.sample_fn(state),
+                production=description.production,
+            )
         if self._floor is None or not isinstance(value, int | float):
             return value
         self._floor = max(self._floor, value)
         return self._floor
 
+    @property
+    def options(self) -> list[str] | None:
+        """An enum's options (``options_fn``: from the device's state)."""
+        options_fn = self.entity_description.options_fn
+        if options_fn is None:
+            return super().options
+        state = self.device_state()
+        return [] if state is None else options_fn(state)
 
-def new_sensors(coordinator: APsystemsCoordinator, known: set[str]) -> list[APsystemsSensor]:
-    """Sensors of devices (and channels) not yet in ``known``; adds them to it."""
-    site = coordinator.site
-    entities: list[APsystemsSensor] = []
-    # A device leaves the site only with its registry device (and entities): one that comes
-    # back is new again, its device and entities are created anew, without a reload.
-    present = {"system", *site.ecus, *site.inverters, *(f"meter:{m}" for m in site.meters)}
-    known.intersection_update({m for m in known if m in present or m.split(":ch", 1)[0] in present})
 
-    def add(
-        marker: str,
-        descriptions: Callable[[], Iterable[APsystemsSensorDescription]],
-        device: Callable[[], DeviceInfo],
-        channel: int | None = None,
-    ) -> None:
-        if marker in known:
-            return
-        known.add(marker)
-        info = device()
-        entities.extend(APsystemsSensor(coordinator, d, info, channel) for d in descriptions())
+class SystemSensor(SystemEntity, APsystemsSensor[APsystemsCoordinator]):
+    """A sensor of the system."""
 
-    add("system", lambda: SYSTEM_SENSORS, lambda: system_device(coordinator))
-    for eid in site.producing:
-        add(eid, partial(ecu_sensors, eid), partial(ecu_device, coordinator, eid))
-    for uid, inv in site.inverters.items():
-        device = partial(inverter_device, coordinator, uid)
-        add(uid, partial(inverter_sensors, uid), device)
-        # Channels become known from the first batch answer (2 or 4 of them).
-        for n in sorted(inv.channels):
-            add(f"{uid}:ch{n}", partial(channel_sensors, uid, n), device, n)
-    for eid in site.meters:
-        add(f"meter:{eid}", partial(meter_sensors, eid), partial(meter_device, coordinator, eid))
+    entity_description: APsystemsSensorDescription[APsystemsCoordinator]
+
+
+class EcuSensor(EcuEntity, APsystemsSensor[EcuState]):
+    """A sensor of a producing ECU."""
+
+    entity_description: APsystemsSensorDescription[EcuState]
+
+
+def _of_today(site_day: date | None, inverter: InverterState) -> bool:
+    """Whether an inverter's energy figures are of the system's day."""
+    return inverter.energy_day is not None and inverter.energy_day == site_day
+
+
+class InverterSensor(InverterEntity, APsystemsSensor[InverterState]):
+    """A sensor of an inverter as a whole."""
+
+    entity_description: APsystemsSensorDescription[InverterState]
+
+    def shows(self, state: InverterState) -> bool:
+        """A figure of today only while the inverter's energy day is the system's day."""
+        return not self.entity_description.today or _of_today(
+            self.coordinator.site.energy.day, state
+        )
+
+
+class ChannelSensor(ChannelEntity, APsystemsSensor[Channel]):
+    """A sensor of one inverter channel."""
+
+    entity_description: APsystemsSensorDescription[Channel]
+
+    def shows(self, state: Channel) -> bool:
+        """A figure of today only while the inverter's energy day is the system's day."""
+        return not self.entity_description.today or _of_today(
+            self.coordinator.site.energy.day, state.inverter
+        )
+
+
+class MeterSensor(MeterEntity, APsystemsSensor[MeterState]):
+    """A sensor of a meter."""
+
+    entity_description: APsystemsSensorDescription[MeterState]
+
+
+class BatterySensor(BatteryEntity, APsystemsSensor[StorageState]):
+    """A sensor of a battery."""
+
+    entity_description: APsystemsSensorDescription[StorageState]
+
+
+def new_sensors(coordinator: APsystemsCoordinator, known: NewDevices) -> list[SensorEntity]:
+    """Sensors of the devices (and channels) ``known`` has not seen yet."""
+    new = known.arrivals(coordinator.site)
+    entities: list[SensorEntity] = []
+    if new.system:
+        entities += [SystemSensor(coordinator, d) for d in SYSTEM_SENSORS]
+    for eid in new.ecus:
+        entities += [EcuSensor(coordinator, d, eid) for d in ECU_SENSORS]
+    for uid in new.inverters:
+        entities += [InverterSensor(coordinator, d, uid) for d in INVERTER_SENSORS]
+    for uid, n in new.channels:
+        entities += [ChannelSensor(coordinator, d, uid, n) for d in CHANNEL_SENSORS]
+    for eid in new.meters:
+        entities += [MeterSensor(coordinator, d, eid) for d in METER_SENSORS]
+    for eid in new.batteries:
+        entities += [BatterySensor(coordinator, d, eid) for d in BATTERY_SENSORS]
     return entities
 
 
@@ -437,7 +502,7 @@ async def async_setup_entry(
 ) -> None:
     """Add sensors now, and for new devices or channels as they appear (no reload)."""
     coordinator = entry.runtime_data
-    known: set[str] = set()
+    known = NewDevices()
 
     @callback
     def add_new() -> None:

@@ -12,6 +12,7 @@ summaries a new day starts from where the previous one ended. Lifetime values ne
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime, time, timedelta
+from enum import Enum
 from typing import Any, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -884,6 +885,8 @@ class SiteState:
 
 
 def _encode(value: Any) -> Any:
+    if isinstance(value, Enum):
+        return value.value
     if hasattr(value, "__dataclass_fields__"):
         return {f.name: _encode(getattr(value, f.name)) for f in fields(value)}
     if isinstance(value, dict):

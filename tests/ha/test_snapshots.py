@@ -63,7 +63,7 @@ def entity_view(hass: HomeAssistant, entry: er.RegistryEntry) -> dict[str, objec
 
 
 @pytest.mark.usefixtures("entity_registry_enabled_by_default")
-@pytest.mark.parametrize("platform", [Platform.SENSOR, Platform.BUTTON])
+@pytest.mark.parametrize("platform", [Platform.SENSOR, Platform.BINARY_SENSOR, Platform.BUTTON])
 async def test_entities(
     hass: HomeAssistant,
     fixed_simulator: Simulator,

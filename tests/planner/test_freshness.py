@@ -1,16 +1,27 @@
 """When a power reading still counts as current: in daylight, at night, for meters, in polar
-night."""
+night; and whether an inverter or an ECU reports."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from custom_components.apsystems_ema.planner.freshness import live_power
+from custom_components.apsystems_ema.planner.freshness import (
+    DAWN,
+    DUSK,
+    ECU_SILENT_AFTER,
+    SILENT_SLOTS,
+    SLOT,
+    ecu_reporting,
+    inverter_reporting,
+    judged_span,
+    live_power,
+)
 from custom_components.apsystems_ema.planner.sun import Daylight
 
 AMSTERDAM = Daylight(52.37, 4.9, ZoneInfo("Europe/Amsterdam"))
 TROMSO = Daylight(69.65, 18.96, ZoneInfo("Europe/Oslo"))
 NOON = datetime(2026, 7, 1, 10, 0, tzinfo=UTC)  # 12:00 in Amsterdam
 HOUR = timedelta(hours=1)
+MINUTE = timedelta(minutes=1)
 
 
 def test_a_reading_stands_for_three_intervals_of_daylight() -> None:
@@ -46,3 +57,58 @@ def test_production_is_zero_at_night_and_a_meter_just_ages() -> None:
     assert recent == 800.0
     polar_night = datetime(2026, 12, 21, 11, 0, tzinfo=UTC)
     assert live_power(3.0, polar_night - 9 * HOUR, polar_night, daylight=TROMSO, interval=HOUR) == 0
+
+
+def test_an_inverter_behind_its_siblings_by_three_slots_is_not_reporting() -> None:
+    ecu = NOON
+    assert inverter_reporting(ecu, ecu) is True
+    assert inverter_reporting(ecu - 2 * SLOT, ecu) is True  # an upload or two late
+    assert inverter_reporting(ecu - SILENT_SLOTS * SLOT, ecu) is False
+    assert inverter_reporting(ecu - 5 * HOUR, ecu) is False
+    # No curve yet (for it or its ECU): unknown, not a verdict.
+    assert inverter_reporting(None, ecu) is None
+    assert inverter_reporting(ecu, None) is None
+
+
+def test_an_ecu_is_judged_in_daylight_without_its_edges() -> None:
+    day = NOON.date()
+    sun = AMSTERDAM.sun(day)
+    assert sun is not None
+    assert judged_span(AMSTERDAM, day) == (sun.start + DAWN, sun.end - DUSK)
+    # The polling window's offsets narrow it further.
+    late = Daylight(52.37, 4.9, ZoneInfo("Europe/Amsterdam"), sunrise_offset=3 * HOUR)
+    span = judged_span(late, day)
+    assert span is not None
+    assert span[0] == sun.start + 3 * HOUR
+    # Under the midnight sun the whole day counts; in polar night none of it.
+    assert judged_span(TROMSO, date(2026, 6, 21)) == (
+        TROMSO.midnight(date(2026, 6, 21)),
+        TROMSO.midnight(date(2026, 6, 22)),
+    )
+    assert judged_span(TROMSO, date(2026, 12, 21)) is None
+
+
+def test_an_ecu_without_a_recent_sample_in_daylight_is_not_reporting() -> None:
+    def verdict(
+        newest: datetime | None, fetched: datetime | None, previous: bool | None = None
+    ) -> bool | None:
+        return ecu_reporting(newest, fetched, AMSTERDAM, previous)
+
+    assert verdict(NOON - 10 * MINUTE, NOON) is True
+    assert verdict(NOON - ECU_SILENT_AFTER, NOON) is True
+    assert verdict(NOON - ECU_SILENT_AFTER - MINUTE, NOON) is False
+    assert verdict(None, NOON) is False  # a curve without any sample
+    # Before any curve: unknown (or what was known).
+    assert verdict(None, None) is None
+    assert verdict(None, None, previous=False) is False
+    # At night the last daylight verdict stands; without one, reporting.
+    night = datetime(2026, 7, 1, 23, 0, tzinfo=UTC)
+    assert verdict(night - 4 * HOUR, night, previous=False) is False
+    assert verdict(night - 4 * HOUR, night, previous=True) is True
+    assert verdict(night - 4 * HOUR, night) is True
+    # Just after sunrise the inverters may not be awake yet: no verdict.
+    sun = AMSTERDAM.sun(NOON.date())
+    assert sun is not None
+    dawn = sun.start + 30 * MINUTE
+    assert verdict(dawn - 8 * HOUR, dawn, previous=True) is True
+    assert verdict(dawn - 8 * HOUR, sun.start + DAWN + MINUTE, previous=True) is False

@@ -1,4 +1,5 @@
-"""When a power reading still counts as the current power (pure Python, no Home Assistant).
+"""When a power reading still counts as the current power, and whether a device reports
+(pure Python, no Home Assistant).
 
 A reading stands until ``STALE_POLLS`` planned poll intervals (at least ``STALE_AT_LEAST``)
 passed without a newer sample; then it is unknown: an outage does not show an old reading as
@@ -6,7 +7,7 @@ current. For production only daylight counts, and outside daylight the productio
 0 W. A meter's consumption goes on at night: its readings just age.
 """
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from .sun import Daylight
 
@@ -38,3 +39,64 @@ def live_power(
     if not start <= now <= max(w.end for w in windows):
         return 0.0
     return value if now - max(sample, start) <= stale_after else None
+
+
+# -- whether a device reports -------------------------------------------------------------
+#
+# Judged from the curves the polls fetch anyway, without a call of its own. An ECU uploads
+# its inverters' samples every 5 minutes while they produce; one batch curve holds every
+# inverter of an ECU.
+
+SLOT = timedelta(minutes=5)  # the ECU's upload grid
+# An inverter whose newest sample is this many slots behind its ECU's newest (its siblings
+# report, it does not) is not reporting.
+SILENT_SLOTS = 3
+# An ECU whose newest sample was this old when its curve was fetched in daylight is not
+# reporting (the polls are apart by more than a slot, so one missed upload is no verdict).
+ECU_SILENT_AFTER = timedelta(minutes=30)
+# The inverters wake after sunrise and go to sleep before sunset at their own pace (later
+# and earlier on a dull day): an ECU is judged only from DAWN after sunrise to DUSK before
+# sunset, the polling window's offsets narrowing that further.
+DAWN = timedelta(hours=1)
+DUSK = timedelta(hours=1)
+
+
+def inverter_reporting(newest: datetime | None, ecu_newest: datetime | None) -> bool | None:
+    """Whether an inverter reports: its newest sample with a value (``newest``) against
+    the newest sample of its ECU's curve (``ecu_newest``, its siblings'); None while either
+    is unknown (before its first curve)."""
+    if newest is None or ecu_newest is None:
+        return None
+    return ecu_newest - newest < SILENT_SLOTS * SLOT
+
+
+def judged_span(daylight: Daylight, day: date) -> tuple[datetime, datetime] | None:
+    """The part of a local day in which an ECU that does not upload is not reporting:
+    daylight and polling window both, without its first ``DAWN`` and last ``DUSK``; None
+    when there is none (polar night, a very short day)."""
+    sun, window = daylight.sun(day), daylight.window(day)
+    if sun is None or window is None:
+        return None
+    start = max(sun.start + (timedelta(0) if sun.polar_day else DAWN), window.start)
+    end = min(sun.end - (timedelta(0) if sun.polar_day else DUSK), window.end)
+    return (start, end) if start < end else None
+
+
+def ecu_reporting(
+    newest: datetime | None,
+    fetched: datetime | None,
+    daylight: Daylight,
+    previous: bool | None = None,
+) -> bool | None:
+    """Whether an ECU reports, from the age of its newest sample (``newest``) when its
+    curve was last fetched (``fetched``): in the judged span of daylight (see
+    :func:`judged_span`), a newest sample older than ``ECU_SILENT_AFTER`` means not
+    reporting. A curve fetched outside that span keeps the ``previous`` verdict (reporting
+    when there is none); None before any curve. A day without any production (snow on the
+    modules) looks the same as an ECU offline: the API cannot tell them apart."""
+    if fetched is None:
+        return previous
+    span = judged_span(daylight, daylight.local_day(fetched))
+    if span is None or not span[0] <= fetched <= span[1]:
+        return True if previous is None else previous
+    return newest is not None and fetched - newest <= ECU_SILENT_AFTER
