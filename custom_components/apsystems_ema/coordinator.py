@@ -253,7 +253,8 @@ class APsystemsCoordinator(DataUpdateCoordinator[SiteState]):
             # the start of today: from then on the counters roll forward day by day. Fetched
             # now, lifetimes are known at once, also when the integration is added at night.
             await self._run(self._unknown_lifetimes(inverters=SETUP_ANCHORS), None)
-            if option(self.config_entry, CONF_IMPORT_STATISTICS):
+            await self._run(self.planner.battery_readings(), None)
+            if option(self.config_entry, CONF_IMPORT_STATISTICS) and self.site.producing:
                 today = self.site.local_day(dt_util.utcnow())
                 await self._run(self.planner.first_history(today), None)
         finally:

@@ -224,6 +224,30 @@ class Dispatcher:
         for key, series in STORAGE_SERIES.items():
             self.records.record(storage_series(target, series), day, list(hourly.series(key)[:24]))
 
+    async def _storage_daily(self, call: PlannedCall, target: str, day: date, at: datetime) -> None:
+        site = self.site
+        try:
+            daily = await self.client.get_storage_energy(target, EnergyLevel.DAILY, day)
+        finally:
+            site.storage_prefix = self.client.storage_prefix
+        check(
+            site.storage_totals_problem(
+                "day", {key: max(daily.series(key), default=0.0) for key in STORAGE_KEYS}, 1
+            )
+        )
+        before = first_hourly_day(site.local_day(at), site.create_date, self.records.hourly_days)
+        for key, series in STORAGE_SERIES.items():
+            name = storage_series(target, series)
+            added = daily_rows(
+                day,
+                daily.series(key),
+                created=site.create_date,
+                before=before,
+                production=self.records.days(name),
+            )
+            for old, values in added.items():
+                self.records.record(name, old, values)
+
 
 type Handler = Callable[[Dispatcher, PlannedCall, str, date, datetime], Awaitable[set[str] | None]]
 
@@ -245,4 +269,5 @@ HANDLERS: dict[CallKind, Handler] = {
     CallKind.STORAGE_LATEST: Dispatcher._storage_latest,
     CallKind.STORAGE_SUMMARY: Dispatcher._storage_summary,
     CallKind.STORAGE_HOURLY: Dispatcher._storage_hourly,
+    CallKind.STORAGE_DAILY: Dispatcher._storage_daily,
 }

@@ -199,6 +199,7 @@ class HourlyRecords:
                     set().union(
                         *(set(self.days(storage_series(eid, s))) for s in STORAGE_SERIES.values())
                     ),
+                    daily=CallKind.STORAGE_DAILY,
                 )
                 for eid in storage
             ]
@@ -210,6 +211,7 @@ class HourlyRecords:
             devices=devices,
             answered=self.answered,
             hourly_days=self.hourly_days,
+            system=bool(producing) or not storage,
         )
 
     # -- persistence --------------------------------------------------------------------

@@ -123,12 +123,16 @@ async def test_a_storage_only_system_sets_up_without_production_calls(
     freezer.move_to(MORNING)
     async with Simulator(storage_only_site(MORNING)) as sim:
         coordinator = await setup(hass, sim, config_entry(sim))
-        await advance(hass, freezer, timedelta(hours=4))
+        await advance(hass, freezer, timedelta(hours=14))  # past the closing and its history
         assert coordinator.site.producing == {}
         assert coordinator.site.storage["216200004567"].soc is not None
         kinds = {c.endpoint for c in sim.calls}
-        assert not kinds & {"batch_power", "batch_energy", "ecu_summary"}
+        # Nothing of a production it does not have: no curves, no solar history.
+        assert not kinds & {"batch_power", "batch_energy", "ecu_summary", "system_energy"}
+        assert {"storage_latest", "storage_summary", "storage_period"} <= kinds
         assert not [c for c in sim.calls if c.code not in (0, None)]
+        history = coordinator.history["216200004567_battery_charge"]
+        assert len(history) >= 3  # yesterday, today, and days before from spare budget
 
 
 async def test_a_shared_sub_user_system_uses_its_virtual_ids(

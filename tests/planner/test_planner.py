@@ -1100,19 +1100,23 @@ def battery_site(ecus: int = 1, storage: int = 1) -> SiteGeometry:
     )
 
 
-def test_a_battery_joins_every_poll_and_its_summary_the_meters_cadence() -> None:
+def test_a_battery_joins_every_poll_and_its_totals_the_closing() -> None:
     planner = Planner(PlannerConfig(), battery_site())
     day = date(2025, 7, 10)
-    assert planner.poll_calls(day, meters=False) == (
+    assert planner.poll_calls(day) == (
         PlannedCall(CallKind.BATCH_POWER, "E0", day),
         PlannedCall(CallKind.STORAGE_LATEST, "S0"),
     )
-    assert planner.poll_calls(day)[-1] == PlannedCall(CallKind.STORAGE_SUMMARY, "S0")
-    assert planner.mean_cost() == 2.5  # the summary with every other poll
-    assert planner.first_cost() == 4  # and the battery's hours of the day before
+    assert planner.mean_cost() == 2
+    assert planner.first_cost() == 4  # and the battery's summary and hours of the day before
+    assert planner.battery_readings() == (PlannedCall(CallKind.STORAGE_LATEST, "S0"),)
     closing = planner.closing_calls(day, PlannerState())
-    assert PlannedCall(CallKind.STORAGE_HOURLY, "S0", day) in closing
-    assert PlannedCall(CallKind.SYSTEM_HOURLY, None, day) in closing
+    assert closing == (
+        PlannedCall(CallKind.SYSTEM_HOURLY, None, day),
+        PlannedCall(CallKind.BATCH_ENERGY, "E0", day),
+        PlannedCall(CallKind.STORAGE_SUMMARY, "S0", day),
+        PlannedCall(CallKind.STORAGE_HOURLY, "S0", day),
+    )
 
 
 def test_a_batterys_whole_day_comes_with_the_next_mornings_first_poll() -> None:
@@ -1125,6 +1129,15 @@ def test_a_batterys_whole_day_comes_with_the_next_mornings_first_poll() -> None:
     assert PlannedCall(CallKind.STORAGE_HOURLY, "S0", day - timedelta(days=1)) in plan.calls
     assert PlannedCall(CallKind.STORAGE_LATEST, "S0") in plan.calls
     assert PlannedCall(CallKind.STORAGE_SUMMARY, "S0") in plan.calls
+    # At sunrise (the window's start), not one interval into the day: the battery's night.
+    window = planner.daylight.window(day)
+    assert window is not None
+    assert plan.at == window.start
+    # A missed closing's summary is not asked twice in the same plan.
+    late = fresh_state(now, day - timedelta(days=2))
+    caught_up = planner.next_plan(now, book_at(now), late)
+    summaries = [c for c in caught_up.calls if c.kind is CallKind.STORAGE_SUMMARY]
+    assert summaries == [PlannedCall(CallKind.STORAGE_SUMMARY, "S0", day - timedelta(days=1))]
 
 
 def test_a_storage_only_system_polls_its_battery_and_no_production() -> None:
@@ -1132,6 +1145,7 @@ def test_a_storage_only_system_polls_its_battery_and_no_production() -> None:
     day = date(2025, 7, 10)
     assert planner.poll_calls(day, meters=False) == (PlannedCall(CallKind.STORAGE_LATEST, "S0"),)
     assert planner.closing_calls(day, PlannerState()) == (
+        PlannedCall(CallKind.STORAGE_SUMMARY, "S0", day),
         PlannedCall(CallKind.STORAGE_HOURLY, "S0", day),
     )
     assert planner.lifetime_calls(False, (), storage=("S0",)) == (

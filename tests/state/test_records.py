@@ -123,8 +123,9 @@ def test_yesterdays_exact_figure_after_today_began_moves_todays_start() -> None:
 
 
 def test_a_batterys_missing_days_are_backfilled_hour_by_hour() -> None:
-    """A battery's series (charge, discharge, grid import and export) are filled from its
-    first recorded day on, one hourly call per missing day, like a meter's."""
+    """A battery's series (charge, discharge, grid import and export) are filled like the
+    system's production: hour by hour for a month, then month by month back to the
+    creation."""
     records = HourlyRecords()
     first = date(2026, 6, 25)
     records.record(storage_series("S1", "battery_charge"), first, [0.5] * 24)
@@ -132,16 +133,26 @@ def test_a_batterys_missing_days_are_backfilled_hour_by_hour() -> None:
     queue = records.backfill(
         today=DAY, created=date(2025, 1, 1), producing=[], meters=[], storage=["S1"]
     )
-    battery = [c for c in queue if c.kind is CallKind.STORAGE_HOURLY]
+    battery = [c for c in queue if c.target == "S1"]
     assert {c.target for c in battery} == {"S1"}
     assert all(c.backfill for c in battery)
-    # Days after the first one, up to the day before yesterday, except the one it has.
-    assert [c.day for c in battery] == [
+    hourly = [c.day for c in battery if c.kind is CallKind.STORAGE_HOURLY]
+    daily = [c.day for c in battery if c.kind is CallKind.STORAGE_DAILY]
+    # Like the system's: the last 31 days hour by hour (up to the day before yesterday, but
+    # the days it has), then the older months back to the creation day by day.
+    assert hourly[:4] == [
         date(2026, 6, 30),
         date(2026, 6, 29),
         date(2026, 6, 27),
         date(2026, 6, 26),
     ]
+    assert first not in hourly
+    assert len(hourly) == 31 - 2
+    assert daily[0] == date(2026, 5, 1)
+    assert daily[-1] == date(2025, 1, 1)
+    assert len(daily) == 17
+    # A storage-only system produces nothing: no solar history is asked for.
+    assert not [c for c in queue if c.kind in (CallKind.SYSTEM_HOURLY, CallKind.SYSTEM_DAILY)]
     assert set(STORAGE_SERIES.values()) == {
         "battery_charge",
         "battery_discharge",

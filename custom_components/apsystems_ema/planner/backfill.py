@@ -7,6 +7,8 @@ hourly energies for one call per day and a month's daily energies for one call p
   hourly, most recent first; this also fills the days missed while Home Assistant was down;
 * every ECU and meter series is filled the same way, but only from its own first recorded day
   on (the days after installation), since each of its days costs one call per device;
+* a battery's series (charge, discharge, grid import and export: one call per day or month
+  gives all four) go back to the system's creation like the system's, hourly then daily;
 * older months, back to the system's creation date, are fetched at the daily level: one row
   per day at local midnight (documented; the day's hours are not known and never invented).
 
@@ -27,9 +29,12 @@ HOURS_IN_DAY = 24
 class DeviceSeries:
     """The days one device series already has, and the call that fetches one of its days."""
 
-    kind: CallKind  # ECU_MINUTELY or METER_MINUTELY
+    kind: CallKind  # ECU_MINUTELY, METER_MINUTELY or STORAGE_HOURLY
     target: str
     days: Iterable[date]
+    # With the call of a month's daily energies, the series' history goes back to the
+    # system's creation like the system's (a battery); without, it starts at its first day.
+    daily: CallKind | None = None
 
 
 def month_start(day: date) -> date:
@@ -56,9 +61,11 @@ def backfill_queue(
     devices: Sequence[DeviceSeries] = (),
     answered: Iterable[str] = (),
     hourly_days: int = 31,
+    system: bool = True,
 ) -> tuple[PlannedCall, ...]:
     """The history calls still needed, most recent day first (system before its devices),
-    then the older months at daily resolution, most recent first."""
+    then the older months at daily resolution, most recent first. Without ``system`` (a
+    storage-only system produces nothing) only the devices' days are asked for."""
     done = set(answered)
     last = today - timedelta(days=2)  # yesterday is the closing's (or the morning catch-up's)
     first_hourly = first_hourly_day(today, created, hourly_days)
@@ -71,19 +78,23 @@ def backfill_queue(
     firsts = [(device, min(device.days, default=None)) for device in devices]
     day = last
     while day >= first_hourly:
-        if len(production.get(day, ())) < HOURS_IN_DAY:
+        if system and len(production.get(day, ())) < HOURS_IN_DAY:
             want(PlannedCall(CallKind.SYSTEM_HOURLY, None, day, backfill=True))
         for device, first in firsts:
-            if first is not None and day > first and day not in device.days:
+            since_first = first is not None and day > first
+            if (since_first or device.daily is not None) and day not in device.days:
                 want(PlannedCall(device.kind, device.target, day, backfill=True))
         day -= timedelta(days=1)
 
     if created is not None:
         month = month_start(first_hourly - timedelta(days=1))
         while month >= month_start(created):
-            days = _days_of_month(month)
-            if any(created <= d < first_hourly and d not in production for d in days):
+            days = [d for d in _days_of_month(month) if created <= d < first_hourly]
+            if system and any(d not in production for d in days):
                 want(PlannedCall(CallKind.SYSTEM_DAILY, None, month, backfill=True))
+            for device, _ in firsts:
+                if device.daily is not None and any(d not in device.days for d in days):
+                    want(PlannedCall(device.daily, device.target, month, backfill=True))
             month = previous_month(month)
     return tuple(calls)
 

@@ -189,15 +189,15 @@ class Planner:
         return max(0, ceil((end - due) / every))
 
     def mean_cost(self) -> float:
-        """Calls of an average fast poll (without detail telemetry): the meters' curves and
-        the batteries' summaries come with every ``meter_every``-th poll."""
-        slow = len(self.site.meters) + len(self.site.storage)
-        return len(self.poll_calls(None, meters=False)) + slow / max(self.config.meter_every, 1)
+        """Calls of an average fast poll (without detail telemetry): the meters' curves come
+        with every ``meter_every``-th poll."""
+        meters = len(self.site.meters) / max(self.config.meter_every, 1)
+        return len(self.poll_calls(None, meters=False)) + meters
 
     def first_cost(self) -> int:
-        """Calls of the day's first poll: a fast poll, the meters' summaries and the
-        batteries' hours of the day before."""
-        return len(self.poll_calls(None)) + len(self.site.meters) + len(self.site.storage)
+        """Calls of the day's first poll: a fast poll, the meters' summaries, and each
+        battery's summary and hours of the day before."""
+        return len(self.poll_calls(None)) + len(self.site.meters) + 2 * len(self.site.storage)
 
     def interval(self, now: datetime, book: CallBook, state: PlannerState) -> timedelta | None:
         """The fast loop's interval at ``now`` (None: the budget buys no more polls)."""
@@ -304,6 +304,10 @@ class Planner:
         calls = () if details else (PlannedCall(CallKind.DETAILS),)
         return (*calls, PlannedCall(CallKind.INVENTORY), PlannedCall(CallKind.METERS))
 
+    def battery_readings(self) -> tuple[PlannedCall, ...]:
+        """At set-up, each battery's latest reading: its state of charge at once."""
+        return tuple(PlannedCall(CallKind.STORAGE_LATEST, eid) for eid in self.site.storage)
+
     @staticmethod
     def first_history(today: date) -> tuple[PlannedCall, ...]:
         """At set-up, yesterday's hours of the system: the solar production statistic
@@ -385,11 +389,7 @@ class Planner:
         calls += tuple(PlannedCall(CallKind.STORAGE_LATEST, eid) for eid in site.storage)
         if not meters:
             return calls
-        return (
-            calls
-            + tuple(PlannedCall(CallKind.METER_MINUTELY, m, day) for m in site.meters)
-            + tuple(PlannedCall(CallKind.STORAGE_SUMMARY, eid) for eid in site.storage)
-        )
+        return calls + tuple(PlannedCall(CallKind.METER_MINUTELY, m, day) for m in site.meters)
 
     def _inventory_calls(self) -> tuple[PlannedCall, ...]:
         calls = (PlannedCall(CallKind.INVENTORY),)
@@ -415,8 +415,11 @@ class Planner:
                 if (curve := state.curves.get(eid)) is None or curve < end
             )
         calls.extend(PlannedCall(CallKind.BATCH_ENERGY, eid, day) for eid in self.site.ecus)
-        # The batteries' hours so far (the next morning's first poll adds the evening's).
-        calls.extend(PlannedCall(CallKind.STORAGE_HOURLY, eid, day) for eid in self.site.storage)
+        # The batteries' totals and hours so far (the next morning's first poll adds the
+        # evening's and the night's).
+        for eid in self.site.storage:
+            calls.append(PlannedCall(CallKind.STORAGE_SUMMARY, eid, day))
+            calls.append(PlannedCall(CallKind.STORAGE_HOURLY, eid, day))
         done = state.closing_done if state.closing_day == day else ()
         return tuple(c for c in calls if c.key not in done)
 
@@ -528,6 +531,10 @@ class Planner:
             every = self._interval(start, q, state)
             if every is None and not first:
                 continue
+            if first and self.site.storage:
+                # A battery works through the night: its morning's state of charge at once,
+                # not one interval into the day.
+                return max(start, window.start), every, window.day
             since = window.start if first or state.last_poll is None else state.last_poll
             since = max(since, window.start)
             rest = window.end - since
@@ -584,10 +591,14 @@ class Planner:
             extra.extend(PlannedCall(CallKind.ECU_SUMMARY, eid) for eid in self.site.ecus)
             reasons.append("summaries after a gap")
         extra.extend(PlannedCall(CallKind.METER_SUMMARY, eid) for eid in self.site.meters)
-        # A battery works on after sunset: its whole day before, hour by hour.
-        extra.extend(
-            PlannedCall(CallKind.STORAGE_HOURLY, eid, yesterday) for eid in self.site.storage
-        )
+        # A battery works on after sunset: its totals after the night, and its whole day
+        # before, hour by hour.
+        caught_up = {call.key for call in missed}
+        for eid in self.site.storage:
+            summary = PlannedCall(CallKind.STORAGE_SUMMARY, eid)
+            if summary.key not in caught_up:
+                extra.append(summary)
+            extra.append(PlannedCall(CallKind.STORAGE_HOURLY, eid, yesterday))
         return extra
 
     def _probe(self, now: datetime, book: CallBook, state: PlannerState) -> Plan:

@@ -32,6 +32,7 @@ class CallKind(StrEnum):
     STORAGE_LATEST = "storage_latest"  # 3.6.1 (v1.7), a battery's state of charge and powers
     STORAGE_SUMMARY = "storage_summary"  # 3.6.2, a battery's today/month/year/lifetime
     STORAGE_HOURLY = "storage_hourly"  # 3.6.3 hourly, a battery's day hour by hour
+    STORAGE_DAILY = "storage_daily"  # 3.6.3 daily, a month's daily energies (backfill)
 
 
 class PlanKind(StrEnum):
