@@ -1155,12 +1155,13 @@ def test_a_storage_only_system_polls_its_battery_and_no_production() -> None:
 
 def test_the_status_light_is_read_once_a_day_after_solar_noon() -> None:
     """A July month of a PV + storage site: the details (the status light) come once a day,
-    with the first poll after solar noon; the month stays within the quota, and the battery
-    is read with every poll."""
+    with the first poll after solar noon; the month stays within the quota, the battery is
+    read with every poll and its summary twice a day."""
     planner = Planner(PlannerConfig(), battery_site())
     start = datetime(2025, 7, 1, tzinfo=UTC)
     end = datetime(2025, 8, 1, tzinfo=UTC)
     details: Counter[date] = Counter()
+    summaries: Counter[date] = Counter()
     used = polls = latest = 0
     for plan, book, _ in run(planner, start, end):
         used += plan.cost
@@ -1170,8 +1171,11 @@ def test_the_status_light_is_read_once_a_day_after_solar_noon() -> None:
                 assert plan.at >= planner.daylight.local_noon(plan.day)
                 details[plan.day] += 1
             latest += call.kind is CallKind.STORAGE_LATEST
+            summaries[plan.day] += call.kind is CallKind.STORAGE_SUMMARY
         polls += plan.kind is PlanKind.POLL
     assert set(details.values()) == {1}
+    # The battery's totals: after the night (the first poll) and at the closing.
+    assert set(summaries.values()) == {2}
     assert len(details) >= 30  # the first day's light came with the set-up
     assert latest == polls
     assert 900 < used <= 1000
