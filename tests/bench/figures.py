@@ -25,6 +25,15 @@ sample is the slot's own value: no interpolation. A sample whose entity had no n
 * **Meter power** (``{sid}_meter_{eid}_consumption_power`` / ``_grid_power``): the same
   staleness (within 0.005 W) and error, against the meter's consumption and its consumption
   minus production (grid; import positive).
+* **Battery** (per storage ECU, ``{sid}_battery_{eid}_...``; pooled over the storage ECUs):
+  the state of charge (``_soc``) is judged like an inverter's power: staleness = ``t`` minus
+  the newest slot at or before ``t`` whose true state of charge (after the slot) equals the
+  shown value within the API's rounding (whole percent: 0.5), and its absolute error in
+  percentage points against the slot at ``t``; the lifetime charged and discharged energies
+  (``_charge_lifetime``, ``_discharge_lifetime``) like the system's lifetime (minutes and kWh
+  behind, within 0.001 kWh). Detail rows: the state of charge all day, the charge and
+  discharge power (staleness within 0.05 W, error) and the age of the reading shown (``t``
+  minus the ``_last_report`` timestamp). The anchor has no battery entities.
 * **Calls**: the simulator's call records, by system-local day; the month's calls are those
   of the App ID (all systems of a site). A restart's calls: see :class:`harness.Restart`.
 
@@ -51,16 +60,22 @@ import statistics
 from astral import Observer  # type: ignore[import-untyped]  # astral 2.2 has no py.typed
 from astral.sun import sunrise, sunset  # type: ignore[import-untyped]
 
-from tests.bench.harness import Run, SystemRun
-from tests.bench.results import Calls, Figures, Row, SiteFigures, Values
+from tests.bench.harness import Run, SystemRun, battery_id
+from tests.bench.results import BATTERY_FIGURES, Battery, Calls, Figures, Row, SiteFigures, Values
 from tests.bench.sites import QUOTA, BenchSite
-from tests.simulator import Site, Truth
+from tests.simulator import Site, StorageTruth
 from tests.simulator.solar import SLOT_MINUTES, SLOTS_PER_DAY
+from tests.simulator.storage import SLOT_KWH_PER_W
 
 QUOTA_CODE = 2005
 CHANNEL_ROUNDING_W = 0.5
 METER_ROUNDING_W = 0.005
 METER_ROUNDING_KWH = 0.001
+SOC_ROUNDING = 0.5
+"""``storage/latest`` gives the state of charge in whole percent."""
+STORAGE_ROUNDING_W = 0.05
+STORAGE_ROUNDING_KWH = 0.001
+"""``storage/summary`` and the hourly list: 3 decimals (0.0005 kWh each, 0.001 allowed)."""
 EPSILON = 1e-6
 ANCHOR_START_DELAY = timedelta(minutes=30)
 ANCHOR_INVERTERS_AT = time(12, 30)
@@ -76,7 +91,7 @@ class Timeline:
     def __init__(self, site: Site, first: date, last: date) -> None:
         """Lay out the slots (labels as UTC instants)."""
         self.site = site
-        self.truth = Truth(site)
+        self.truth = StorageTruth(site)
         self.zone = site.zone
         self.first = first
         self.days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
@@ -128,6 +143,36 @@ class Timeline:
                     c - p for c, p in zip(samples.consumed_w, samples.produced_w, strict=True)
                 ]
         return values
+
+    def soc(self, eid: str) -> list[float]:
+        """A battery's true state of charge after each slot, %."""
+        unit = self.site.storage(eid)
+        assert unit is not None, eid
+        return [
+            100 * kwh / unit.capacity_kwh
+            for day in self.days
+            for kwh in self.truth.storage_day(eid, day).soc_kwh
+        ]
+
+    def storage_power(self, eid: str, key: str) -> list[float]:
+        """A battery's true power of one kind (``charge``, ``discharge``...) at each slot, W."""
+        return [
+            energy / SLOT_KWH_PER_W
+            for day in self.days
+            for energy in getattr(self.truth.storage_day(eid, day), key)
+        ]
+
+    def storage_lifetime(self, eid: str, key: str) -> list[float]:
+        """A battery counter's true lifetime after each slot, kWh."""
+        truth, site = self.truth, self.site
+        start = truth.storage_range(eid, site.create_date, self.first - timedelta(days=1))
+        total = getattr(start, key)
+        out: list[float] = []
+        for day in self.days:
+            for energy in getattr(truth.storage_day(eid, day), key):
+                total += energy
+                out.append(total)
+        return out
 
     def meter_lifetime(self, key: str) -> list[float]:
         """A meter counter's true lifetime after each slot, kWh."""
@@ -475,6 +520,7 @@ def site_figures(run: Run) -> SiteFigures:
     ours = {name: Values() for name in FIGURES}
     theirs = {name: Values() for name in FIGURES}
     extra: list[Row] = []
+    battery = {name: Values() for name in BATTERY_FIGURES}
     daylight_power: list[float] = []
     anchor_by_day: Counter[date] = Counter()
     anchor_restarts = [0] * len(run.restarts)
@@ -504,6 +550,8 @@ def site_figures(run: Run) -> SiteFigures:
             if lit
         ]
         extra += _meter_rows(system, timeline, sampling)
+        extra += _battery_rows(system, timeline, sampling, battery)
+    has_battery = any(system.site.storages for system in run.systems)
     return SiteFigures(
         key=spec.key,
         title=spec.title,
@@ -518,6 +566,9 @@ def site_figures(run: Run) -> SiteFigures:
         anchor=_figures(_calls(spec, run, anchor_by_day, {}, 0, anchor_restarts), theirs),
         anchor_interval_s=intervals,
         extra=extra,
+        battery=Battery(*(battery[name].stat() for name in BATTERY_FIGURES))
+        if has_battery
+        else None,
     )
 
 
@@ -600,6 +651,76 @@ def _meter_rows(system: SystemRun, timeline: Timeline, sampling: _Sampling) -> l
                 rows.append(
                     Row(f"{prefix} {key} lifetime: minutes behind, all day", "min", minutes.stat())
                 )
-    # Battery: rows for its state of charge, power and counters go here once the simulator
-    # has one (issue 13); the anchor shows no battery.
+    return rows
+
+
+def _soc_by_reading(
+    values: list[float | None],
+    reports: list[float | None],
+    truth: list[float],
+    sampling: _Sampling,
+    timeline: Timeline,
+) -> tuple[Values, Values]:
+    """The state of charge's daylight staleness, split by the reading shown (its last
+    report): of the sample's local day, or of an earlier day (before the day's first poll)."""
+    matcher = Matcher(truth, SOC_ROUNDING + EPSILON)
+    today, older = Values(), Values()
+    for at, pos, lit in zip(sampling.instants, sampling.positions, sampling.daylight, strict=True):
+        value, stamp = values[pos], reports[pos]
+        if not lit or value is None or stamp is None:
+            continue
+        k = timeline.index(at)
+        match = matcher(value, k)
+        if match is None:
+            continue
+        day = at.astimezone(timeline.zone).date()
+        same = datetime.fromtimestamp(stamp, timeline.zone).date() == day
+        (today if same else older).values.append((k - match) * SLOT_MINUTES)
+    return today, older
+
+
+def _battery_rows(
+    system: SystemRun, timeline: Timeline, sampling: _Sampling, pooled: dict[str, Values]
+) -> list[Row]:
+    """Pool each battery's headline figures (:class:`~tests.bench.results.Battery`) into
+    ``pooled``; the detail rows (all-day state of charge, powers, the reading's age). The
+    anchor shows no battery."""
+    site = system.site
+    rows: list[Row] = []
+    for unit in site.storages:
+        eid = unit.eid
+        prefix = f"battery {eid}" if len(site.storages) > 1 else "battery"
+
+        def shown(key: str, eid: str = eid) -> list[float | None]:
+            return system.values[battery_id(site, eid, key)]
+
+        soc, tol = timeline.soc(eid), SOC_ROUNDING + EPSILON
+        stale, error = _power(shown("soc"), soc, sampling, timeline, tol)
+        pooled["soc_staleness"].add(stale)
+        pooled["soc_error"].add(error)
+        today, older = _soc_by_reading(shown("soc"), shown("last_report"), soc, sampling, timeline)
+        for stale, which in ((today, "the day's"), (older, "an earlier day's")):
+            label = f"{prefix} state of charge: staleness, daylight, showing {which} reading"
+            rows.append(Row(label, "min", stale.stat()))
+        stale, error = _power(shown("soc"), soc, sampling, timeline, tol, daylight_only=False)
+        rows.append(Row(f"{prefix} state of charge: staleness, all day", "min", stale.stat()))
+        rows.append(Row(f"{prefix} state of charge: absolute error, all day", "pp", error.stat()))
+        for key, name in (("charge", "charged"), ("discharge", "discharged")):
+            series = timeline.storage_lifetime(eid, key)
+            minutes, kwh = _lag(
+                shown(f"{key}_lifetime"), sampling, timeline, series, STORAGE_ROUNDING_KWH
+            )
+            pooled[f"{name}_minutes"].add(minutes)
+            pooled[f"{name}_kwh"].add(kwh)
+        for key in ("charge", "discharge"):
+            truth = timeline.storage_power(eid, key)
+            tol = STORAGE_ROUNDING_W + EPSILON
+            stale, error = _power(shown(f"{key}_power"), truth, sampling, timeline, tol)
+            rows.append(Row(f"{prefix} {key} power: staleness", "min", stale.stat()))
+            rows.append(Row(f"{prefix} {key} power: absolute error", "W", error.stat()))
+        age = Values()
+        reports = shown("last_report")
+        for at, _k, stamp in _shown(reports, sampling, timeline, True, age):
+            age.values.append((at.timestamp() - stamp) / 60)
+        rows.append(Row(f"{prefix} last report: age of the reading shown", "min", age.stat()))
     return rows

@@ -16,8 +16,8 @@ instant the coordinator planned it (give or take the 30 s shortest sleep), never
 step late, and no poll can be skipped.
 
 Samples: at each 5-minute instant, after whatever fell due ran, the state of every entity the
-figures need (see :func:`sampled_ids`) is read from ``hass.states``: a number, or None for unknown,
-unavailable or missing.
+figures need (see :func:`sampled_ids`) is read from ``hass.states``: a number (a timestamp
+entity's: seconds since the epoch), or None for unknown, unavailable or missing.
 
 Restarts: weekly (``BenchSite.restart_at`` on every 7th day after the set-up day), at the
 first step from then on at which no entry plans a poll (its *Next poll* sensor) within the
@@ -64,16 +64,36 @@ RESTART_GUARD = DOWNTIME + timedelta(minutes=1)
 def sampled_ids(site: Site) -> list[str]:
     """The unique ids (sensor.py / entity.py: ``{sid}_{key}``) of the entities sampled for a
     system: lifetime energy, current power, each inverter's power, each meter's consumption
-    and grid power and its four lifetime counters."""
+    and grid power and its four lifetime counters, each battery's state of charge, charge
+    and discharge power, lifetime charged and discharged energy and last report."""
     sid = site.sid
     ids = [f"{sid}_lifetime_energy", f"{sid}_power"]
     ids += [f"{sid}_{inv.uid}_power" for inv in site.inverters]
     for eid in site.meters:
         ids += [f"{sid}_meter_{eid}_consumption_power", f"{sid}_meter_{eid}_grid_power"]
         ids += [f"{sid}_meter_{eid}_{key}_lifetime" for key in METER_KEYS]
-    # Battery: its entities (state of charge, power, counters) go here once the simulator
-    # has a battery.
+    for unit in site.storages:
+        ids += [battery_id(site, unit.eid, key) for key in BATTERY_KEYS]
     return ids
+
+
+BATTERY_KEYS = (
+    "soc",
+    "charge_power",
+    "discharge_power",
+    "charge_lifetime",
+    "discharge_lifetime",
+    "last_report",
+)
+"""The battery entities sampled (unique-id suffixes, sensor.py's ``BATTERY_SENSORS``)."""
+TIMESTAMP_SUFFIX = "_last_report"
+"""A timestamp entity: sampled as seconds since the epoch."""
+
+
+def battery_id(site: Site, eid: str, key: str) -> str:
+    """The unique id of a battery entity (entity.py's ``BatteryEntity``:
+    ``{sid}_battery_{eid}_{key}``)."""
+    return f"{site.sid}_battery_{eid}_{key}"
 
 
 @dataclass
@@ -316,7 +336,11 @@ def _sample(run: Run, reader: _Reader, now: datetime) -> None:
     run.samples.append(now)
     for system in run.systems:
         for unique_id, values in system.values.items():
-            values.append(reader.value(unique_id))
+            if unique_id.endswith(TIMESTAMP_SUFFIX):
+                stamp = reader.timestamp(unique_id)
+                values.append(None if stamp is None else stamp.timestamp())
+            else:
+                values.append(reader.value(unique_id))
 
 
 def _planned(reader: _Reader, run: Run, now: datetime) -> list[datetime] | None:

@@ -11,7 +11,7 @@ site is printed, then PASS/FAIL per target; a FAIL does not fail the process.
 
 Options::
 
-    --site a,b,...   the sites to run (default: all, a to e)
+    --site a,b,...   the sites to run (default: all, a to f)
     --days N         only the first N days after each set-up (quick iteration)
     --json FILE      also write every figure as JSON
     --jobs N         worker processes the sites are shared among (default 2)
@@ -43,9 +43,11 @@ LEGEND = (
     "the newest true 5-minute sample equal to the shown value. Power errors: against the true",
     "power of the 5-minute slot at t (samples fall on slot labels). Anchor: its documented",
     "schedule, read generously (tests/bench/figures.py). Calls: as the simulator counted them.",
+    "Battery: state of charge staleness as the inverters' (whole percent), its error in",
+    "percentage points; lifetime charged / discharged energy behind the truth. —: no battery.",
 )
 #: Relative cost of a site's month (for sharing the sites out among workers).
-COST = {"a": 3.0, "b": 3.0, "c": 2.0, "d": 4.5, "e": 4.0}
+COST = {"a": 3.0, "b": 3.0, "c": 2.0, "d": 4.5, "e": 4.0, "f": 3.0}
 
 
 def build_parser() -> argparse.ArgumentParser:

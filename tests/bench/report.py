@@ -9,18 +9,24 @@ Targets (a FAIL is printed, the process does not fail):
   per restart.
 * other sites: the quota held (at most 1000 calls per App ID in the month), no call answered
   2005, no such burst day, 0 calls per restart.
+* a site with a battery (f), also: the state of charge at most 60 minutes stale in daylight
+  (mean, pooled over its batteries).
+
+Sites without a battery show "—" in the battery rows.
 """
 
 from dataclasses import dataclass
 from datetime import date
 
-from tests.bench.results import Calls, SiteFigures, Stat
+from tests.bench.results import Battery, Calls, SiteFigures, Stat
 from tests.bench.sites import QUOTA
 
 MAX_LIFETIME_MINUTES = 60.0
 MAX_INVERTER_STALENESS = 60.0
 MAX_POWER_ERROR = 0.15
+MAX_SOC_STALENESS = 60.0
 BURST = 2.0
+NO_BATTERY = "—"
 
 
 def _num(value: float | None, digits: int = 1) -> str:
@@ -51,7 +57,8 @@ class Target:
     """A target of a site: met or not, the figure it was judged on, the table's cell."""
 
     key: str
-    """Which table row shows it: quota, 2005, burst, restart, lifetime, inverter, power."""
+    """Which table row shows it: quota, 2005, burst, restart, lifetime, inverter, power,
+    soc."""
     name: str
     ok: bool
     value: str
@@ -83,6 +90,17 @@ def targets(fig: SiteFigures) -> list[Target]:
             "0",
         ),
     ]
+    if fig.battery is not None:
+        soc = fig.battery.soc_staleness.mean
+        common.append(
+            Target(
+                "soc",
+                f"battery state of charge <= {MAX_SOC_STALENESS:g} min stale in daylight (mean)",
+                soc is not None and soc <= MAX_SOC_STALENESS,
+                f"{_num(soc)} min",
+                f"≤ {MAX_SOC_STALENESS:g}",
+            )
+        )
     if fig.key != "a":
         return [
             Target(
@@ -181,6 +199,43 @@ def _calls_rows(fig: SiteFigures, checks: dict[str, str]) -> list[str]:
     ]
 
 
+def _battery_rows(battery: Battery | None, checks: dict[str, str]) -> list[str]:
+    """The battery's headline rows ("—" without a battery; the anchor has none)."""
+    rows = (
+        ("battery state of charge: staleness, daylight, mean (min)", "soc_staleness", "mean", 1),
+        ("battery state of charge: staleness, daylight, p95 (min)", "soc_staleness", "p95", 1),
+        ("battery state of charge: absolute error, daylight, mean (pp)", "soc_error", "mean", 2),
+        ("battery lifetime charged: kWh behind, daylight, mean (kWh)", "charged_kwh", "mean", 3),
+        (
+            "battery lifetime charged: minutes behind, daylight, mean (min)",
+            "charged_minutes",
+            "mean",
+            1,
+        ),
+        (
+            "battery lifetime discharged: kWh behind, daylight, mean (kWh)",
+            "discharged_kwh",
+            "mean",
+            3,
+        ),
+        (
+            "battery lifetime discharged: minutes behind, daylight, mean (min)",
+            "discharged_minutes",
+            "mean",
+            1,
+        ),
+    )
+    lines = []
+    for label, name, which, digits in rows:
+        if battery is None:
+            value, anchor = NO_BATTERY, NO_BATTERY
+        else:
+            value, anchor = _num(getattr(getattr(battery, name), which), digits), "- (none)"
+        target = checks.get("soc", "") if (name, which) == ("soc_staleness", "mean") else ""
+        lines.append(f"| {label} | {value} | {anchor} | - | {target} |")
+    return lines
+
+
 def render(fig: SiteFigures) -> list[str]:
     """The site's section: a heading, how it ran, the table, the PASS/FAIL lines."""
     results = targets(fig)
@@ -244,17 +299,26 @@ def render(fig: SiteFigures) -> list[str]:
         f"{_num(ours.inverter_error.mean)} | {_num(theirs.inverter_error.mean)} | "
         f"{_ratio(ours.inverter_error.mean, theirs.inverter_error.mean)} | |",
     ]
+    lines += _battery_rows(fig.battery, checks)
     for row in fig.extra:
         lines.append(
             f"| {row.label}, mean / p95 ({row.unit}) | "
             f"{_num(row.ours.mean, 3 if row.unit == 'kWh' else 1)} / "
             f"{_num(row.ours.p95, 3 if row.unit == 'kWh' else 1)} | - (none) | - | |"
         )
-    lines.append("| battery | not simulated yet | - | - | |")
     missing = {
         "lifetime": ours.lifetime_minutes.missing,
         "current power": ours.power_error.missing,
         "inverter power": ours.inverter_staleness.missing,
+        **(
+            {}
+            if fig.battery is None
+            else {
+                "state of charge": fig.battery.soc_staleness.missing,
+                "battery lifetimes": fig.battery.charged_kwh.missing
+                + fig.battery.discharged_kwh.missing,
+            }
+        ),
         **{row.label: row.ours.missing for row in fig.extra if row.ours.missing},
     }
     lines.append(

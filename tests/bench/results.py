@@ -6,7 +6,7 @@ Nothing here imports Home Assistant: ``python -m tests.bench.month`` must not lo
 """
 
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 import logging
 import statistics
 from typing import Any
@@ -78,7 +78,7 @@ class Calls:
 
 @dataclass
 class Row:
-    """An extra figure (meters; later the battery): label, unit, ours and the anchor's."""
+    """An extra figure (meters, the battery's detail): label, unit, ours and the anchor's."""
 
     label: str
     unit: str
@@ -100,6 +100,28 @@ class Figures:
 
 
 @dataclass
+class Battery:
+    """What the battery entities showed over the measured month (pooled over the storage
+    ECUs; daylight samples). The anchor has no battery entities."""
+
+    soc_staleness: Stat
+    """State of charge: minutes since the newest slot whose true value it shows."""
+    soc_error: Stat
+    """State of charge: absolute error against the slot's truth, percentage points."""
+    charged_kwh: Stat
+    """Lifetime charged energy: the truth minus the value shown, kWh."""
+    discharged_kwh: Stat
+    """Lifetime discharged energy: the truth minus the value shown, kWh."""
+    charged_minutes: Stat
+    """Lifetime charged energy: minutes since the truth rose above the value shown."""
+    discharged_minutes: Stat
+    """Lifetime discharged energy: minutes since the truth rose above the value shown."""
+
+
+BATTERY_FIGURES = tuple(f.name for f in fields(Battery))
+
+
+@dataclass
 class SiteFigures:
     """Everything printed for one benchmark site."""
 
@@ -118,6 +140,8 @@ class SiteFigures:
     anchor: Figures
     anchor_interval_s: list[int]
     extra: list[Row] = field(default_factory=list)
+    battery: Battery | None = None
+    """None: the site has no battery."""
 
     def as_json(self) -> dict[str, Any]:
         """Plain JSON."""
@@ -151,8 +175,18 @@ class SiteFigures:
             )
             for r in data["extra"]
         ]
-        plain = {k: v for k, v in data.items() if k not in {"ours", "anchor", "extra"}}
-        return cls(**plain, ours=figures(data["ours"]), anchor=figures(data["anchor"]), extra=rows)
+        stored = data.get("battery")
+        battery = (
+            None if stored is None else Battery(*(Stat(**stored[name]) for name in BATTERY_FIGURES))
+        )
+        plain = {k: v for k, v in data.items() if k not in {"ours", "anchor", "extra", "battery"}}
+        return cls(
+            **plain,
+            ours=figures(data["ours"]),
+            anchor=figures(data["anchor"]),
+            extra=rows,
+            battery=battery,
+        )
 
 
 class MonthBench:

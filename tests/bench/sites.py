@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from tests.simulator import Ecu, Inverter, Site
+from tests.simulator import Ecu, Inverter, Site, Storage
 
 QUOTA = 1000
 YEAR = 2026
@@ -158,6 +158,21 @@ BARN_SITE = Site(
     seed=5210,
 )
 
+BATTERY_SITE = Site(
+    sid="AZ6F7A8B9C0D",
+    timezone="Europe/Amsterdam",
+    latitude=52.37,
+    longitude=4.90,
+    create_date=_created(date(YEAR, 6, 30)),
+    # PV and storage (details type 3): one ECU with 4 DS3 (8 modules of 420 W, 3.4 kWp) and a
+    # storage ECU with the simulator's default battery (ELT-12: 11.52 kWh, 2.4 kW charge,
+    # 3 kW discharge, 10 % reserve) between the PV, a household load and the grid; no meter.
+    ecus=(_ecu("216000660001", "DS3", 4, 6_100_001, 420.0),),
+    seed=3102,
+    base_load_w=300.0,
+    storages=(Storage("216200660002"),),
+)
+
 SITES: tuple[BenchSite, ...] = (
     BenchSite(
         "a",
@@ -192,6 +207,14 @@ SITES: tuple[BenchSite, ...] = (
         "e) two systems on one App ID (Utrecht: 4 DS3 + meter; 3 QT2D), July, "
         "both set up at noon on 30 June with default options",
         (System(HOME_SITE), System(BARN_SITE)),
+        datetime(YEAR, 6, 30, 12, 0, tzinfo=AMSTERDAM),
+        (YEAR, 7),
+    ),
+    BenchSite(
+        "f",
+        "f) Amsterdam, July: PV + storage (1 ECU with 4 DS3; a storage ECU with an 11.5 kWh "
+        "battery), set up at noon on 30 June with default options",
+        (System(BATTERY_SITE),),
         datetime(YEAR, 6, 30, 12, 0, tzinfo=AMSTERDAM),
         (YEAR, 7),
     ),

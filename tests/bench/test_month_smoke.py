@@ -1,4 +1,5 @@
-"""The month benchmark's machinery, for two simulated days of site a: it runs, it measures.
+"""The month benchmark's machinery, for two simulated days of sites a and f (the battery):
+it runs, it measures.
 
 Not a benchmark (the targets are the month's, see ``python -m tests.bench.month``): this only
 checks that every figure is computed and sane, so the benchmark cannot rot between runs.
@@ -87,6 +88,50 @@ async def test_two_days_of_site_a(
     assert lines[0].startswith("### a)")
     assert any(line.startswith("a) ") for line in lines)
     assert len(targets(figures)) == 6
+    assert figures.battery is None
+    assert any(line.startswith("| battery state of charge") and "| — |" in line for line in lines)
+    assert SiteFigures.from_json(json.loads(json.dumps(figures.as_json()))) == figures
+
+
+async def test_two_days_of_site_f(
+    recorder_mock: object,
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    enable_custom_integrations: None,
+    socket_enabled: None,
+) -> None:
+    """PV and storage, two days from noon on 30 June: the battery's entities are sampled and
+    its figures computed, judged and printed."""
+    spec = BY_KEY["f"]
+    site = spec.systems[0].site
+    run = await run_site(hass, freezer, spec, days=2)
+    eid = site.storages[0].eid
+    soc = run.systems[0].values[f"{site.sid}_battery_{eid}_soc"]
+    assert len(soc) == len(run.samples)
+    assert any(value is not None and 0 <= value <= 100 for value in soc)
+    figures = site_figures(run)
+    battery = figures.battery
+    assert battery is not None
+    _sane(battery.soc_staleness, 2 * 24 * 60)
+    _sane(battery.soc_error, 100.0)
+    _sane(battery.charged_kwh, 20.0)
+    _sane(battery.discharged_kwh, 20.0)
+    _sane(battery.charged_minutes, 2 * 24 * 60)
+    _sane(battery.discharged_minutes, 2 * 24 * 60)
+    assert battery.soc_staleness.missing == 0
+    assert battery.charged_kwh.missing == 0
+    assert figures.ours.calls.quota_answers == 0
+    assert {row.label for row in figures.extra} >= {
+        "battery state of charge: staleness, all day",
+        "battery state of charge: staleness, daylight, showing the day's reading",
+        "battery charge power: staleness",
+        "battery last report: age of the reading shown",
+    }
+    verdicts = targets(figures)
+    assert [t.key for t in verdicts] == ["quota", "2005", "burst", "restart", "soc"]
+    lines = render(figures)
+    assert lines[0].startswith("### f)")
+    assert any(line.startswith("f) ") and "state of charge" in line for line in lines)
     assert SiteFigures.from_json(json.loads(json.dumps(figures.as_json()))) == figures
 
 
@@ -113,3 +158,7 @@ def test_measures() -> None:
     ids = sampled_ids(site)
     assert f"{site.sid}_lifetime_energy" in ids
     assert len(ids) == len(set(ids))
+    battery_site = BY_KEY["f"].systems[0].site
+    eid = battery_site.storages[0].eid
+    assert f"{battery_site.sid}_battery_{eid}_soc" in sampled_ids(battery_site)
+    assert not any("_battery_" in unique_id for unique_id in ids)
