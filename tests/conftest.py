@@ -3,6 +3,7 @@
 from collections.abc import AsyncIterator, Iterator
 import logging
 
+import aiohttp
 import pytest
 
 from tests.simulator import DEMO_APP_ID, DEMO_APP_SECRET, Simulator
@@ -32,6 +33,13 @@ async def simulator(socket_enabled: None) -> AsyncIterator[Simulator]:
     """
     async with Simulator() as sim:
         yield sim
+
+
+@pytest.fixture
+async def session() -> AsyncIterator[aiohttp.ClientSession]:
+    """A plain aiohttp session for the client (Home Assistant would inject its shared one)."""
+    async with aiohttp.ClientSession() as client_session:
+        yield client_session
 
 
 @pytest.fixture(autouse=True)

@@ -42,13 +42,6 @@ type MakeSim = Callable[..., Awaitable[Simulator]]
 
 
 @pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    """A plain client session."""
-    async with aiohttp.ClientSession() as client_session:
-        yield client_session
-
-
-@pytest.fixture
 async def make_sim(socket_enabled: None) -> AsyncIterator[MakeSim]:
     """Start simulators (clock fixed at ``at``, default JULY); all stopped at teardown."""
     started: list[Simulator] = []

@@ -15,7 +15,14 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .coordinator import APsystemsConfigEntry, APsystemsCoordinator
-from .entity import APsystemsEntity, EcuEntity, InverterEntity, NewDevices, SystemEntity
+from .entity import (
+    APsystemsEntity,
+    EcuEntity,
+    InverterEntity,
+    NewDevices,
+    SystemEntity,
+    add_as_devices_come,
+)
 from .openapi import StatusLight
 from .planner.freshness import ecu_reporting, inverter_reporting
 from .state import EcuState, InverterState
@@ -154,13 +161,4 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add binary sensors now, and for new devices as they appear (no reload)."""
-    coordinator = entry.runtime_data
-    known = NewDevices()
-
-    @callback
-    def add_new() -> None:
-        if entities := new_binary_sensors(coordinator, known):
-            async_add_entities(entities)
-
-    add_new()
-    entry.async_on_unload(coordinator.async_add_listener(add_new))
+    add_as_devices_come(entry, async_add_entities, new_binary_sensors)

@@ -186,13 +186,18 @@ class Dispatcher:
 
     # -- batteries ------------------------------------------------------------------------
 
+    async def _storage[T](self, answer: Awaitable[T]) -> T:
+        """A storage call's answer; the path prefix the client found (or not) is kept with
+        the site, answered or not."""
+        try:
+            return await answer
+        finally:
+            self.site.storage_prefix = self.client.storage_prefix
+
     async def _storage_latest(
         self, call: PlannedCall, target: str, day: date, at: datetime
     ) -> None:
-        try:
-            latest = await self.client.get_storage_latest(target)
-        finally:
-            self.site.storage_prefix = self.client.storage_prefix
+        latest = await self._storage(self.client.get_storage_latest(target))
         check(self.site.storage_power_problem(latest))
         self.site.apply_storage_latest(target, latest, at)
 
@@ -200,10 +205,7 @@ class Dispatcher:
         self, call: PlannedCall, target: str, day: date, at: datetime
     ) -> None:
         site = self.site
-        try:
-            summary = await self.client.get_storage_summary(target)
-        finally:
-            site.storage_prefix = self.client.storage_prefix
+        summary = await self._storage(self.client.get_storage_summary(target))
         created = site.create_date
         days = (site.local_day(at) - created).days + 1 if created else LIFETIME_DAYS
         check(
@@ -215,10 +217,9 @@ class Dispatcher:
     async def _storage_hourly(
         self, call: PlannedCall, target: str, day: date, at: datetime
     ) -> None:
-        try:
-            hourly = await self.client.get_storage_energy(target, EnergyLevel.HOURLY, day)
-        finally:
-            self.site.storage_prefix = self.client.storage_prefix
+        hourly = await self._storage(
+            self.client.get_storage_energy(target, EnergyLevel.HOURLY, day)
+        )
         totals = {key: sum(hourly.series(key)) for key in STORAGE_KEYS}
         check(self.site.storage_totals_problem("day", totals, 1))
         for key, series in STORAGE_SERIES.items():
@@ -226,15 +227,9 @@ class Dispatcher:
 
     async def _storage_daily(self, call: PlannedCall, target: str, day: date, at: datetime) -> None:
         site = self.site
-        try:
-            daily = await self.client.get_storage_energy(target, EnergyLevel.DAILY, day)
-        finally:
-            site.storage_prefix = self.client.storage_prefix
-        check(
-            site.storage_totals_problem(
-                "day", {key: max(daily.series(key), default=0.0) for key in STORAGE_KEYS}, 1
-            )
-        )
+        daily = await self._storage(self.client.get_storage_energy(target, EnergyLevel.DAILY, day))
+        highest = {key: max(daily.series(key), default=0.0) for key in STORAGE_KEYS}
+        check(site.storage_totals_problem("day", highest, 1))
         before = first_hourly_day(site.local_day(at), site.create_date, self.records.hourly_days)
         for key, series in STORAGE_SERIES.items():
             name = storage_series(target, series)

@@ -5,15 +5,18 @@ One entity class per device type reads that device's state from the coordinator'
 shows. :class:`NewDevices` tells the platforms which devices (and inverter channels) came.
 """
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from homeassistant.core import callback
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.device_registry import DeviceInfo
-from homeassistant.helpers.entity import EntityDescription
+from homeassistant.helpers.entity import Entity, EntityDescription
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
 from .const import DOMAIN, MANUFACTURER
-from .coordinator import APsystemsCoordinator
+from .coordinator import APsystemsConfigEntry, APsystemsCoordinator
 from .state import ChannelState, EcuState, InverterState, MeterState, SiteState, StorageState
 
 
@@ -298,3 +301,22 @@ class NewDevices:
             return False
         self.known.add(marker)
         return True
+
+
+def add_as_devices_come[E: Entity](
+    entry: APsystemsConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+    new_entities: Callable[[APsystemsCoordinator, NewDevices], Sequence[E]],
+) -> None:
+    """Add a platform's entities of the devices known now, and of each device (or channel)
+    that comes later, without a reload."""
+    coordinator = entry.runtime_data
+    known = NewDevices()
+
+    @callback
+    def add_new() -> None:
+        if entities := new_entities(coordinator, known):
+            async_add_entities(entities)
+
+    add_new()
+    entry.async_on_unload(coordinator.async_add_listener(add_new))

@@ -26,7 +26,7 @@ from homeassistant.const import (
     UnitOfPower,
     UnitOfTemperature,
 )
-from homeassistant.core import HomeAssistant, callback
+from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .coordinator import APsystemsConfigEntry, APsystemsCoordinator
@@ -40,6 +40,7 @@ from .entity import (
     MeterEntity,
     NewDevices,
     SystemEntity,
+    add_as_devices_come,
 )
 from .openapi import STORAGE_KEYS, StatusLight
 from .state import (
@@ -501,13 +502,4 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add sensors now, and for new devices or channels as they appear (no reload)."""
-    coordinator = entry.runtime_data
-    known = NewDevices()
-
-    @callback
-    def add_new() -> None:
-        if entities := new_sensors(coordinator, known):
-            async_add_entities(entities)
-
-    add_new()
-    entry.async_on_unload(coordinator.async_add_listener(add_new))
+    add_as_devices_come(entry, async_add_entities, new_sensors)

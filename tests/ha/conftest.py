@@ -1,6 +1,6 @@
 """Fixtures of the Home Assistant tests."""
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from unittest.mock import PropertyMock, patch
 
 from freezegun.api import FrozenDateTimeFactory
@@ -11,8 +11,8 @@ from pytest_homeassistant_custom_component.common import (  # type: ignore[impor
 )
 
 from custom_components.apsystems_ema.coordinator import APsystemsCoordinator
-from tests.ha.helpers import MORNING, config_entry, setup
-from tests.simulator import Simulator
+from tests.ha.helpers import MORNING, VISITOR_CODE, config_entry, setup
+from tests.simulator import Simulator, storage_site
 
 
 @pytest.fixture(autouse=True)
@@ -47,3 +47,10 @@ async def coordinator(
     """The entry set up at 10:00 on a summer morning (bootstrap and first poll done)."""
     freezer.move_to(MORNING)
     return await setup(hass, simulator, mock_config_entry)
+
+
+@pytest.fixture
+async def pv_storage(socket_enabled: None) -> AsyncIterator[Simulator]:
+    """The PV + storage site (details type 3), its visitor access enabled."""
+    async with Simulator(storage_site(MORNING, authorization_code=VISITOR_CODE)) as sim:
+        yield sim

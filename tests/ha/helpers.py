@@ -32,6 +32,9 @@ from tests.simulator import Simulator
 #: benchmark): ``@pytest.mark.parametrize("recorder_config", [STEADY_RECORDER])``.
 STEADY_RECORDER: dict[str, Any] = {"commit_interval": 5}
 
+#: The visitor authorization code of the PV + storage site (a secret: never logged or shown).
+VISITOR_CODE = "EMAvisitor7c41d2"
+
 # 10:00 in Amsterdam on a long summer day.
 MORNING = datetime.fromisoformat("2026-06-17T08:00:00+00:00")
 

@@ -1,8 +1,6 @@
 """The battery's device and entities (manual v1.7 storage), against the simulator's PV and
 storage site; devices that come and go; the diagnostics keep the visitor code out."""
 
-from collections.abc import AsyncIterator
-
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant, State
@@ -22,19 +20,11 @@ from custom_components.apsystems_ema.state import (
     SiteState,
     StorageState,
 )
-from tests.ha.helpers import MORNING, config_entry, setup, state_of
-from tests.simulator import Simulator, storage_site
+from tests.ha.helpers import MORNING, VISITOR_CODE, config_entry, setup, state_of
+from tests.simulator import Simulator
 
 BATTERY = "216200003456"
-VISITOR_CODE = "EMAvisitor0b9e55"
 CHARGED = f"sensor.battery_{BATTERY}_charged_energy"
-
-
-@pytest.fixture
-async def pv_storage(socket_enabled: None) -> AsyncIterator[Simulator]:
-    """The PV + storage site, its visitor access enabled."""
-    async with Simulator(storage_site(MORNING, authorization_code=VISITOR_CODE)) as sim:
-        yield sim
 
 
 async def test_the_battery_device_and_its_sensors(

@@ -1,7 +1,6 @@
 """Batteries (manual v1.7), the status light and shared sub-user systems (v1.8), set up in
 Home Assistant against the simulator."""
 
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
 from freezegun.api import FrozenDateTimeFactory
@@ -13,7 +12,7 @@ from custom_components.apsystems_ema.const import DOMAIN
 from custom_components.apsystems_ema.diagnostics import async_get_config_entry_diagnostics
 from custom_components.apsystems_ema.openapi import StatusLight
 from custom_components.apsystems_ema.statistics import statistic_id
-from tests.ha.helpers import MORNING, advance, config_entry, recorded_rows, setup
+from tests.ha.helpers import MORNING, VISITOR_CODE, advance, config_entry, recorded_rows, setup
 from tests.simulator import (
     BASE_PATH,
     INSTALLER_PATH,
@@ -24,14 +23,6 @@ from tests.simulator import (
 )
 
 BATTERY = "216200003456"
-VISITOR_CODE = "EMAvisitor7c41d2"
-
-
-@pytest.fixture
-async def pv_storage(socket_enabled: None) -> AsyncIterator[Simulator]:
-    """The PV + storage site (details type 3), its visitor access enabled."""
-    async with Simulator(storage_site(MORNING, authorization_code=VISITOR_CODE)) as sim:
-        yield sim
 
 
 async def test_a_pv_and_storage_system_shows_its_battery(

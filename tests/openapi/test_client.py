@@ -1,7 +1,6 @@
 """The client against the simulator over real HTTP on loopback: every endpoint and error path."""
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 import socket
 
@@ -35,13 +34,6 @@ from custom_components.apsystems_ema.openapi.client import (
 )
 from custom_components.apsystems_ema.openapi.errors import describe_offset
 from tests.simulator import Fault, Simulator
-
-
-@pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    """A plain aiohttp session (HA would inject its shared one)."""
-    async with aiohttp.ClientSession() as client_session:
-        yield client_session
 
 
 def make_client(

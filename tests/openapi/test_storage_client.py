@@ -1,7 +1,6 @@
 """Manual v1.7/v1.8 against the simulator over real HTTP: storage endpoints and their path
 prefix, the status light, the visitor code and shared sub-user ids."""
 
-from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 import logging
 
@@ -38,13 +37,6 @@ def frozen(site_factory: object, **kwargs: object) -> Simulator:
     """A simulator of ``site_factory(NOON)`` whose clock stands still at ``NOON``."""
     site = site_factory(NOON)  # type: ignore[operator]
     return Simulator(site, clock=lambda: NOON, max_skew=None, **kwargs)  # type: ignore[arg-type]
-
-
-@pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    """A plain aiohttp session."""
-    async with aiohttp.ClientSession() as client_session:
-        yield client_session
 
 
 def make_client(
