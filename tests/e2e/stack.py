@@ -30,7 +30,8 @@ import urllib.request
 import aiohttp
 from homeassistant.const import RESTART_EXIT_CODE
 
-from tests.simulator import DEMO_APP_ID, DEMO_APP_SECRET, DEMO_SID, DEMO_TIMEZONE
+from tests.simulator import DEMO_APP_ID, DEMO_APP_SECRET, DEMO_TIMEZONE
+from tests.simulator.__main__ import SITES, make_site
 from tests.simulator.site import DEMO_LATITUDE, DEMO_LONGITUDE, noon_place
 
 REPO = Path(__file__).resolve().parents[2]
@@ -251,6 +252,9 @@ class Stack:
     ``with Stack(...) as stack:`` starts both, completes onboarding (user ``dev``) if
     needed, waits until Home Assistant runs, and stops both processes on exit. Their output
     goes to ``simulator.log`` and ``home-assistant.out`` in ``log_dir``.
+
+    The simulator serves ``site`` (a name of ``python -m tests.simulator --site``, the demo
+    site by default).
     """
 
     def __init__(
@@ -262,11 +266,15 @@ class Stack:
         log_dir: Path | None = None,
         startup_timeout: float = 180.0,
         noon: bool = False,
+        site: str = "demo",
     ) -> None:
         """Configure (nothing starts before :meth:`start`). With ``noon`` the site and the
         home move to a timezone and longitude where it is about noon at the start."""
+        if site not in SITES:
+            raise ValueError(f"unknown site {site!r}; known: {sorted(SITES)}")
         self.config_dir = config_dir
         self.port = port
+        self.site = site
         self.sim_port = sim_port
         self.log_dir = log_dir or config_dir.parent
         self.startup_timeout = startup_timeout
@@ -277,6 +285,11 @@ class Stack:
         self.client_id = f"{self.base_url}/"
         self.tokens: Tokens | None = None
         self._processes: list[tuple[str, subprocess.Popen[bytes], IO[bytes]]] = []
+
+    def sid(self) -> str:
+        """The system id (SID) of the simulated site, to enter at set-up."""
+        zone, longitude = self.place
+        return make_site(self.site, timezone=zone, longitude=longitude).sid
 
     # ---------------------------------------------------------------- lifecycle
     def start(self) -> None:
@@ -309,6 +322,8 @@ class Stack:
                 zone,
                 "--longitude",
                 str(longitude),
+                "--site",
+                self.site,
             ],
         )
         self._spawn("home-assistant", self._home_assistant_argv())
@@ -539,18 +554,28 @@ class Stack:
         return Tokens(answer["access_token"], answer["refresh_token"], int(answer["expires_in"]))
 
 
+SITE_TITLES = {
+    "demo": "PV, two ECUs, six inverters and a meter",
+    "storage": "PV and a battery",
+    "storage-only": "a battery charged by PV of another brand",
+    "subuser": "PV shared with a sub-user",
+}
+"""What each site of ``--site`` is, for the banner."""
+
+
 def banner(stack: Stack) -> str:
     """What a developer needs to try the integration."""
     return "\n".join(
         (
             "",
-            "Home Assistant with APsystems EMA (OpenAPI) and a simulated APsystems account.",
+            "Home Assistant with APsystems EMA (OpenAPI) and a simulated APsystems account",
+            f"(the {stack.site} site: {SITE_TITLES.get(stack.site, stack.site)}).",
             f"  Open:        {stack.base_url}  (user {USERNAME!r}, password {PASSWORD!r})",
             "  Then:        Settings → Devices & services → Add integration → APsystems",
             "  and enter:",
             f"    App ID:     {DEMO_APP_ID}",
             f"    App Secret: {DEMO_APP_SECRET}",
-            f"    SID:        {DEMO_SID}",
+            f"    SID:        {stack.sid()}",
             f"    Server URL: {stack.sim_url}",
             f"  Config and logs: {stack.config_dir}",
             "Ctrl-C stops both.",
@@ -570,7 +595,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--noon",
         action="store_true",
-        help="move the demo site (and the home) to where it is about noon now",
+        help="move the site (and the home) to where it is about noon now",
+    )
+    parser.add_argument(
+        "--site",
+        choices=sorted(SITES),
+        default="demo",
+        help="the simulated system: demo (PV), storage (PV and battery), "
+        "storage-only (battery), subuser (shared with a sub-user)",
     )
     args = parser.parse_args(argv)
 
@@ -580,7 +612,13 @@ def main(argv: list[str] | None = None) -> None:
     signal.signal(signal.SIGTERM, terminate)
     # Also when started with SIGINT ignored (in the background of a non-interactive shell).
     signal.signal(signal.SIGINT, signal.default_int_handler)
-    stack = Stack(args.config.resolve(), port=args.port, sim_port=args.sim_port, noon=args.noon)
+    stack = Stack(
+        args.config.resolve(),
+        port=args.port,
+        sim_port=args.sim_port,
+        noon=args.noon,
+        site=args.site,
+    )
     print(f"Starting the simulator and Home Assistant (logs in {stack.log_dir}) ...", flush=True)  # noqa: T201
     try:
         with stack:

@@ -2,17 +2,25 @@
 
 Onboarding goes through Home Assistant's HTTP API (see :mod:`tests.e2e.stack`); everything
 else as a user does it: log in, add the integration, look at its devices and entities, and
-pick the system's solar production statistic as the Energy dashboard's solar source.
+pick the system's solar production statistic as the Energy dashboard's solar source. Then
+a system with PV and a battery (the simulator's ``storage`` site): the battery's page, and
+the Energy dashboard with the battery's statistics.
 
 Screenshots go to ``.dev/screenshots/``; with ``APSYSTEMS_E2E_UPDATE_DOCS=1`` the README's
 ones in ``docs/images/`` are replaced as well. Without ``/usr/bin/chromium`` the test is
 skipped, unless ``APSYSTEMS_E2E_REQUIRED`` is set (as in CI), where it fails instead.
 """
 
+import asyncio
 from collections.abc import AsyncIterator, Iterator
+import contextlib
+from datetime import datetime, timedelta
 import os
 from pathlib import Path
+import re
 import shutil
+from typing import Any
+from zoneinfo import ZoneInfo
 
 from playwright.async_api import Browser, Page, async_playwright, expect
 import pytest
@@ -27,7 +35,14 @@ from tests.e2e.stack import (
     free_port,
     websocket_calls,
 )
-from tests.simulator import DEMO_APP_ID, DEMO_APP_SECRET, DEMO_SID, demo_site
+from tests.simulator import (
+    DEMO_APP_ID,
+    DEMO_APP_SECRET,
+    DEMO_SID,
+    STORAGE_SID,
+    demo_site,
+    storage_site,
+)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(420)]
 
@@ -50,6 +65,10 @@ TIMEOUT_MS = 60_000
 SYSTEM_DEVICE = f"APsystems {DEMO_SID}"
 PRODUCTION_STATISTIC = f"APsystems {DEMO_SID} solar production"
 INTEGRATION_NAME = "APsystems EMA (OpenAPI)"
+STORAGE_SITE = "storage"
+"""The simulator's PV and storage site (``--site storage``)."""
+BATTERY_EID = storage_site().storages[0].eid
+BATTERY_DEVICE = f"Battery {BATTERY_EID}"
 
 
 def _require_chromium() -> None:
@@ -63,23 +82,40 @@ def _require_chromium() -> None:
     )
 
 
-@pytest.fixture
-def stack(tmp_path: Path, socket_enabled: None) -> Iterator[Stack]:
-    """The simulator and Home Assistant on free loopback ports, onboarded; stopped after."""
+@contextlib.contextmanager
+def _running_stack(root: Path, site: str) -> Iterator[Stack]:
+    """The simulator serving ``site`` and Home Assistant on free loopback ports, where it is
+    about noon (a first day in progress, whenever the test runs); onboarded; stopped after."""
     _require_chromium()
     home = Stack(
-        tmp_path / "config",
+        root / "config",
         port=free_port(),
         sim_port=free_port(),
-        log_dir=tmp_path,
-        noon=True,  # a first day at noon, whenever the test runs
+        log_dir=root,
+        noon=True,
+        site=site,
     )
     try:
         with home:
             yield home
     except StackError:
-        _print_log_tail(tmp_path / "home-assistant.out")
+        _print_log_tail(root / "home-assistant.out")
         raise
+
+
+@pytest.fixture
+def stack(tmp_path: Path, socket_enabled: None) -> Iterator[Stack]:
+    """The demo site and its Home Assistant."""
+    with _running_stack(tmp_path, "demo") as home:
+        yield home
+
+
+@pytest.fixture
+def storage_stack(tmp_path: Path, socket_enabled: None) -> Iterator[Stack]:
+    """The PV and storage site and a Home Assistant of its own (the App ID a system shares
+    with another paces the first polls of both)."""
+    with _running_stack(tmp_path, STORAGE_SITE) as home:
+        yield home
 
 
 def _print_log_tail(log: Path, lines: int = 80) -> None:
@@ -90,7 +126,7 @@ def _print_log_tail(log: Path, lines: int = 80) -> None:
 
 
 @pytest.fixture
-async def browser(stack: Stack) -> AsyncIterator[Browser]:
+async def browser(socket_enabled: None) -> AsyncIterator[Browser]:
     """Headless Chromium (the system's, not one Playwright downloads)."""
     async with async_playwright() as playwright:
         chromium = await playwright.chromium.launch(
@@ -100,6 +136,28 @@ async def browser(stack: Stack) -> AsyncIterator[Browser]:
             yield chromium
         finally:
             await chromium.close()
+
+
+@contextlib.asynccontextmanager
+async def _logged_in(browser: Browser, stack: Stack) -> AsyncIterator[Page]:
+    """A logged-in page (desktop size, English); a full screenshot and Home Assistant's last
+    words when the block fails."""
+    # The browser where the home is: the frontend shows days and hours in its own zone.
+    context = await browser.new_context(
+        viewport={"width": 1280, "height": 900}, locale="en-US", timezone_id=stack.place[0]
+    )
+    context.set_default_timeout(TIMEOUT_MS)
+    expect.set_options(timeout=TIMEOUT_MS)
+    tab = await context.new_page()
+    try:
+        await _log_in(tab, stack)
+        yield tab
+    except BaseException:
+        await _shot(tab, "failure", full=True)
+        _print_log_tail(stack.log_dir / "home-assistant.out")
+        raise
+    finally:
+        await context.close()
 
 
 async def _shot(page: Page, name: str, *, docs_name: str | None = None, full: bool = False) -> None:
@@ -130,25 +188,37 @@ async def _log_in(page: Page, stack: Stack) -> None:
     await expect(page.get_by_role("button", name="Add integration")).to_be_visible()
 
 
+async def _ws(stack: Stack, *messages: dict[str, Any]) -> list[Any]:
+    """Home Assistant's websocket API as the ``dev`` user."""
+    assert stack.tokens is not None
+    return await websocket_calls(stack.base_url, stack.tokens.access_token, *messages)
+
+
 async def _add_integration(page: Page, stack: Stack) -> None:
+    """Add the integration for the stack's system (with screenshots for the demo site)."""
+    shots = stack.site == "demo"
+    await page.goto(f"{stack.base_url}/config/integrations/dashboard")
     await page.get_by_role("button", name="Add integration").click()
     await page.get_by_placeholder("Search for a brand name").fill("APsystems")
-    await page.get_by_text(INTEGRATION_NAME, exact=True).click()
+    # (The search's result: a button; an entry added before is a link on the dashboard.)
+    await page.get_by_role("button", name=INTEGRATION_NAME, exact=True).click()
     await expect(page.get_by_text("System ID (SID)")).to_be_visible()
     await page.get_by_role("textbox", name="App ID").fill(DEMO_APP_ID)
     await page.get_by_role("textbox", name="App Secret").fill(DEMO_APP_SECRET)
-    await page.get_by_role("textbox", name="System ID (SID)").fill(DEMO_SID)
+    await page.get_by_role("textbox", name="System ID (SID)").fill(stack.sid())
     server = page.get_by_role("textbox", name="Server URL")
     await server.fill(stack.sim_url)
     await expect(server).to_have_value(stack.sim_url)
-    await _shot(page, "1-config-flow", docs_name="config-flow.png")
+    if shots:
+        await _shot(page, "1-config-flow", docs_name="config-flow.png")
     await page.get_by_role("button", name="Submit").click()
 
     # Success: the dialog offers to name the new devices and assign areas.
     finish = page.get_by_role("button", name="finish", exact=False)
     await expect(finish).to_be_visible()
     await expect(page.get_by_text("EMA system").first).to_be_visible()
-    await _shot(page, "2-devices-created")
+    if shots:
+        await _shot(page, "2-devices-created")
     await finish.click()
     await expect(finish).to_be_hidden()
 
@@ -208,27 +278,100 @@ async def _energy_solar(page: Page, stack: Stack) -> None:
 async def test_add_integration_and_energy_source(stack: Stack, browser: Browser) -> None:
     """Add the integration in the UI, find its entities, and pick its solar production
     statistic as the solar source minutes after set-up (at any hour of the day)."""
-    context = await browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US")
-    context.set_default_timeout(TIMEOUT_MS)
-    expect.set_options(timeout=TIMEOUT_MS)
-    page = await context.new_page()
-    try:
-        await _log_in(page, stack)
+    async with _logged_in(browser, stack) as page:
         await _add_integration(page, stack)
         await _integration_page(page, stack)
         await _system_device_page(page)
         await _inverter_device_page(page, stack)
         await _energy_solar(page, stack)
-    except BaseException:
-        await _shot(page, "failure", full=True)
-        _print_log_tail(stack.log_dir / "home-assistant.out")
-        raise
-    finally:
-        await context.close()
 
-    assert stack.tokens is not None
-    (prefs,) = await websocket_calls(
-        stack.base_url, stack.tokens.access_token, {"type": "energy/get_prefs"}
-    )
+    (prefs,) = await _ws(stack, {"type": "energy/get_prefs"})
     solar = [source for source in prefs["energy_sources"] if source["type"] == "solar"]
     assert [source["stat_energy_from"] for source in solar] == [statistic_id(DEMO_SID)]
+
+
+async def _battery_statistics(stack: Stack) -> dict[str, str]:
+    """The battery's imported statistics by series, once the set-up's backfill has stored
+    them (yesterday's hours and older)."""
+    series = ("charge", "discharge", "import", "export")
+    wanted = {key: statistic_id(STORAGE_SID, f"{BATTERY_EID}_battery_{key}") for key in series}
+    async with asyncio.timeout(TIMEOUT_MS / 1000):
+        while True:
+            (listed,) = await _ws(
+                stack, {"type": "recorder/list_statistic_ids", "statistic_type": "sum"}
+            )
+            if set(wanted.values()) <= {row["statistic_id"] for row in listed}:
+                return wanted
+            await asyncio.sleep(1)
+
+
+async def _battery_soc(stack: Stack) -> float:
+    """The state of charge the battery's sensor holds now."""
+    registry, states = await _ws(
+        stack, {"type": "config/entity_registry/list"}, {"type": "get_states"}
+    )
+    unique_id = f"{STORAGE_SID}_battery_{BATTERY_EID}_soc"
+    (entity_id,) = (
+        entry["entity_id"]
+        for entry in registry
+        if entry["platform"] == "apsystems_ema" and entry["unique_id"] == unique_id
+    )
+    (state,) = (state["state"] for state in states if state["entity_id"] == entity_id)
+    return float(state)
+
+
+async def _battery_device_page(page: Page, stack: Stack) -> None:
+    """The battery's page in daylight: its state of charge and powers have values."""
+    await page.goto(f"{stack.base_url}/config/integrations/integration/apsystems_ema")
+    await page.get_by_text(BATTERY_DEVICE, exact=True).first.click()
+    await expect(page.get_by_text("Device info")).to_be_visible()
+    for entity in ("State of charge", "Charge power", "Discharge power", "Charged energy"):
+        await expect(page.get_by_text(entity, exact=True).first).to_be_visible()
+    soc = await _battery_soc(stack)
+    assert 0 < soc <= 100
+    # The entities card's row: the name, and the state (slotted into the row's shadow tree).
+    row = page.locator("hui-generic-entity-row").filter(has_text="State of charge")
+    await expect(row).to_contain_text(re.compile(rf"\b{soc:.0f}\s?%"))
+    await expect(page.get_by_text("Unknown", exact=True)).to_have_count(0)
+    await _shot(page, "8-battery-device", docs_name="battery.png", full=True)
+
+
+async def _energy_battery(page: Page, stack: Stack) -> dict[str, Any]:
+    """The battery as the Energy dashboard's home battery storage (as its settings page
+    saves it), then the dashboard on yesterday: the set-up's first poll brought yesterday's
+    battery hours (today's come with the closing after sunset). The battery source saved."""
+    stats = await _battery_statistics(stack)
+    # Out of the battery (discharged), into it (charged).
+    battery = {
+        "type": "battery",
+        "stat_energy_from": stats["discharge"],
+        "stat_energy_to": stats["charge"],
+    }
+    await _ws(stack, {"type": "energy/save_prefs", "energy_sources": [battery]})
+    await page.goto(f"{stack.base_url}/energy")
+    distribution = page.locator("hui-energy-distribution-card")
+    battery_node = distribution.get_by_text("Battery", exact=True).filter(visible=True)
+    await expect(battery_node.first).to_be_visible()
+    await page.get_by_role("button", name=re.compile("previous", re.IGNORECASE)).click()
+    yesterday = datetime.now(ZoneInfo(stack.place[0])).date() - timedelta(days=1)
+    await expect(page.get_by_text(f"{yesterday:%b} {yesterday.day}", exact=True)).to_be_visible()
+    await expect(page.get_by_text("Battery total", exact=True)).to_be_visible()
+    await page.mouse.move(0, 0)  # no hover highlight on the picker's button
+    await page.wait_for_timeout(1000)  # the charts' animation
+    await _shot(page, "9-energy-battery", docs_name="energy-battery.png")
+    return battery
+
+
+async def test_battery_device_and_energy_storage(storage_stack: Stack, browser: Browser) -> None:
+    """Add a PV and storage system in the UI: its battery's page shows the state of charge,
+    and with the battery's statistics as the Energy dashboard's home battery storage the
+    dashboard shows the energy going in and out."""
+    stack = storage_stack
+    async with _logged_in(browser, stack) as page:
+        await _add_integration(page, stack)
+        await _battery_device_page(page, stack)
+        saved = await _energy_battery(page, stack)
+
+    (prefs,) = await _ws(stack, {"type": "energy/get_prefs"})
+    (battery,) = (source for source in prefs["energy_sources"] if source["type"] == "battery")
+    assert {key: battery[key] for key in saved} == saved

@@ -2,7 +2,7 @@
 
 import asyncio
 import dataclasses
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 import json
 import logging
 from typing import Any
@@ -34,10 +34,12 @@ from tests.ha.drive import hourly_rows
 from tests.ha.helpers import (
     MORNING as MORNING,
     advance as advance,
+    config_entry,
     setup as setup,
     state_of as state_of,
 )
-from tests.simulator import Fault, Inverter, Simulator
+from tests.simulator import Fault, Inverter, Simulator, demo_site
+from tests.simulator.site import noon_place
 from tests.simulator.solar import Truth
 from tests.simulator.storage import StorageTruth
 
@@ -489,3 +491,21 @@ async def test_devices_the_lost_state_no_longer_knows_go_too(
     assert devices.async_get_device_by_identifier((DOMAIN, uid), entry_id) is None
     ecu = simulator.site.ecus[0].eid
     assert devices.async_get_device_by_identifier((DOMAIN, ecu), entry_id) is not None
+
+
+async def test_a_system_added_in_daylight_is_polled_at_once_also_when_calls_are_scarce(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, socket_enabled: None
+) -> None:
+    """Added on the last day of a month (the calls left are few, so polls are hours apart),
+    in daylight: the first poll runs with the set-up, so no inverter shows *Unknown*."""
+    now = datetime(2026, 11, 30, 6, 46, tzinfo=UTC)
+    freezer.move_to(now)
+    timezone, longitude = noon_place(now)
+    async with Simulator(demo_site(now, timezone=timezone, longitude=longitude)) as sim:
+        coordinator = await setup(hass, sim, config_entry(sim))
+        assert coordinator.poll_interval > timedelta(hours=2)
+        assert coordinator.last_plan is not None
+        assert coordinator.last_plan.at == now
+        for inverter in coordinator.site.inverters.values():
+            assert inverter.last_report is not None
+            assert inverter.channels

@@ -531,9 +531,11 @@ class Planner:
             every = self._interval(start, q, state)
             if every is None and not first:
                 continue
-            if first and self.site.storage:
+            added_now = state.last_poll is None and start >= window.start
+            if first and (self.site.storage or added_now):
                 # A battery works through the night: its morning's state of charge at once,
-                # not one interval into the day.
+                # not one interval into the day. A system just added in daylight is polled
+                # at once as well: its owner sees data from the first minute.
                 return max(start, window.start), every, window.day
             since = window.start if first or state.last_poll is None else state.last_poll
             since = max(since, window.start)
