@@ -1,14 +1,13 @@
 """The battery's device and entities (manual v1.7 storage), against the simulator's PV and
 storage site; devices that come and go; the diagnostics keep the visitor code out."""
 
+from typing import Any
+
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.const import EntityCategory
-from homeassistant.core import HomeAssistant, State
+from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 import pytest
-from pytest_homeassistant_custom_component.common import (  # type: ignore[import-untyped]
-    mock_restore_cache_with_extra_data,
-)
 
 from custom_components.apsystems_ema.const import DOMAIN
 from custom_components.apsystems_ema.diagnostics import async_get_config_entry_diagnostics
@@ -21,7 +20,7 @@ from custom_components.apsystems_ema.state import (
     StorageState,
 )
 from tests.ha.helpers import MORNING, VISITOR_CODE, config_entry, setup, state_of
-from tests.simulator import Simulator
+from tests.simulator import Fault, Simulator
 
 BATTERY = "216200003456"
 CHARGED = f"sensor.battery_{BATTERY}_charged_energy"
@@ -79,29 +78,29 @@ async def test_the_battery_device_and_its_sensors(
 
 
 async def test_a_battery_lifetime_never_goes_below_its_recorded_state(
-    hass: HomeAssistant, freezer: FrozenDateTimeFactory, pv_storage: Simulator
+    hass: HomeAssistant,
+    hass_storage: dict[str, Any],
+    freezer: FrozenDateTimeFactory,
+    pv_storage: Simulator,
 ) -> None:
-    """A lifetime recorded above what the API gives now (lost files, a rounding summary)
-    stays where it was."""
+    """The integration's files lost, and the API's summary then a little lower than what
+    was shown (a rounding, a correction): the lifetime charged stays where it was."""
     freezer.move_to(MORNING)
-    lifetime = pv_storage.truth.storage_totals(BATTERY, "lifetime", MORNING).charge
-    recorded = round(lifetime + 3.0, 3)
-    mock_restore_cache_with_extra_data(
-        hass,
-        [
-            (
-                State(CHARGED, str(recorded)),
-                {"native_value": recorded, "native_unit_of_measurement": "kWh"},
-            )
-        ],
-    )
-    coordinator = await setup(hass, pv_storage, config_entry(pv_storage))
+    entry = config_entry(pv_storage)
+    coordinator = await setup(hass, pv_storage, entry)
+    unique_id = f"{coordinator.site.sid}_battery_{BATTERY}_charge_lifetime"
+    shown = float(state_of(hass, unique_id))
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done()
+    key = f"{DOMAIN}.{entry.entry_id}"
+    hass_storage.pop(key, None)
+    hass_storage.pop(f"{key}.history", None)
+    pv_storage.inject(Fault(endpoint="storage_summary", scale=0.99, times=None))
+    coordinator = await setup(hass, pv_storage, entry)
     assert coordinator.site.storage[BATTERY].energy["charge"].lifetime == pytest.approx(
-        lifetime, abs=0.01
+        shown * 0.99, abs=0.01
     )
-    assert float(state_of(hass, f"{coordinator.site.sid}_battery_{BATTERY}_charge_lifetime")) == (
-        recorded
-    )
+    assert float(state_of(hass, unique_id)) == shown
 
 
 async def test_no_secret_in_the_diagnostics(
