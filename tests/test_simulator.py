@@ -7,6 +7,7 @@ the integration's client.
 import asyncio
 import base64
 from collections.abc import AsyncIterator, Awaitable, Callable
+import dataclasses
 from datetime import UTC, date, datetime, timedelta
 import hashlib
 import hmac
@@ -31,7 +32,7 @@ from tests.simulator import (
     build_site,
     demo_site,
 )
-from tests.simulator.__main__ import banner, build_parser
+from tests.simulator.__main__ import banner, build_parser, make_site
 from tests.simulator.solar import meter_day, meter_day_totals, unit_curve, unit_total
 
 SUMMER = datetime(2026, 6, 21, 10, 32, 40, tzinfo=UTC)  # 12:32 in Amsterdam (CEST)
@@ -714,6 +715,16 @@ async def test_standalone_banner(simulator: Simulator) -> None:
     for needle in (simulator.app_id, simulator.app_secret, simulator.sid, simulator.base_url):
         assert needle in text
     assert "python -m custom_components.apsystems_ema.openapi --base-url" in text
+
+
+def test_standalone_site_and_latitude() -> None:
+    """``--site`` picks a site and ``--latitude`` moves it, nothing else of it."""
+    args = build_parser().parse_args(["--site", "storage", "--latitude", "-33.9"])
+    moved = make_site(args.site, SUMMER, latitude=args.latitude)
+    own = make_site(args.site, SUMMER)
+    assert (moved.latitude, own.latitude) == (-33.9, 51.5)
+    assert moved == dataclasses.replace(own, latitude=-33.9)
+    assert make_site("demo", SUMMER, latitude=None) == make_site("demo", SUMMER)
 
 
 async def test_freezegun_clock(

@@ -105,12 +105,13 @@ def write_config(
     with_http: bool = True,
     time_zone: str = DEMO_TIMEZONE,
     longitude: float = DEMO_LONGITUDE,
+    latitude: float = DEMO_LATITUDE,
 ) -> None:
     """A minimal configuration, and the integration linked into ``custom_components``.
 
     ``with_http``: include the ``http:`` section (loopback only, ``port``). Home Assistant
-    moves it to its storage on the first start and warns about it afterwards. ``time_zone``
-    and ``longitude`` place the home where the simulated site is.
+    moves it to its storage on the first start and warns about it afterwards. ``time_zone``,
+    ``longitude`` and ``latitude`` place the home where the simulated site is.
 
     The link is relative (``../../../custom_components/apsystems_ema`` for ``.dev/config``),
     so edits of the integration show after a restart of Home Assistant.
@@ -119,7 +120,7 @@ def write_config(
     (config_dir / "configuration.yaml").write_text(
         CONFIGURATION_YAML.format(
             time_zone=time_zone,
-            latitude=DEMO_LATITUDE,
+            latitude=latitude,
             longitude=longitude,
             http=HTTP_YAML.format(host=HOST, port=port) if with_http else "",
         ),
@@ -254,7 +255,8 @@ class Stack:
     goes to ``simulator.log`` and ``home-assistant.out`` in ``log_dir``.
 
     The simulator serves ``site`` (a name of ``python -m tests.simulator --site``, the demo
-    site by default).
+    site by default); ``latitude`` moves it (and the home) north or south (None: the site's
+    own latitude).
     """
 
     def __init__(
@@ -267,6 +269,7 @@ class Stack:
         startup_timeout: float = 180.0,
         noon: bool = False,
         site: str = "demo",
+        latitude: float | None = None,
     ) -> None:
         """Configure (nothing starts before :meth:`start`). With ``noon`` the site and the
         home move to a timezone and longitude where it is about noon at the start."""
@@ -279,6 +282,7 @@ class Stack:
         self.log_dir = log_dir or config_dir.parent
         self.startup_timeout = startup_timeout
         self.noon = noon
+        self.latitude = latitude
         self.place = DEMO_TIMEZONE, DEMO_LONGITUDE  # (timezone, longitude), set at the start
         self.base_url = f"http://{HOST}:{port}"
         self.sim_url = f"http://{HOST}:{sim_port}"
@@ -308,24 +312,7 @@ class Stack:
         self._write_config(with_http=previous is None)
         skip_onboarding_integrations(self.config_dir)
         self.log_dir.mkdir(parents=True, exist_ok=True)
-        self._spawn(
-            "simulator",
-            [
-                sys.executable,
-                "-m",
-                "tests.simulator",
-                "--host",
-                HOST,
-                "--port",
-                str(self.sim_port),
-                "--timezone",
-                zone,
-                "--longitude",
-                str(longitude),
-                "--site",
-                self.site,
-            ],
-        )
+        self._spawn("simulator", self._simulator_argv(zone, longitude))
         self._spawn("home-assistant", self._home_assistant_argv())
         deadline = time.monotonic() + self.startup_timeout
         self._wait(deadline, "the simulator", lambda: _listening(self.sim_port))
@@ -334,10 +321,35 @@ class Stack:
         self._wait(deadline, "Home Assistant to run", self._running)
         self.confirm_http_config()
 
+    def _simulator_argv(self, zone: str, longitude: float) -> list[str]:
+        """The simulator's command."""
+        moved = ["--latitude", str(self.latitude)] if self.latitude is not None else []
+        return [
+            sys.executable,
+            "-m",
+            "tests.simulator",
+            "--host",
+            HOST,
+            "--port",
+            str(self.sim_port),
+            "--timezone",
+            zone,
+            "--longitude",
+            str(longitude),
+            "--site",
+            self.site,
+            *moved,
+        ]
+
     def _write_config(self, *, with_http: bool) -> None:
         zone, longitude = self.place
         write_config(
-            self.config_dir, self.port, with_http=with_http, time_zone=zone, longitude=longitude
+            self.config_dir,
+            self.port,
+            with_http=with_http,
+            time_zone=zone,
+            longitude=longitude,
+            latitude=DEMO_LATITUDE if self.latitude is None else self.latitude,
         )
 
     def stop(self) -> None:
@@ -604,6 +616,11 @@ def main(argv: list[str] | None = None) -> None:
         help="the simulated system: demo (PV), storage (PV and battery), "
         "storage-only (battery), subuser (shared with a sub-user)",
     )
+    parser.add_argument(
+        "--latitude",
+        type=float,
+        help="move the site (and the home) to this latitude, e.g. -33.9 where November is summer",
+    )
     args = parser.parse_args(argv)
 
     def terminate(signum: int, frame: FrameType | None) -> None:
@@ -618,6 +635,7 @@ def main(argv: list[str] | None = None) -> None:
         sim_port=args.sim_port,
         noon=args.noon,
         site=args.site,
+        latitude=args.latitude,
     )
     print(f"Starting the simulator and Home Assistant (logs in {stack.log_dir}) ...", flush=True)  # noqa: T201
     try:

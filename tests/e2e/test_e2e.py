@@ -3,8 +3,9 @@
 Onboarding goes through Home Assistant's HTTP API (see :mod:`tests.e2e.stack`); everything
 else as a user does it: log in, add the integration, look at its devices and entities, and
 pick the system's solar production statistic as the Energy dashboard's solar source. Then
-a system with PV and a battery (the simulator's ``storage`` site): the battery's page, and
-the Energy dashboard with the battery's statistics.
+a system with PV and a battery (the simulator's ``storage`` site, moved to 34° S where
+November is early summer): the battery's page, and the Energy dashboard with the system's
+solar production, the battery and the grid from the battery's statistics.
 
 Screenshots go to ``.dev/screenshots/``; with ``APSYSTEMS_E2E_UPDATE_DOCS=1`` the README's
 ones in ``docs/images/`` are replaced as well. Without ``/usr/bin/chromium`` the test is
@@ -14,7 +15,7 @@ skipped, unless ``APSYSTEMS_E2E_REQUIRED`` is set (as in CI), where it fails ins
 import asyncio
 from collections.abc import AsyncIterator, Iterator
 import contextlib
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 import os
 from pathlib import Path
 import re
@@ -67,6 +68,9 @@ PRODUCTION_STATISTIC = f"APsystems {DEMO_SID} solar production"
 INTEGRATION_NAME = "APsystems EMA (OpenAPI)"
 STORAGE_SITE = "storage"
 """The simulator's PV and storage site (``--site storage``)."""
+STORAGE_LATITUDE = -33.9
+"""Where the PV and storage site lies in the test: the real clock's late November there is
+early summer (a full battery by day, an emptied one by night), not Amsterdam's winter."""
 BATTERY_EID = storage_site().storages[0].eid
 BATTERY_DEVICE = f"Battery {BATTERY_EID}"
 
@@ -83,9 +87,10 @@ def _require_chromium() -> None:
 
 
 @contextlib.contextmanager
-def _running_stack(root: Path, site: str) -> Iterator[Stack]:
+def _running_stack(root: Path, site: str, latitude: float | None = None) -> Iterator[Stack]:
     """The simulator serving ``site`` and Home Assistant on free loopback ports, where it is
-    about noon (a first day in progress, whenever the test runs); onboarded; stopped after."""
+    about noon (a first day in progress, whenever the test runs) and at ``latitude`` (None:
+    the site's own); onboarded; stopped after."""
     _require_chromium()
     home = Stack(
         root / "config",
@@ -94,6 +99,7 @@ def _running_stack(root: Path, site: str) -> Iterator[Stack]:
         log_dir=root,
         noon=True,
         site=site,
+        latitude=latitude,
     )
     try:
         with home:
@@ -112,9 +118,9 @@ def stack(tmp_path: Path, socket_enabled: None) -> Iterator[Stack]:
 
 @pytest.fixture
 def storage_stack(tmp_path: Path, socket_enabled: None) -> Iterator[Stack]:
-    """The PV and storage site and a Home Assistant of its own (the App ID a system shares
-    with another paces the first polls of both)."""
-    with _running_stack(tmp_path, STORAGE_SITE) as home:
+    """The PV and storage site (at :data:`STORAGE_LATITUDE`) and a Home Assistant of its own
+    (the App ID a system shares with another paces the first polls of both)."""
+    with _running_stack(tmp_path, STORAGE_SITE, STORAGE_LATITUDE) as home:
         yield home
 
 
@@ -290,11 +296,12 @@ async def test_add_integration_and_energy_source(stack: Stack, browser: Browser)
     assert [source["stat_energy_from"] for source in solar] == [statistic_id(DEMO_SID)]
 
 
-async def _battery_statistics(stack: Stack) -> dict[str, str]:
-    """The battery's imported statistics by series, once the set-up's backfill has stored
-    them (yesterday's hours and older)."""
+async def _storage_statistics(stack: Stack) -> dict[str, str]:
+    """The system's solar production and the battery's imported statistics by series, once
+    the set-up has stored them (yesterday's hours and older)."""
     series = ("charge", "discharge", "import", "export")
     wanted = {key: statistic_id(STORAGE_SID, f"{BATTERY_EID}_battery_{key}") for key in series}
+    wanted["solar"] = statistic_id(STORAGE_SID)
     async with asyncio.timeout(TIMEOUT_MS / 1000):
         while True:
             (listed,) = await _ws(
@@ -336,42 +343,83 @@ async def _battery_device_page(page: Page, stack: Stack) -> None:
     await _shot(page, "8-battery-device", docs_name="battery.png", full=True)
 
 
-async def _energy_battery(page: Page, stack: Stack) -> dict[str, Any]:
-    """The battery as the Energy dashboard's home battery storage (as its settings page
-    saves it), then the dashboard on yesterday: the set-up's first poll brought yesterday's
-    battery hours (today's come with the closing after sunset). The battery source saved."""
-    stats = await _battery_statistics(stack)
-    # Out of the battery (discharged), into it (charged).
-    battery = {
-        "type": "battery",
-        "stat_energy_from": stats["discharge"],
-        "stat_energy_to": stats["charge"],
-    }
-    await _ws(stack, {"type": "energy/save_prefs", "energy_sources": [battery]})
+async def _energy_storage(page: Page, stack: Stack) -> list[dict[str, Any]]:
+    """The Energy dashboard's sources from the integration's statistics alone (as its
+    settings page saves them): the system's solar production, the battery as home battery
+    storage, and the grid as the battery measures it (imported, exported). Then the
+    dashboard on yesterday: the set-up brought yesterday's solar hours, its first poll
+    yesterday's battery hours (today's come with the closing after sunset). The sources
+    saved."""
+    stats = await _storage_statistics(stack)
+    sources: list[dict[str, Any]] = [
+        {"type": "solar", "stat_energy_from": stats["solar"]},
+        # Out of the battery (discharged), into it (charged).
+        {
+            "type": "battery",
+            "stat_energy_from": stats["discharge"],
+            "stat_energy_to": stats["charge"],
+        },
+        # Consumed from the grid (imported), returned to it (exported).
+        {
+            "type": "grid",
+            "stat_energy_from": stats["import"],
+            "stat_energy_to": stats["export"],
+            "cost_adjustment_day": 0,
+        },
+    ]
+    await _ws(stack, {"type": "energy/save_prefs", "energy_sources": sources})
+    zone = ZoneInfo(stack.place[0])
+    today = datetime.now(zone).date()
+    yesterday = today - timedelta(days=1)
+    await _assert_sunny_day(stack, stats["solar"], yesterday)
+
     await page.goto(f"{stack.base_url}/energy")
     distribution = page.locator("hui-energy-distribution-card")
-    battery_node = distribution.get_by_text("Battery", exact=True).filter(visible=True)
-    await expect(battery_node.first).to_be_visible()
+    for node in ("Solar", "Grid", "Battery"):
+        await expect(
+            distribution.get_by_text(node, exact=True).filter(visible=True).first
+        ).to_be_visible()
     await page.get_by_role("button", name=re.compile("previous", re.IGNORECASE)).click()
-    yesterday = datetime.now(ZoneInfo(stack.place[0])).date() - timedelta(days=1)
     await expect(page.get_by_text(f"{yesterday:%b} {yesterday.day}", exact=True)).to_be_visible()
     await expect(page.get_by_text("Battery total", exact=True)).to_be_visible()
     await page.mouse.move(0, 0)  # no hover highlight on the picker's button
     await page.wait_for_timeout(1000)  # the charts' animation
     await _shot(page, "9-energy-battery", docs_name="energy-battery.png")
-    return battery
+    return sources
+
+
+async def _assert_sunny_day(stack: Stack, solar: str, day: date) -> None:
+    """The system's solar production statistic holds ``day`` (a day of early summer: it
+    produced)."""
+    zone = ZoneInfo(stack.place[0])
+    start = datetime.combine(day, time(), zone)
+    (rows,) = await _ws(
+        stack,
+        {
+            "type": "recorder/statistics_during_period",
+            "start_time": start.isoformat(),
+            "end_time": (start + timedelta(days=1)).isoformat(),
+            "statistic_ids": [solar],
+            "period": "day",
+            "types": ["change"],
+        },
+    )
+    # (Also the row of the day after, which starts at the end: today's hours so far.)
+    (change,) = (row["change"] for row in rows[solar] if row["start"] == start.timestamp() * 1000)
+    assert change > 0
 
 
 async def test_battery_device_and_energy_storage(storage_stack: Stack, browser: Browser) -> None:
     """Add a PV and storage system in the UI: its battery's page shows the state of charge,
-    and with the battery's statistics as the Energy dashboard's home battery storage the
-    dashboard shows the energy going in and out."""
+    and with the system's and the battery's statistics as the Energy dashboard's solar,
+    home battery storage and grid, the dashboard shows the energy going in and out."""
     stack = storage_stack
     async with _logged_in(browser, stack) as page:
         await _add_integration(page, stack)
         await _battery_device_page(page, stack)
-        saved = await _energy_battery(page, stack)
+        saved = await _energy_storage(page, stack)
 
     (prefs,) = await _ws(stack, {"type": "energy/get_prefs"})
-    (battery,) = (source for source in prefs["energy_sources"] if source["type"] == "battery")
-    assert {key: battery[key] for key in saved} == saved
+    for wanted in saved:
+        (source,) = (s for s in prefs["energy_sources"] if s["type"] == wanted["type"])
+        assert {key: source[key] for key in wanted} == wanted

@@ -1,10 +1,11 @@
-"""``python -m tests.simulator --port 8999 [--site demo|storage|storage-only|subuser]``: serve
-a site (the demo site by default) until Ctrl-C."""
+"""``python -m tests.simulator --port 8999 [--site demo|storage|storage-only|subuser]
+[--latitude L]``: serve a site (the demo site by default) until Ctrl-C."""
 
 import argparse
 import asyncio
 from collections.abc import Callable
 import contextlib
+import dataclasses
 from datetime import datetime
 
 from .app import Simulator
@@ -35,9 +36,12 @@ def make_site(
     *,
     timezone: str = DEMO_TIMEZONE,
     longitude: float = DEMO_LONGITUDE,
+    latitude: float | None = None,
 ) -> Site:
-    """The site ``--site name`` serves."""
-    return SITES[name](now, timezone=timezone, longitude=longitude)
+    """The site ``--site name`` serves; ``latitude`` moves it north or south (None: its own),
+    e.g. to -33.9, where late November is early summer."""
+    site = SITES[name](now, timezone=timezone, longitude=longitude)
+    return site if latitude is None else dataclasses.replace(site, latitude=latitude)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -51,6 +55,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--timezone", default=DEMO_TIMEZONE, help="the site's timezone")
     parser.add_argument(
         "--longitude", type=float, default=DEMO_LONGITUDE, help="the site's longitude"
+    )
+    parser.add_argument(
+        "--latitude", type=float, default=None, help="the site's latitude (default: its own)"
     )
     parser.add_argument(
         "--site",
@@ -70,6 +77,7 @@ def banner(sim: Simulator) -> str:
             f"  app secret: {sim.app_secret}",
             f"  sid:        {sim.sid}",
             f"  timezone:   {sim.site.timezone}",
+            f"  latitude:   {sim.site.latitude}",
             f"  ECUs:       {', '.join(e.eid for e in sim.site.ecus)}",
             f"  meters:     {', '.join(sim.site.meters)}",
             *(
@@ -94,9 +102,11 @@ async def serve(
     timezone: str = DEMO_TIMEZONE,
     longitude: float = DEMO_LONGITUDE,
     site: str = "demo",
+    latitude: float | None = None,
 ) -> None:
     """Run until cancelled."""
-    sim = Simulator(make_site(site, timezone=timezone, longitude=longitude), quota=quota)
+    built = make_site(site, timezone=timezone, longitude=longitude, latitude=latitude)
+    sim = Simulator(built, quota=quota)
     await sim.start(host, port)
     print(banner(sim), flush=True)
     try:
@@ -110,7 +120,15 @@ def main(argv: list[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(
-            serve(args.host, args.port, args.quota, args.timezone, args.longitude, args.site)
+            serve(
+                args.host,
+                args.port,
+                args.quota,
+                args.timezone,
+                args.longitude,
+                args.site,
+                args.latitude,
+            )
         )
 
 
