@@ -14,6 +14,7 @@ from .openapi import (
     STORAGE_KEYS,
     APsystemsClient,
     APsystemsResponseError,
+    APsystemsStorageRefusedError,
     BatchPower,
     EnergyLevel,
 )
@@ -186,18 +187,22 @@ class Dispatcher:
 
     # -- batteries ------------------------------------------------------------------------
 
-    async def _storage[T](self, answer: Awaitable[T]) -> T:
+    async def _storage[T](self, answer: Awaitable[T], eid: str, at: datetime) -> T:
         """A storage call's answer; the path prefix the client found (or not) is kept with
-        the site, answered or not."""
+        the site, answered or not. A battery whose data the API refuses under both prefixes
+        is not asked again before the next day's details (its calls would be wasted)."""
         try:
             return await answer
+        except APsystemsStorageRefusedError:
+            self.site.refuse_storage(eid, self.site.local_day(at))
+            raise
         finally:
             self.site.storage_prefix = self.client.storage_prefix
 
     async def _storage_latest(
         self, call: PlannedCall, target: str, day: date, at: datetime
     ) -> None:
-        latest = await self._storage(self.client.get_storage_latest(target))
+        latest = await self._storage(self.client.get_storage_latest(target), target, at)
         check(self.site.storage_power_problem(latest))
         self.site.apply_storage_latest(target, latest, at)
 
@@ -205,7 +210,7 @@ class Dispatcher:
         self, call: PlannedCall, target: str, day: date, at: datetime
     ) -> None:
         site = self.site
-        summary = await self._storage(self.client.get_storage_summary(target))
+        summary = await self._storage(self.client.get_storage_summary(target), target, at)
         created = site.create_date
         days = (site.local_day(at) - created).days + 1 if created else LIFETIME_DAYS
         check(
@@ -218,7 +223,7 @@ class Dispatcher:
         self, call: PlannedCall, target: str, day: date, at: datetime
     ) -> None:
         hourly = await self._storage(
-            self.client.get_storage_energy(target, EnergyLevel.HOURLY, day)
+            self.client.get_storage_energy(target, EnergyLevel.HOURLY, day), target, at
         )
         totals = {key: sum(hourly.series(key)) for key in STORAGE_KEYS}
         check(self.site.storage_totals_problem("day", totals, 1))
@@ -227,7 +232,9 @@ class Dispatcher:
 
     async def _storage_daily(self, call: PlannedCall, target: str, day: date, at: datetime) -> None:
         site = self.site
-        daily = await self._storage(self.client.get_storage_energy(target, EnergyLevel.DAILY, day))
+        daily = await self._storage(
+            self.client.get_storage_energy(target, EnergyLevel.DAILY, day), target, at
+        )
         highest = {key: max(daily.series(key), default=0.0) for key in STORAGE_KEYS}
         check(site.storage_totals_problem("day", highest, 1))
         before = first_hourly_day(site.local_day(at), site.create_date, self.records.hourly_days)

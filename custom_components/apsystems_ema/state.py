@@ -379,6 +379,9 @@ class SiteState:
     light: StatusLight | None = None  # the EMA status light, as the details last gave it
     light_at: datetime | None = None  # when the details gave it
     storage_prefix: str | None = None  # the API path prefix that serves storage (None: unknown)
+    # Batteries whose storage data the API refused (under both prefixes), and the day: not
+    # asked again before the next day's details.
+    storage_refused: dict[str, date] = field(default_factory=dict)
 
     @property
     def producing(self) -> dict[str, EcuState]:
@@ -398,8 +401,18 @@ class SiteState:
 
     @property
     def listed_storage(self) -> list[str]:
-        """The storage ECUs (batteries) the latest inventory lists."""
-        return [eid for eid in self.storage if f"ecu:{eid}" not in self.missing]
+        """The storage ECUs (batteries) the latest inventory lists, but those whose data the
+        API refused today."""
+        return [
+            eid
+            for eid in self.storage
+            if f"ecu:{eid}" not in self.missing and eid not in self.storage_refused
+        ]
+
+    def refuse_storage(self, eid: str, day: date) -> None:
+        """The API refused a battery's storage data on ``day``: not asked again before the
+        next day's details."""
+        self.storage_refused[eid] = day
 
     @property
     def listed_inverters(self) -> list[str]:
@@ -529,6 +542,9 @@ class SiteState:
         self.create_date = details.create_date
         self.system_type = details.type
         self.light, self.light_at = details.light, fetched
+        if fetched is not None:  # a refused battery is asked again the next day
+            today = self.local_day(fetched)
+            self.storage_refused = {e: d for e, d in self.storage_refused.items() if d >= today}
         if not self.ecus:
             for eid in details.ecus:
                 self.ecus.setdefault(eid, EcuState(eid))
@@ -879,6 +895,10 @@ class SiteState:
                 light=_light(data.get("light")),
                 light_at=codec.opt_instant(data.get("light_at"), "light_at"),
                 storage_prefix=data.get("storage_prefix"),
+                storage_refused={
+                    str(k): date.fromisoformat(v)
+                    for k, v in data.get("storage_refused", {}).items()
+                },
             )
         except (KeyError, TypeError, AttributeError) as err:
             raise ValueError(f"unreadable state: {err!r}") from err

@@ -2,8 +2,10 @@
 Home Assistant against the simulator."""
 
 from datetime import timedelta
+import logging
 
 from freezegun.api import FrozenDateTimeFactory
+from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr
 import pytest
@@ -144,3 +146,36 @@ async def test_a_shared_sub_user_system_uses_its_virtual_ids(
         assert device.name == "ECU 002405253708"
         assert registry.async_get_device_by_identifier((DOMAIN, "2030000001236"), entry_id) is None
         assert coordinator.site.inverters
+
+
+async def test_a_battery_the_api_refuses_is_asked_again_the_next_day_only(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    socket_enabled: None,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """An account without access to the storage data (2004 "no permission" under both
+    prefixes): no re-authentication (the credentials are fine), one warning, the battery's
+    calls stop for the day, and the next day's details bring one more try."""
+    freezer.move_to(MORNING)
+    async with Simulator(storage_site(MORNING), storage_prefixes=(), storage_refusal=2004) as sim:
+        entry = config_entry(sim)
+        coordinator = await setup(hass, sim, entry)
+        assert entry.state is ConfigEntryState.LOADED
+        assert not hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+        assert coordinator.site.listed_storage == []
+        assert coordinator.planner.site.storage == ()
+        refused = [c for c in sim.calls if "storage" in c.path]
+        assert len(refused) == 2  # one call, under both prefixes
+        await advance(hass, freezer, timedelta(hours=12))
+        assert [c for c in sim.calls if "storage" in c.path] == refused
+        ours = [
+            r.getMessage()
+            for r in caplog.records
+            if r.levelno == logging.WARNING and r.name.startswith("custom_components")
+        ]
+        assert len(ours) == 1
+        assert "storage refused under both path prefixes" in ours[0]
+        await advance(hass, freezer, timedelta(hours=18))  # the next day's details
+        assert len([c for c in sim.calls if "storage" in c.path]) > 2
+        assert not hass.config_entries.flow.async_progress_by_handler(DOMAIN)

@@ -12,13 +12,16 @@ from custom_components.apsystems_ema.openapi import (
     INSTALLER_PREFIX,
     STORAGE_KEYS,
     STORAGE_PREFIXES,
+    APsystemsAuthError,
     APsystemsClient,
     APsystemsHTTPError,
     APsystemsRequestError,
     APsystemsServerError,
+    APsystemsStorageRefusedError,
     CallRecord,
     Endpoint,
     EnergyLevel,
+    Failure,
     SignatureMethod,
     StatusLight,
     system_today,
@@ -177,14 +180,19 @@ async def test_a_known_prefix_is_used_directly(
 async def test_both_prefixes_refused(
     socket_enabled: None, session: aiohttp.ClientSession, not_found: bool
 ) -> None:
-    """When neither prefix serves storage, the second refusal is raised, the prefix stays
-    unknown, and both calls count; the next storage call tries both again."""
+    """When neither prefix serves storage, the storage refusal (naming the second) is
+    raised, the prefix stays unknown, and both calls count; the next storage call tries both
+    again."""
     async with Simulator(storage_site(), storage_prefixes=(), storage_404=not_found) as sim:
         calls: list[CallRecord] = []
         client = make_client(sim, session, calls)
-        expected = APsystemsHTTPError if not_found else APsystemsRequestError
-        with pytest.raises(expected):
+        expected = APsystemsStorageRefusedError
+        with pytest.raises(expected) as refused:
             await client.get_storage_latest(STORAGE_EID)
+        cause = APsystemsHTTPError if not_found else APsystemsRequestError
+        assert isinstance(refused.value.__cause__, cause)
+        assert refused.value.code == 4001
+        assert "storage refused under both path prefixes" in str(refused.value)
         assert client.storage_prefix is None
         assert prefixes(sim) == [INSTALLER_PREFIX, API_PREFIX]
         assert [c.ok for c in calls] == [False, False]
@@ -204,6 +212,41 @@ async def test_an_unknown_storage_ecu(socket_enabled: None, session: aiohttp.Cli
         assert err.value.code == 4001
         assert client.storage_prefix is None
         assert prefixes(sim) == [INSTALLER_PREFIX, API_PREFIX]
+
+
+async def test_an_end_users_no_permission_under_the_installer_prefix(
+    socket_enabled: None, session: aiohttp.ClientSession
+) -> None:
+    """An end user's account may get "no permission" (2004) under the manual's installer
+    prefix: the user prefix is tried; refused there too, it is a storage refusal (a refusal
+    of this battery's data), never refused credentials."""
+    async with Simulator(
+        storage_site(), storage_prefixes={API_PREFIX}, storage_refusal=2004
+    ) as sim:
+        client = make_client(sim, session)
+        assert (await client.get_storage_latest(STORAGE_EID)).soc is not None
+        assert client.storage_prefix == API_PREFIX
+    async with Simulator(storage_site(), storage_prefixes=(), storage_refusal=2004) as sim:
+        client = make_client(sim, session)
+        with pytest.raises(APsystemsStorageRefusedError) as refused:
+            await client.get_storage_summary(STORAGE_EID)
+        assert refused.value.code == 2004
+        assert not isinstance(refused.value, APsystemsAuthError)
+        assert refused.value.failure is Failure.BAD_REQUEST
+
+
+async def test_refused_credentials_under_the_user_prefix_stay_refused_credentials(
+    socket_enabled: None, session: aiohttp.ClientSession
+) -> None:
+    """Invalid credentials (2001) under the second prefix are what they are."""
+    async with Simulator(storage_site(), storage_prefixes={API_PREFIX}) as sim:
+        sim.inject(
+            Fault(endpoint="storage_latest", code=4001), Fault(endpoint="storage_latest", code=2001)
+        )
+        client = make_client(sim, session)
+        with pytest.raises(APsystemsAuthError) as err:
+            await client.get_storage_latest(STORAGE_EID)
+        assert err.value.code == 2001
 
 
 async def test_other_failures_are_not_a_refused_path(
@@ -230,9 +273,13 @@ async def test_other_failures_are_not_a_refused_path(
 
 
 def test_refuses_path() -> None:
-    """The cue for the other prefix: 4001 or HTTP 404, nothing else."""
+    """The cue for the other prefix: 4001, "not authorized" / "no permission" or HTTP 404,
+    nothing else."""
     assert refuses_path(APsystemsRequestError(4001))
     assert refuses_path(APsystemsHTTPError(404))
+    assert refuses_path(APsystemsAuthError(2004))
+    assert refuses_path(APsystemsAuthError(2002))
+    assert not refuses_path(APsystemsAuthError(2001))
     assert not refuses_path(APsystemsRequestError(4000))
     assert not refuses_path(APsystemsHTTPError(500))
     assert not refuses_path(APsystemsServerError(5000))

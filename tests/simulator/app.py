@@ -226,9 +226,10 @@ class Simulator:
 
     Storage endpoints (v1.7 §3.6) answer under both ``/installer/api/v2/systems`` (the
     manual's) and ``/user/api/v2/systems``; ``storage_prefixes`` (kwarg and attribute)
-    limits them to some: a storage request on another prefix answers 4001, or HTTP 404 with
-    ``storage_404`` (kwarg and attribute); either way it is recorded and counts toward the
-    quota. An unknown storage ECU answers 4001 too.
+    limits them to some: a storage request on another prefix answers 4001 (or the code of
+    ``storage_refusal``, e.g. 2004 "no permission"), or HTTP 404 with ``storage_404`` (kwargs
+    and attributes); either way it is recorded and counts toward the quota. An unknown storage
+    ECU answers 4001 too.
 
     Test controls besides faults: :attr:`unlisted`, :attr:`silent` (inverters that stopped
     reporting: the batch curves have no samples for them from then on, the light turns
@@ -248,6 +249,7 @@ class Simulator:
         account: Account | None = None,
         storage_prefixes: Iterable[str] = STORAGE_PREFIXES,
         storage_404: bool = False,
+        storage_refusal: int = CODE_INVALID_PARAMETER,
     ) -> None:
         """Build the simulator (call :meth:`start` to serve it)."""
         self.clock: Clock = clock or _utcnow
@@ -260,6 +262,8 @@ class Simulator:
             raise ValueError(f"unknown storage prefixes {sorted(unknown)}")
         self.storage_404 = storage_404
         """A storage request on a prefix not served answers HTTP 404 (not code 4001)."""
+        self.storage_refusal = storage_refusal
+        """The code a storage request on a prefix not served answers (without HTTP 404)."""
         if account is None:
             account = Account(
                 DEMO_APP_ID if app_id is None else app_id,
@@ -598,11 +602,11 @@ class Simulator:
         if not hmac.compare_digest(sign(self.app_secret, message, method), signature):
             raise ApiError(CODE_PARAMETER)
 
-    @staticmethod
-    def _check_served(served: bool) -> None:
-        """A storage endpoint on a prefix not served answers 4001 (after auth and quota)."""
+    def _check_served(self, served: bool) -> None:
+        """A storage endpoint on a prefix not served answers ``storage_refusal`` (4001 by
+        default; after auth and quota)."""
         if not served:
-            raise ApiError(CODE_INVALID_PARAMETER)
+            raise ApiError(self.storage_refusal)
 
     def _check_quota(self) -> None:
         if self.calls_this_month() > self.quota:

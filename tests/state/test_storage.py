@@ -140,3 +140,16 @@ def test_batteries_and_the_light_survive_a_restart() -> None:
         del data[key]
     older = SiteState.from_dict(data)
     assert (older.storage, older.light, older.system_type) == ({}, None, 1)
+
+
+def test_a_refused_battery_is_left_out_until_the_next_days_details() -> None:
+    state = pv_and_storage()
+    state.refuse_storage("S1", DAY)
+    assert state.listed_storage == []
+    again = SiteState.from_dict(json.loads(json.dumps(state.as_dict())))
+    assert again.storage_refused == {"S1": DAY}  # kept over a restart
+    details = SystemDetails("SID1", None, 4.2, 3, TZ, ("E1", "S1"))
+    state.apply_details(details, at(DAY, 13))  # the same day: still left out
+    assert state.listed_storage == []
+    state.apply_details(details, at(date(2026, 7, 11), 13))
+    assert state.listed_storage == ["S1"]

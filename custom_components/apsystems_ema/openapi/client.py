@@ -16,12 +16,14 @@ import aiohttp
 from .errors import (
     CLOCK_TOLERANCE,
     APsystemsApiError,
+    APsystemsAuthError,
     APsystemsClockError,
     APsystemsConnectionError,
     APsystemsError,
     APsystemsHTTPError,
     APsystemsRequestError,
     APsystemsResponseError,
+    APsystemsStorageRefusedError,
     APsystemsTimeoutError,
     error_for_code,
 )
@@ -151,11 +153,19 @@ def clock_offset(server_date: str | None, now: datetime) -> timedelta | None:
     return now - server
 
 
+# "Not authorized" and "no permission": what an end user's account may get under the
+# installer prefix the manual gives the storage endpoints.
+NO_PERMISSION = frozenset({2002, 2004})
+
+
 def refuses_path(err: APsystemsError) -> bool:
     """Whether ``err`` is a server refusing the request's path: API code 4001 (invalid
-    request parameter) or HTTP 404. That is the cue to try the other storage prefix."""
+    request parameter), 2002 / 2004 (this account may not use it) or HTTP 404. That is the
+    cue to try the other storage prefix."""
     if isinstance(err, APsystemsHTTPError):
         return err.status == 404
+    if isinstance(err, APsystemsAuthError):
+        return err.code in NO_PERMISSION
     return isinstance(err, APsystemsRequestError) and err.code == 4001
 
 
@@ -420,7 +430,12 @@ class APsystemsClient:
             if not refuses_path(err):
                 raise
             _LOGGER.debug("%s refused under %s: trying %s", endpoint, first, second)
-            data = await self._request(endpoint, path, params, second)
+            try:
+                data = await self._request(endpoint, path, params, second)
+            except APsystemsError as again:
+                if refuses_path(again):
+                    raise APsystemsStorageRefusedError(again) from again
+                raise
             self.storage_prefix = second
         else:
             self.storage_prefix = first

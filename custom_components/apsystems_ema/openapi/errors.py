@@ -166,6 +166,18 @@ class APsystemsRequestError(APsystemsApiError):
     failure = Failure.BAD_REQUEST
 
 
+class APsystemsStorageRefusedError(APsystemsRequestError):
+    """The storage endpoints (manual v1.7) were refused under both path prefixes (code 4001,
+    HTTP 404, or 2002 / 2004 "not authorized" / "no permission"): this account may not read
+    this battery, whatever its credentials' other rights. A refusal of this request only,
+    never of the credentials."""
+
+    def __init__(self, cause: APsystemsError) -> None:
+        """Name the second refusal."""
+        super().__init__(cause.code if isinstance(cause, APsystemsApiError) else 4001)
+        self.args = (f"storage refused under both path prefixes: {cause}",)
+
+
 class APsystemsClockError(APsystemsRequestError):
     """Code 4000 while this host's clock is off from the server's (its ``Date`` header) by
     more than ``CLOCK_TOLERANCE``: the signature's timestamp is refused, whatever the
