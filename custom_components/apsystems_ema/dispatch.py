@@ -38,8 +38,15 @@ def check(problem: str | None) -> None:
         raise APsystemsResponseError(f"implausible data: {problem}")
 
 
-# A meter's lifetime while the system's creation date is unknown: 100 years at most.
+# A meter's or battery's lifetime while the system's creation date is unknown: 100 years at
+# most.
 LIFETIME_DAYS = 36_500
+
+
+def _lifetime_days(site: SiteState, at: datetime) -> int:
+    """The days a lifetime total may span: since the system's creation, that day included."""
+    created = site.create_date
+    return max((site.local_day(at) - created).days + 1, 1) if created else LIFETIME_DAYS
 
 
 def _power_problem(site: SiteState, eid: str, power: BatchPower) -> str | None:
@@ -168,11 +175,9 @@ class Dispatcher:
     async def _meter_summary(self, call: PlannedCall, target: str, day: date, at: datetime) -> None:
         site = self.site
         summary = await self.client.get_meter_summary(target)
-        created = site.create_date
-        days = (site.local_day(at) - created).days + 1 if created else LIFETIME_DAYS
         check(
             site.meter_totals_problem("today", summary.today, 1)
-            or site.meter_totals_problem("lifetime", summary.lifetime, max(days, 1))
+            or site.meter_totals_problem("lifetime", summary.lifetime, _lifetime_days(site, at))
         )
         site.apply_meter_summary(target, summary, at)
 
@@ -211,11 +216,9 @@ class Dispatcher:
     ) -> None:
         site = self.site
         summary = await self._storage(self.client.get_storage_summary(target), target, at)
-        created = site.create_date
-        days = (site.local_day(at) - created).days + 1 if created else LIFETIME_DAYS
         check(
             site.storage_totals_problem("today", summary.today, 1)
-            or site.storage_totals_problem("lifetime", summary.lifetime, max(days, 1))
+            or site.storage_totals_problem("lifetime", summary.lifetime, _lifetime_days(site, at))
         )
         site.apply_storage_summary(target, summary, at)
 

@@ -33,25 +33,8 @@ from custom_components.apsystems_ema.openapi.client import (
     parse_envelope,
 )
 from custom_components.apsystems_ema.openapi.errors import describe_offset
+from tests.openapi.helpers import make_client
 from tests.simulator import Fault, Simulator
-
-
-def make_client(
-    sim: Simulator,
-    session: aiohttp.ClientSession,
-    calls: list[CallRecord] | None = None,
-    **kwargs: object,
-) -> APsystemsClient:
-    """A client with the simulator's demo credentials."""
-    return APsystemsClient(
-        kwargs.pop("app_id", sim.app_id),  # type: ignore[arg-type]
-        kwargs.pop("app_secret", sim.app_secret),  # type: ignore[arg-type]
-        kwargs.pop("sid", sim.sid),  # type: ignore[arg-type]
-        session=session,
-        base_url=sim.base_url,
-        on_call=calls.append if calls is not None else None,
-        **kwargs,  # type: ignore[arg-type]
-    )
 
 
 def today(sim: Simulator) -> date:

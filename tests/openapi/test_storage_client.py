@@ -27,6 +27,7 @@ from custom_components.apsystems_ema.openapi import (
     system_today,
 )
 from custom_components.apsystems_ema.openapi.client import refuses_path
+from tests.openapi.helpers import make_client
 from tests.simulator import Fault, Simulator
 from tests.simulator.site import storage_only_site, storage_site, subuser_site
 
@@ -40,24 +41,6 @@ def frozen(site_factory: object, **kwargs: object) -> Simulator:
     """A simulator of ``site_factory(NOON)`` whose clock stands still at ``NOON``."""
     site = site_factory(NOON)  # type: ignore[operator]
     return Simulator(site, clock=lambda: NOON, max_skew=None, **kwargs)  # type: ignore[arg-type]
-
-
-def make_client(
-    sim: Simulator,
-    session: aiohttp.ClientSession,
-    calls: list[CallRecord] | None = None,
-    **kwargs: object,
-) -> APsystemsClient:
-    """A client with the simulator's credentials."""
-    return APsystemsClient(
-        sim.app_id,
-        kwargs.pop("app_secret", sim.app_secret),  # type: ignore[arg-type]
-        sim.sid,
-        session=session,
-        base_url=sim.base_url,
-        on_call=calls.append if calls is not None else None,
-        **kwargs,  # type: ignore[arg-type]
-    )
 
 
 def prefixes(sim: Simulator) -> list[str]:
