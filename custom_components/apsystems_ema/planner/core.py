@@ -10,6 +10,11 @@ daylight divided by the polls the budget still buys, recomputed at every poll, s
 (Home Assistant down) makes later polls faster and unexpected spend makes them slower. Each
 day's window is divided evenly, its last poll at the window's end. Nothing is called at night
 except the closing after sunset.
+
+A battery (storage ECU) is read with every poll (its state of charge), its summary with the
+day's first poll and the closing, its hours at the closing and, complete, the next morning;
+with a battery the day's first poll comes at sunrise. The system's details (the status
+light) come once a day, with the first poll after solar noon.
 """
 
 from collections.abc import Iterable, Mapping
