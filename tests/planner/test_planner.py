@@ -1138,6 +1138,8 @@ def test_a_batterys_whole_day_comes_with_the_next_mornings_first_poll() -> None:
     caught_up = planner.next_plan(now, book_at(now), late)
     summaries = [c for c in caught_up.calls if c.kind is CallKind.STORAGE_SUMMARY]
     assert summaries == [PlannedCall(CallKind.STORAGE_SUMMARY, "S0", day - timedelta(days=1))]
+    hours = [c for c in caught_up.calls if c.kind is CallKind.STORAGE_HOURLY]
+    assert hours == [PlannedCall(CallKind.STORAGE_HOURLY, "S0", day - timedelta(days=1))]
 
 
 def test_a_storage_only_system_polls_its_battery_and_no_production() -> None:

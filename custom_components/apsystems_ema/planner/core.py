@@ -384,8 +384,9 @@ class Planner:
     def poll_calls(self, day: date | None, *, meters: bool = True) -> tuple[PlannedCall, ...]:
         """One fast poll: the batch power curve of every producing ECU (every channel's
         power and, integrated, every channel's, inverter's, ECU's and the system's energy of
-        the day) and (with ``meters``) every meter's curve; the system summary while no ECU
-        is known."""
+        the day), each battery's latest reading (its state of charge) and (with ``meters``)
+        every meter's curve; the system summary while neither an ECU nor a battery is
+        known."""
         site = self.site
         calls = tuple(PlannedCall(CallKind.BATCH_POWER, eid, day) for eid in site.ecus)
         if not calls and not site.storage:
@@ -600,12 +601,16 @@ class Planner:
         extra.extend(PlannedCall(CallKind.METER_SUMMARY, eid) for eid in self.site.meters)
         # A battery works on after sunset: its totals after the night, and its whole day
         # before, hour by hour.
-        caught_up = {call.key for call in missed}
-        for eid in self.site.storage:
-            summary = PlannedCall(CallKind.STORAGE_SUMMARY, eid)
-            if summary.key not in caught_up:
-                extra.append(summary)
-            extra.append(PlannedCall(CallKind.STORAGE_HOURLY, eid, yesterday))
+        battery = [
+            call
+            for eid in self.site.storage
+            for call in (
+                PlannedCall(CallKind.STORAGE_SUMMARY, eid),
+                PlannedCall(CallKind.STORAGE_HOURLY, eid, yesterday),
+            )
+        ]
+        caught_up = {call.key for call in missed}  # a missed closing's bring them already
+        extra.extend(call for call in battery if call.key not in caught_up)
         return extra
 
     def _probe(self, now: datetime, book: CallBook, state: PlannerState) -> Plan:
