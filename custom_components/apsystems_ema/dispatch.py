@@ -5,7 +5,7 @@ An answer the state finds impossible or cut short raises ``APsystemsResponseErro
 counts as failed (``Failure.BAD_ANSWER``) and nothing it held is kept.
 """
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -105,17 +105,24 @@ class Dispatcher:
         self.records.record(PRODUCTION, day, hourly.values)
 
     async def _daily(self, call: PlannedCall, target: str, day: date, at: datetime) -> None:
-        site = self.site
         daily = await self.client.get_system_energy(EnergyLevel.DAILY, day)
+        self._record_month(PRODUCTION, day, daily.values, at)
+
+    def _record_month(
+        self, series: str, month: date, values: Sequence[float], at: datetime
+    ) -> None:
+        """A month's daily energies of a series: one row per day it has nothing for, before
+        the hourly range (see :func:`~.planner.backfill.daily_rows`)."""
+        site = self.site
         added = daily_rows(
-            day,
-            daily.values,
+            month,
+            values,
             created=site.create_date,
             before=first_hourly_day(site.local_day(at), site.create_date, self.records.hourly_days),
-            production=self.records.days(PRODUCTION),
+            production=self.records.days(series),
         )
-        for old, values in added.items():
-            self.records.record(PRODUCTION, old, values)
+        for old, energies in added.items():
+            self.records.record(series, old, energies)
 
     # -- ECUs and inverters ---------------------------------------------------------------
 
@@ -240,18 +247,8 @@ class Dispatcher:
         )
         highest = {key: max(daily.series(key), default=0.0) for key in STORAGE_KEYS}
         check(site.storage_totals_problem("day", highest, 1))
-        before = first_hourly_day(site.local_day(at), site.create_date, self.records.hourly_days)
         for key, series in STORAGE_SERIES.items():
-            name = storage_series(target, series)
-            added = daily_rows(
-                day,
-                daily.series(key),
-                created=site.create_date,
-                before=before,
-                production=self.records.days(name),
-            )
-            for old, values in added.items():
-                self.records.record(name, old, values)
+            self._record_month(storage_series(target, series), day, daily.series(key), at)
 
 
 type Handler = Callable[[Dispatcher, PlannedCall, str, date, datetime], Awaitable[set[str] | None]]

@@ -11,7 +11,7 @@ missed a day's end (fetched again), and which series changed since they were las
 the recorder, and it composes the backfill queue the planner draws from.
 """
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -96,6 +96,10 @@ class HourlyRecords:
     def days(self, series: str) -> Days:
         """The days of a series (empty when it has none)."""
         return self.series.get(series, {})
+
+    def days_of(self, names: Iterable[str]) -> set[date]:
+        """The days any of a device's series has (one call fetches all of them)."""
+        return {day for name in names for day in self.days(name)}
 
     def record(self, series: str, day: date, values: Sequence[float]) -> bool:
         """Keep a day's hourly energies; returns whether anything changed."""
@@ -186,9 +190,7 @@ class HourlyRecords:
                 DeviceSeries(
                     CallKind.METER_MINUTELY,
                     eid,
-                    set().union(
-                        *(set(self.days(meter_series(eid, s))) for s in METER_SERIES.values())
-                    ),
+                    self.days_of(meter_series(eid, s) for s in METER_SERIES.values()),
                 )
                 for eid in meters
             ]
@@ -196,9 +198,7 @@ class HourlyRecords:
                 DeviceSeries(
                     CallKind.STORAGE_HOURLY,
                     eid,
-                    set().union(
-                        *(set(self.days(storage_series(eid, s))) for s in STORAGE_SERIES.values())
-                    ),
+                    self.days_of(storage_series(eid, s) for s in STORAGE_SERIES.values()),
                     daily=CallKind.STORAGE_DAILY,
                 )
                 for eid in storage

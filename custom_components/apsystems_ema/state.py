@@ -70,6 +70,16 @@ def zone_of(name: str | None) -> ZoneInfo:
         return ZoneInfo("UTC")
 
 
+def _energy_problem(what: str, energies: Mapping[str, float], days: int) -> str | None:
+    """Why energies over ``days`` days cannot be a home's (negative, or beyond what
+    ``METER_MAX_W`` gives in that time), naming the first such one, or None."""
+    bound = METER_MAX_W * 24 * days / 1000
+    for key, value in energies.items():
+        if value < 0 or value > bound:
+            return f"{what} {key} of {value:g} kWh"
+    return None
+
+
 def _newest(day: date, times: tuple[time, ...], zone: ZoneInfo) -> datetime | None:
     return datetime.combine(day, times[-1], tzinfo=zone) if times else None
 
@@ -519,12 +529,7 @@ class SiteState:
         ``METER_MAX_W`` gives in that time), or None."""
         if totals is None:
             return None
-        bound = METER_MAX_W * 24 * days / 1000
-        for key in METER_KEYS:
-            value = getattr(totals, key)
-            if value < 0 or value > bound:
-                return f"meter {what} {key} of {value:g} kWh"
-        return None
+        return _energy_problem(f"meter {what}", {k: getattr(totals, k) for k in METER_KEYS}, days)
 
     @property
     def power_w(self) -> float | None:
@@ -820,12 +825,9 @@ class SiteState:
     ) -> str | None:
         """Why a storage ECU's energies over ``days`` days cannot be real (negative, or
         beyond what ``METER_MAX_W`` gives in that time), or None."""
-        bound = METER_MAX_W * 24 * days / 1000
-        for key in STORAGE_KEYS:
-            value = totals[key] if isinstance(totals, Mapping) else totals.get(key)
-            if value < 0 or value > bound:
-                return f"storage {what} {key} of {value:g} kWh"
-        return None
+        if not isinstance(totals, Mapping):
+            totals = {key: totals.get(key) for key in STORAGE_KEYS}
+        return _energy_problem(f"storage {what}", totals, days)
 
     def _storage(self, eid: str) -> StorageState:
         return self.storage.setdefault(eid, StorageState(eid))
