@@ -33,6 +33,7 @@ from .const import (
     CONF_BASE_URL,
     CONF_DETAIL_TELEMETRY,
     CONF_FIXED_INTERVAL,
+    CONF_FOLLOW_SUN,
     CONF_IMPORT_STATISTICS,
     CONF_MONTHLY_QUOTA,
     CONF_SID,
@@ -121,6 +122,7 @@ OPTIONS_SCHEMA = probatio.Schema(
             )
         ),
         probatio.Required(CONF_IMPORT_STATISTICS): BooleanSelector(),
+        probatio.Required(CONF_FOLLOW_SUN): BooleanSelector(),
     }
 )
 

@@ -27,6 +27,7 @@ CONF_SUNRISE_OFFSET: Final = "sunrise_offset"
 CONF_SUNSET_OFFSET: Final = "sunset_offset"
 CONF_DETAIL_TELEMETRY: Final = "detail_telemetry"
 CONF_IMPORT_STATISTICS: Final = "import_statistics"
+CONF_FOLLOW_SUN: Final = "follow_sun"
 
 
 class DetailTelemetry(StrEnum):
@@ -56,6 +57,8 @@ MAX_SUN_OFFSET: Final = 120
 
 DEFAULT_DETAIL_TELEMETRY: Final = DetailTelemetry.ROTATE
 DEFAULT_IMPORT_STATISTICS: Final = True
+# The system's power follows the sun between polls (see planner.freshness.follow_sun).
+DEFAULT_FOLLOW_SUN: Final = True
 
 DEFAULT_OPTIONS: Final[dict[str, bool | int | str]] = {
     CONF_MONTHLY_QUOTA: DEFAULT_MONTHLY_QUOTA,
@@ -65,4 +68,5 @@ DEFAULT_OPTIONS: Final[dict[str, bool | int | str]] = {
     CONF_SUNSET_OFFSET: DEFAULT_SUNSET_OFFSET,
     CONF_DETAIL_TELEMETRY: DEFAULT_DETAIL_TELEMETRY.value,
     CONF_IMPORT_STATISTICS: DEFAULT_IMPORT_STATISTICS,
+    CONF_FOLLOW_SUN: DEFAULT_FOLLOW_SUN,
 }

@@ -26,8 +26,9 @@ from homeassistant.const import (
     UnitOfPower,
     UnitOfTemperature,
 )
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.helpers.event import async_track_utc_time_change
 
 from .coordinator import APsystemsConfigEntry, APsystemsCoordinator
 from .entity import (
@@ -52,6 +53,8 @@ from .state import (
 )
 
 PARALLEL_UPDATES = 0
+# How often a power that follows the sun is shown again between polls (on the ECU's grid).
+SUN_STEP = "/5"
 
 type Value = float | int | str | datetime | None
 
@@ -71,7 +74,8 @@ class APsystemsSensorDescription[S](SensorEntityDescription):
     :meth:`APsystemsCoordinator.live_power`). A ``lifetime`` never shows less than its last
     recorded state (lost or damaged files must not make it go back). A ``today`` figure of
     an inverter shows only while it is of the system's day. ``options_fn`` gives an enum's
-    options from the state (they must hold the state shown).
+    options from the state (they must hold the state shown). A value that ``follows_sun``
+    changes between polls: it is shown again every ``SUN_STEP`` (no call is made).
     """
 
     value_fn: Callable[[S], Value]
@@ -80,6 +84,7 @@ class APsystemsSensorDescription[S](SensorEntityDescription):
     lifetime: bool = False
     today: bool = False
     options_fn: Callable[[S], list[str]] | None = None
+    follows_sun: bool = False
 
 
 def energy[S](
@@ -167,7 +172,16 @@ SYSTEM_SENSORS: tuple[APsystemsSensorDescription[APsystemsCoordinator], ...] = (
     energy("today_energy", "today_energy", lambda c: c.site.energy.today),
     energy("month_energy", "month_energy", lambda c: c.site.energy.month, enabled=False),
     energy("year_energy", "year_energy", lambda c: c.site.energy.year, enabled=False),
-    power("power", "power", lambda c: c.site.power_w, lambda c: c.site.last_data),
+    APsystemsSensorDescription(
+        key="power",
+        translation_key="power",
+        device_class=SensorDeviceClass.POWER,
+        native_unit_of_measurement=UnitOfPower.WATT,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=0,
+        value_fn=lambda c: c.power_now(),
+        follows_sun=True,
+    ),
     APsystemsSensorDescription(
         key="capacity",
         translation_key="capacity",
@@ -389,11 +403,20 @@ class APsystemsSensor[S](APsystemsEntity, RestoreSensor):
     async def async_added_to_hass(self) -> None:
         """A lifetime takes its last recorded state as the floor it never goes below."""
         await super().async_added_to_hass()
+        if self.entity_description.follows_sun and self.coordinator.follows_sun:
+            self.async_on_remove(
+                async_track_utc_time_change(self.hass, self._sun_moved, minute=SUN_STEP, second=0)
+            )
         if not self.entity_description.lifetime:
             return
         last = await self.async_get_last_sensor_data()
         if last is not None and isinstance(last.native_value, int | float | Decimal):
             self._floor = float(last.native_value)
+
+    @callback
+    def _sun_moved(self, _now: datetime) -> None:
+        """Show the value again: the sun moved since it was last shown."""
+        self.async_write_ha_state()
 
     @property
     def native_value(self) -> Value:

@@ -61,7 +61,16 @@ from astral import Observer  # type: ignore[import-untyped]  # astral 2.2 has no
 from astral.sun import sunrise, sunset  # type: ignore[import-untyped]
 
 from tests.bench.harness import Run, SystemRun, battery_id
-from tests.bench.results import BATTERY_FIGURES, Battery, Calls, Figures, Row, SiteFigures, Values
+from tests.bench.results import (
+    BATTERY_FIGURES,
+    MEASURED_POWER,
+    Battery,
+    Calls,
+    Figures,
+    Row,
+    SiteFigures,
+    Values,
+)
 from tests.bench.sites import QUOTA, BenchSite
 from tests.simulator import Site, StorageTruth
 from tests.simulator.solar import SLOT_MINUTES, SLOTS_PER_DAY
@@ -525,6 +534,7 @@ def site_figures(run: Run) -> SiteFigures:
     anchor_by_day: Counter[date] = Counter()
     anchor_restarts = [0] * len(run.restarts)
     intervals: list[int] = []
+    measured = Values()
     for system in run.systems:
         timeline = Timeline(system.site, first, last)
         daylight = Daylight(system.site)
@@ -540,6 +550,7 @@ def site_figures(run: Run) -> SiteFigures:
         sid = system.site.sid
         shown = {k.removeprefix(f"{sid}_"): v for k, v in system.values.items()}
         _system_figures(system.site, shown, timeline, sampling, ours)
+        measured.add(_measured_power(system.site, shown, timeline, sampling))
         _system_figures(
             system.site, anchor_values(anchor, timeline, run.samples), timeline, sampling, theirs
         )
@@ -551,6 +562,8 @@ def site_figures(run: Run) -> SiteFigures:
         ]
         extra += _meter_rows(system, timeline, sampling)
         extra += _battery_rows(system, timeline, sampling, battery)
+    if measured.values:
+        extra.insert(0, Row(MEASURED_POWER, "W", measured.stat()))
     has_battery = any(system.site.storages for system in run.systems)
     return SiteFigures(
         key=spec.key,
@@ -616,6 +629,22 @@ def _system_figures(
         )
         pooled["inverter_staleness"].add(stale)
         pooled["inverter_error"].add(error)
+
+
+def _measured_power(
+    site: Site, shown: dict[str, list[float | None]], timeline: Timeline, sampling: _Sampling
+) -> Values:
+    """The current power's error had it shown the last measured power (no following the
+    sun): the sum of the inverters' powers, which are shown as measured."""
+    keys = [f"{inv.uid}_power" for inv in site.inverters]
+    if not keys:
+        return Values()
+    summed: list[float | None] = []
+    for pos in range(len(shown[keys[0]])):
+        values = [shown[key][pos] for key in keys]
+        summed.append(None if None in values else sum(v or 0.0 for v in values))
+    _, error = _power(summed, timeline.power(), sampling, timeline, None)
+    return error
 
 
 def _figures(calls: Calls, pooled: dict[str, Values]) -> Figures:

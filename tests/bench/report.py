@@ -18,7 +18,7 @@ Sites without a battery show "—" in the battery rows.
 from dataclasses import dataclass
 from datetime import date
 
-from tests.bench.results import Battery, Calls, SiteFigures, Stat
+from tests.bench.results import MEASURED_POWER, Battery, Calls, SiteFigures, Stat
 from tests.bench.sites import QUOTA
 
 MAX_LIFETIME_MINUTES = 60.0
@@ -301,9 +301,14 @@ def render(fig: SiteFigures) -> list[str]:
     ]
     lines += _battery_rows(fig.battery, checks)
     for row in fig.extra:
+        share = (
+            f" ({100 * row.ours.mean / fig.daylight_power_w:.1f} %)"
+            if row.label == MEASURED_POWER and row.ours.mean is not None and fig.daylight_power_w
+            else ""
+        )
         lines.append(
             f"| {row.label}, mean / p95 ({row.unit}) | "
-            f"{_num(row.ours.mean, 3 if row.unit == 'kWh' else 1)} / "
+            f"{_num(row.ours.mean, 3 if row.unit == 'kWh' else 1)}{share} / "
             f"{_num(row.ours.p95, 3 if row.unit == 'kWh' else 1)} | - (none) | - | |"
         )
     missing = {

@@ -15,6 +15,10 @@ import pytest
 
 from tests.bench.sites import BenchSite
 
+MEASURED_POWER = "current power as last measured (the inverters' sum): absolute error, daylight"
+"""The label of the extra row: what the current power would have shown without following the
+sun between polls."""
+
 
 @dataclass
 class Stat:

@@ -24,6 +24,7 @@ from custom_components.apsystems_ema.const import (
     CONF_BASE_URL,
     CONF_DETAIL_TELEMETRY,
     CONF_FIXED_INTERVAL,
+    CONF_FOLLOW_SUN,
     CONF_IMPORT_STATISTICS,
     CONF_MONTHLY_QUOTA,
     CONF_SID,
@@ -509,6 +510,7 @@ async def test_options_flow(
         CONF_SUNSET_OFFSET: 45,
         CONF_DETAIL_TELEMETRY: "off",
         CONF_IMPORT_STATISTICS: False,
+        CONF_FOLLOW_SUN: False,
     }
     result = await hass.config_entries.options.async_configure(
         result["flow_id"], {**options, CONF_MONTHLY_QUOTA: 5000.0, CONF_FIXED_INTERVAL: 15.0}

@@ -8,9 +8,12 @@ from custom_components.apsystems_ema.planner.freshness import (
     DAWN,
     DUSK,
     ECU_SILENT_AFTER,
+    LOW_SUN,
+    MAX_RISE,
     SILENT_SLOTS,
     SLOT,
     ecu_reporting,
+    follow_sun,
     inverter_reporting,
     judged_span,
     live_power,
@@ -112,3 +115,38 @@ def test_an_ecu_without_a_recent_sample_in_daylight_is_not_reporting() -> None:
     dawn = sun.start + 30 * MINUTE
     assert verdict(dawn - 8 * HOUR, dawn, previous=True) is True
     assert verdict(dawn - 8 * HOUR, sun.start + DAWN + MINUTE, previous=True) is False
+
+
+def test_the_system_power_follows_the_sun_between_polls() -> None:
+    """The morning's reading rises with the sun until noon and falls with it in the
+    evening, in proportion to the sine of the sun's elevation."""
+    morning = NOON - 3 * HOUR  # 09:00
+    carried = follow_sun(1000.0, morning, NOON, daylight=AMSTERDAM)
+    assert carried is not None
+    ratio = AMSTERDAM.height(NOON) / AMSTERDAM.height(morning)
+    assert 1.2 < ratio < MAX_RISE
+    assert carried == round(1000.0 * ratio, 1)
+    evening = NOON + 8 * HOUR  # 20:00: lower than at noon
+    falling = follow_sun(3000.0, NOON, evening, daylight=AMSTERDAM)
+    assert falling is not None
+    assert falling == round(3000.0 * AMSTERDAM.height(evening) / AMSTERDAM.height(NOON), 1)
+    assert 0 < falling < 3000.0 * 0.5
+    # The system's capacity bounds it.
+    assert follow_sun(1000.0, morning, NOON, daylight=AMSTERDAM, limit_w=1100.0) == 1100.0
+
+
+def test_a_reading_at_low_sun_or_no_reading_is_shown_as_it_is() -> None:
+    dawn = datetime(2026, 7, 1, 3, 40, tzinfo=UTC)  # 05:40, the sun barely up
+    assert AMSTERDAM.height(dawn) < LOW_SUN
+    assert follow_sun(40.0, dawn, NOON, daylight=AMSTERDAM) == 40.0
+    # Low but above the cut: the rise is capped.
+    early = datetime(2026, 7, 1, 4, 35, tzinfo=UTC)  # 06:35
+    assert LOW_SUN <= AMSTERDAM.height(early) < AMSTERDAM.height(NOON) / MAX_RISE
+    assert follow_sun(100.0, early, NOON, daylight=AMSTERDAM) == 100.0 * MAX_RISE
+    assert follow_sun(None, NOON, NOON, daylight=AMSTERDAM) is None
+    assert follow_sun(0.0, NOON - HOUR, NOON, daylight=AMSTERDAM) == 0.0
+    assert follow_sun(500.0, None, NOON, daylight=AMSTERDAM) == 500.0
+    assert follow_sun(500.0, NOON, NOON, daylight=AMSTERDAM) == 500.0  # measured just now
+    night = datetime(2026, 7, 1, 22, 0, tzinfo=UTC)
+    assert AMSTERDAM.height(night) == 0.0
+    assert follow_sun(500.0, NOON, night, daylight=AMSTERDAM) == 0.0

@@ -41,6 +41,42 @@ def live_power(
     return value if now - max(sample, start) <= stale_after else None
 
 
+# -- the system's power between polls -----------------------------------------------------
+#
+# Polls are an hour or two apart in summer; the production they measured changes with the
+# sun in between. The system's current power follows the sun from its last measured value:
+# the clouds (and the modules' share of the sky) are taken as they were at the sample.
+
+# Below this height of the sun (about 6 degrees) a reading is mostly diffuse light and is
+# not scaled: it is shown as measured.
+LOW_SUN = 0.1
+# A reading is scaled up by at most this much (a low sample in the morning).
+MAX_RISE = 3.0
+
+
+def follow_sun(
+    value: float | None,
+    sample: datetime | None,
+    now: datetime,
+    *,
+    daylight: Daylight,
+    limit_w: float | None = None,
+) -> float | None:
+    """The power ``value`` (W, measured at ``sample``) carried to ``now`` along the sun's
+    height: ``value * height(now) / height(sample)``, at most ``MAX_RISE`` times ``value``
+    and at most ``limit_w``. A reading taken with the sun below ``LOW_SUN``, or none, is
+    returned as it is."""
+    if value is None or sample is None or value <= 0 or now <= sample:
+        return value
+    then = daylight.height(sample)
+    if then < LOW_SUN:
+        return value
+    carried = value * min(daylight.height(now) / then, MAX_RISE)
+    if limit_w is not None and limit_w > 0:
+        carried = min(carried, limit_w)
+    return round(carried, 1)
+
+
 # -- whether a device reports -------------------------------------------------------------
 #
 # Judged from the curves the polls fetch anyway, without a call of its own. An ECU uploads

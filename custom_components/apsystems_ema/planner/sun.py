@@ -6,6 +6,7 @@ polar night); :class:`Daylight` turns that into a whole-day window or no window 
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+import math
 from zoneinfo import ZoneInfo
 
 from astral import Observer  # type: ignore[import-untyped]  # astral 2.2 has no py.typed
@@ -73,6 +74,12 @@ class Daylight:
         if day not in self._windows:
             self._windows[day] = self._offset(self.sun(day))
         return self._windows[day]
+
+    def height(self, at: datetime) -> float:
+        """How high the sun stands at ``at``: the sine of its elevation, 0 below the horizon
+        (the share of full sun that reaches level ground under a clear sky)."""
+        degrees: float = elevation(self.observer, at)
+        return max(0.0, math.sin(math.radians(degrees)))
 
     def _offset(self, sun: DayWindow | None) -> DayWindow | None:
         if sun is None or sun.polar_day:
