@@ -15,7 +15,6 @@ from homeassistant.util import dt as dt_util
 from .callbook import SharedBook, async_attach, async_detach
 from .const import (
     CONF_APP_ID,
-    CONF_FOLLOW_SUN,
     CONF_IMPORT_STATISTICS,
     CONF_SID,
     DETAILS_HANDOFF,
@@ -41,7 +40,6 @@ from .planner import (
 )
 from .planner.book import period
 from .planner.core import SETUP_ANCHORS
-from .planner.freshness import follow_sun, live_power
 from .planning import backfill_queue, build_planner, option
 from .records import HourlyRecords
 from .state import SiteState
@@ -121,40 +119,6 @@ class APsystemsCoordinator(DataUpdateCoordinator[SiteState]):
         """Calls the App ID has left this period; in the first period, the part of the
         period before counting began is taken as spent at an even rate."""
         return max(self.quota - self.book.spent(self.quota, dt_util.utcnow()), 0)
-
-    def live_power(
-        self, value: float | None, sample: datetime | None, *, production: bool = True
-    ) -> float | None:
-        """A power reading as the current power (see :mod:`.planner.freshness`)."""
-        return live_power(
-            value,
-            sample,
-            dt_util.utcnow(),
-            daylight=self.planner.daylight,
-            interval=self.poll_interval,
-            production=production,
-        )
-
-    @property
-    def follows_sun(self) -> bool:
-        """Whether the system's power follows the sun between polls (the option)."""
-        return bool(option(self.config_entry, CONF_FOLLOW_SUN))
-
-    def power_now(self) -> float | None:
-        """The system's current power: its newest measured power (see :meth:`live_power`),
-        carried along the sun since it was measured when the option is on."""
-        now = dt_util.utcnow()
-        value = self.live_power(self.site.power_w, self.site.last_data)
-        if not self.follows_sun:
-            return value
-        capacity = self.site.capacity_kw
-        return follow_sun(
-            value,
-            self.site.last_data,
-            now,
-            daylight=self.planner.daylight,
-            limit_w=capacity * 1000 if capacity else None,
-        )
 
     # -- persistence -----------------------------------------------------------------------
 

@@ -29,7 +29,9 @@ from homeassistant.const import (
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.event import async_track_utc_time_change
+from homeassistant.util import dt as dt_util
 
+from .const import CONF_FOLLOW_SUN
 from .coordinator import APsystemsConfigEntry, APsystemsCoordinator
 from .entity import (
     APsystemsEntity,
@@ -44,6 +46,8 @@ from .entity import (
     add_as_devices_come,
 )
 from .openapi import STORAGE_KEYS, StatusLight
+from .planner.freshness import follow_sun, live_power
+from .planning import option
 from .state import (
     METER_KEYS,
     EcuState,
@@ -71,7 +75,7 @@ class APsystemsSensorDescription[S](SensorEntityDescription):
     """A sensor and how to read it from the state ``S`` of its device.
 
     A power reading (``sample_fn`` set) is current while its sample is (see
-    :meth:`APsystemsCoordinator.live_power`). A ``lifetime`` never shows less than its last
+    :func:`current`). A ``lifetime`` never shows less than its last
     recorded state (lost or damaged files must not make it go back). A ``today`` figure of
     an inverter shows only while it is of the system's day. ``options_fn`` gives an enum's
     options from the state (they must hold the state shown). A value that ``follows_sun``
@@ -85,6 +89,45 @@ class APsystemsSensorDescription[S](SensorEntityDescription):
     today: bool = False
     options_fn: Callable[[S], list[str]] | None = None
     follows_sun: bool = False
+
+
+def current(
+    coordinator: APsystemsCoordinator,
+    value: float | None,
+    sample: datetime | None,
+    *,
+    production: bool = True,
+) -> float | None:
+    """A power reading as the current power (see :mod:`.planner.freshness`)."""
+    return live_power(
+        value,
+        sample,
+        dt_util.utcnow(),
+        daylight=coordinator.planner.daylight,
+        interval=coordinator.poll_interval,
+        production=production,
+    )
+
+
+def follows_sun(coordinator: APsystemsCoordinator) -> bool:
+    """Whether the system's power follows the sun between polls (the option)."""
+    return bool(option(coordinator.config_entry, CONF_FOLLOW_SUN))
+
+
+def power_now(coordinator: APsystemsCoordinator) -> float | None:
+    """The system's current power: its newest measured power (see :func:`current`),
+    carried along the sun since it was measured when the option is on."""
+    site = coordinator.site
+    value = current(coordinator, site.power_w, site.last_data)
+    if not follows_sun(coordinator):
+        return value
+    return follow_sun(
+        value,
+        site.last_data,
+        dt_util.utcnow(),
+        daylight=coordinator.planner.daylight,
+        limit_w=site.capacity_kw * 1000 if site.capacity_kw else None,
+    )
 
 
 def energy[S](
@@ -179,7 +222,7 @@ SYSTEM_SENSORS: tuple[APsystemsSensorDescription[APsystemsCoordinator], ...] = (
         native_unit_of_measurement=UnitOfPower.WATT,
         state_class=SensorStateClass.MEASUREMENT,
         suggested_display_precision=0,
-        value_fn=lambda c: c.power_now(),
+        value_fn=power_now,
         follows_sun=True,
     ),
     APsystemsSensorDescription(
@@ -403,7 +446,7 @@ class APsystemsSensor[S](APsystemsEntity, RestoreSensor):
     async def async_added_to_hass(self) -> None:
         """A lifetime takes its last recorded state as the floor it never goes below."""
         await super().async_added_to_hass()
-        if self.entity_description.follows_sun and self.coordinator.follows_sun:
+        if self.entity_description.follows_sun and follows_sun(self.coordinator):
             self.async_on_remove(
                 async_track_utc_time_change(self.hass, self._sun_moved, minute=SUN_STEP, second=0)
             )
@@ -427,7 +470,8 @@ class APsystemsSensor[S](APsystemsEntity, RestoreSensor):
             return None
         value = description.value_fn(state)
         if description.sample_fn is not None:
-            value = self.coordinator.live_power(
+            value = current(
+                self.coordinator,
                 value if isinstance(value, int | float) else None,
                 description.sample_fn(state),
                 production=description.production,
