@@ -283,7 +283,7 @@ async def test_rescan_adds_and_removes_devices(
     await hass.async_block_till_done()
     assert devices.async_get_device_by_identifier((DOMAIN, gone.uid), entry_id) is None
     assert await async_remove_config_entry_device(hass, mock_config_entry, stale)
-    assert coordinator.outcomes.removed_devices == {gone.uid}
+    assert coordinator.session.outcomes.removed_devices == {gone.uid}
 
     # Listed again: its device and entities come back, without a reload.
     simulator.site = site

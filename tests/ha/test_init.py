@@ -29,7 +29,7 @@ async def test_setup_and_unload(
     assert coordinator.site.sid == simulator.sid
     assert coordinator.site.timezone == simulator.site.timezone
     assert set(coordinator.site.ecus) >= {ecu.eid for ecu in simulator.site.ecus}
-    assert coordinator.client.base_url == simulator.base_url
+    assert coordinator.session.client.base_url == simulator.base_url
     endpoints = [call.endpoint for call in simulator.calls]
     assert endpoints[:3] == ["details", "inverters", "meters"]
     assert coordinator.calls_used == len(simulator.calls)

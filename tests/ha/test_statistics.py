@@ -74,14 +74,14 @@ async def test_the_closing_imports_the_day_exactly(
     # Idempotent: the same day again leaves the same rows.
     coordinator.history[PRODUCTION].pop(DAY)
     coordinator.records.record(PRODUCTION, DAY, [float(r["state"]) for r in rows])
-    await coordinator._import_changed()
+    await coordinator.session.import_changed()
     assert await hourly_rows(hass, coordinator, DAY) == rows
 
     # A correction of an earlier day re-sends that day and every later one.
     earlier = DAY - timedelta(days=1)
     fetched = sum(coordinator.history[PRODUCTION][earlier])  # with the set-up
     coordinator.records.record(PRODUCTION, earlier, [0.5] * 24)
-    await coordinator._import_changed()
+    await coordinator.session.import_changed()
     shifted = await hourly_rows(hass, coordinator, DAY)
     assert [r["state"] for r in shifted] == [r["state"] for r in rows]
     assert shifted[-1]["sum"] == pytest.approx(rows[-1]["sum"] - fetched + 12.0, abs=1e-6)
@@ -244,7 +244,7 @@ async def test_dst_days_in_the_system_timezone(
     start, and the sum still adds up to the day's 24 API values."""
     values = [float(hour) for hour in range(24)]
     coordinator.records.record(PRODUCTION, day, values)
-    await coordinator._import_changed()
+    await coordinator.session.import_changed()
     rows = await hourly_rows(hass, coordinator, day)
     assert len(rows) == expected_rows
     assert sum(r["state"] for r in rows) == pytest.approx(sum(values))
