@@ -158,11 +158,13 @@ def power[S](
     key: str,
     translation_key: str,
     value_fn: Callable[[S], Value],
-    sample_fn: Callable[[S], datetime | None],
+    sample_fn: Callable[[S], datetime | None] | None,
     *,
     production: bool = True,
+    follows_sun: bool = False,
 ) -> APsystemsSensorDescription[S]:
-    """A power reading in W, current while its sample (``sample_fn``) is."""
+    """A power reading in W, current while its sample (``sample_fn``) is; without one,
+    ``value_fn`` gives the current power itself."""
     return APsystemsSensorDescription(
         key=key,
         translation_key=translation_key,
@@ -173,6 +175,7 @@ def power[S](
         value_fn=value_fn,
         sample_fn=sample_fn,
         production=production,
+        follows_sun=follows_sun,
     )
 
 
@@ -215,16 +218,7 @@ SYSTEM_SENSORS: tuple[APsystemsSensorDescription[APsystemsCoordinator], ...] = (
     energy("today_energy", "today_energy", lambda c: c.site.energy.today),
     energy("month_energy", "month_energy", lambda c: c.site.energy.month, enabled=False),
     energy("year_energy", "year_energy", lambda c: c.site.energy.year, enabled=False),
-    APsystemsSensorDescription(
-        key="power",
-        translation_key="power",
-        device_class=SensorDeviceClass.POWER,
-        native_unit_of_measurement=UnitOfPower.WATT,
-        state_class=SensorStateClass.MEASUREMENT,
-        suggested_display_precision=0,
-        value_fn=power_now,
-        follows_sun=True,
-    ),
+    power("power", "power", power_now, None, follows_sun=True),
     APsystemsSensorDescription(
         key="capacity",
         translation_key="capacity",
