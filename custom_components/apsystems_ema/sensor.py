@@ -438,7 +438,8 @@ class APsystemsSensor[S](APsystemsEntity, RestoreSensor):
         return True
 
     async def async_added_to_hass(self) -> None:
-        """A lifetime takes its last recorded state as the floor it never goes below."""
+        """A power that follows the sun is shown again every ``SUN_STEP``; a lifetime takes
+        its last recorded state as the floor it never goes below."""
         await super().async_added_to_hass()
         if self.entity_description.follows_sun and follows_sun(self.coordinator):
             self.async_on_remove(
