@@ -2,7 +2,7 @@
 
 import asyncio
 import base64
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from email.utils import format_datetime
@@ -808,14 +808,21 @@ class Simulator:
         if level == "minutely":
             return self._meter_minutely(req, key)
         series = self.truth.meter_series(level, key, req.now)
+        return self._period_table(level, series, ("produced", "consumed", "imported", "exported"))
+
+    def _period_table(
+        self, level: str, series: Sequence[object], keys: Iterable[str]
+    ) -> dict[str, list[str]]:
+        """A meter's or a battery's period list: the labels (the years, or "00".."23" hours,
+        "01".. days and months) and each energy's values (3 decimals)."""
         if level == "yearly":
             labels = [str(self.site.create_date.year + i) for i in range(len(series))]
         else:
             first = 0 if level == "hourly" else 1
             labels = [f"{i + first:02d}" for i in range(len(series))]
         out: dict[str, list[str]] = {"time": labels}
-        for name in ("produced", "consumed", "imported", "exported"):
-            out[name] = fmt_series([getattr(t, name) for t in series], 3, "0")
+        for name in keys:
+            out[name] = fmt_series([getattr(t, name) for t in series], 3)
         return out
 
     def _meter_minutely(self, req: _Request, day: date) -> Json:
@@ -989,15 +996,7 @@ class Simulator:
         if level == "minutely":
             return self._storage_minutely(req, unit, key)
         series = self.truth.storage_series(unit.eid, level, key, req.now)
-        if level == "yearly":
-            labels = [str(self.site.create_date.year + i) for i in range(len(series))]
-        else:
-            first = 0 if level == "hourly" else 1
-            labels = [f"{i + first:02d}" for i in range(len(series))]
-        out: dict[str, list[str]] = {"time": labels}
-        for name in STORAGE_KEYS:
-            out[name] = fmt_series([getattr(t, name) for t in series], 3)
-        return out
+        return self._period_table(level, series, STORAGE_KEYS)
 
     def _storage_minutely(self, req: _Request, unit: Storage, day: date) -> Json:
         slots = range(self.truth.slots_until(day, req.now))

@@ -14,7 +14,7 @@ instantaneous power at that time and its energy the energy of the 5 minutes endi
 """
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date, datetime, time
 from functools import lru_cache
 import math
@@ -65,6 +65,11 @@ class Totals:
     lifetime: float
 
 
+def summed[T](first: T, second: T) -> T:
+    """Two energy totals of the same kind (a dataclass of kWh fields) added field by field."""
+    return type(first)(*(getattr(first, f.name) + getattr(second, f.name) for f in fields(first)))  # type: ignore[arg-type]
+
+
 @dataclass(frozen=True, slots=True)
 class MeterTotals:
     """Meter energies (kWh) over some period."""
@@ -76,21 +81,11 @@ class MeterTotals:
 
     def __add__(self, other: MeterTotals) -> MeterTotals:
         """Sum two periods."""
-        return MeterTotals(
-            self.consumed + other.consumed,
-            self.exported + other.exported,
-            self.imported + other.imported,
-            self.produced + other.produced,
-        )
+        return summed(self, other)
 
     def as_dict(self) -> dict[str, float]:
         """The four values keyed as the API does."""
-        return {
-            "consumed": self.consumed,
-            "exported": self.exported,
-            "imported": self.imported,
-            "produced": self.produced,
-        }
+        return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
 @dataclass(frozen=True, slots=True)

@@ -40,6 +40,7 @@ from .solar import (
     _load,
     _month_start,
     days_in_month,
+    summed,
     unit_curve,
 )
 
@@ -70,14 +71,7 @@ class StorageTotals:
 
     def __add__(self, other: StorageTotals) -> StorageTotals:
         """Sum two periods."""
-        return StorageTotals(
-            self.discharge + other.discharge,
-            self.charge + other.charge,
-            self.produced + other.produced,
-            self.consumed + other.consumed,
-            self.exported + other.exported,
-            self.imported + other.imported,
-        )
+        return summed(self, other)
 
     def as_dict(self) -> dict[str, float]:
         """The six values keyed as the API does."""
