@@ -71,24 +71,26 @@ SYSTEM_BINARY_SENSORS: tuple[APsystemsBinarySensorDescription[APsystemsCoordinat
     ),
 )
 
-ECU_BINARY_SENSORS: tuple[APsystemsBinarySensorDescription[EcuState], ...] = (
-    APsystemsBinarySensorDescription(
+
+def _reporting[S](
+    value_fn: Callable[[APsystemsCoordinator, S, bool | None], bool | None],
+) -> APsystemsBinarySensorDescription[S]:
+    """Whether a device reports (an ECU, an inverter): connectivity, diagnostic."""
+    return APsystemsBinarySensorDescription(
         key="reporting",
         translation_key="reporting",
         device_class=BinarySensorDeviceClass.CONNECTIVITY,
         entity_category=EntityCategory.DIAGNOSTIC,
-        value_fn=_ecu_reporting,
-    ),
+        value_fn=value_fn,
+    )
+
+
+ECU_BINARY_SENSORS: tuple[APsystemsBinarySensorDescription[EcuState], ...] = (
+    _reporting(_ecu_reporting),
 )
 
 INVERTER_BINARY_SENSORS: tuple[APsystemsBinarySensorDescription[InverterState], ...] = (
-    APsystemsBinarySensorDescription(
-        key="reporting",
-        translation_key="reporting",
-        device_class=BinarySensorDeviceClass.CONNECTIVITY,
-        entity_category=EntityCategory.DIAGNOSTIC,
-        value_fn=_inverter_reporting,
-    ),
+    _reporting(_inverter_reporting),
 )
 
 
