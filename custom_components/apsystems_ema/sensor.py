@@ -97,37 +97,31 @@ def current(
     sample: datetime | None,
     *,
     production: bool = True,
+    sun: bool = False,
 ) -> float | None:
-    """A power reading as the current power (see :mod:`.planner.freshness`)."""
-    return live_power(
+    """A power reading as the current power (see :mod:`.planner.freshness`); with ``sun``,
+    carried along the sun since it was measured (when the option is on)."""
+    now = dt_util.utcnow()
+    daylight = coordinator.planner.daylight
+    value = live_power(
         value,
         sample,
-        dt_util.utcnow(),
-        daylight=coordinator.planner.daylight,
+        now,
+        daylight=daylight,
         interval=coordinator.poll_interval,
         production=production,
     )
+    if not sun or not sun_option(coordinator):
+        return value
+    capacity = coordinator.site.capacity_kw
+    return follow_sun(
+        value, sample, now, daylight=daylight, limit_w=capacity * 1000 if capacity else None
+    )
 
 
-def follows_sun(coordinator: APsystemsCoordinator) -> bool:
+def sun_option(coordinator: APsystemsCoordinator) -> bool:
     """Whether the system's power follows the sun between polls (the option)."""
     return bool(option(coordinator.config_entry, CONF_FOLLOW_SUN))
-
-
-def power_now(coordinator: APsystemsCoordinator) -> float | None:
-    """The system's current power: its newest measured power (see :func:`current`),
-    carried along the sun since it was measured when the option is on."""
-    site = coordinator.site
-    value = current(coordinator, site.power_w, site.last_data)
-    if not follows_sun(coordinator):
-        return value
-    return follow_sun(
-        value,
-        site.last_data,
-        dt_util.utcnow(),
-        daylight=coordinator.planner.daylight,
-        limit_w=site.capacity_kw * 1000 if site.capacity_kw else None,
-    )
 
 
 def energy[S](
@@ -158,13 +152,12 @@ def power[S](
     key: str,
     translation_key: str,
     value_fn: Callable[[S], Value],
-    sample_fn: Callable[[S], datetime | None] | None,
+    sample_fn: Callable[[S], datetime | None],
     *,
     production: bool = True,
     follows_sun: bool = False,
 ) -> APsystemsSensorDescription[S]:
-    """A power reading in W, current while its sample (``sample_fn``) is; without one,
-    ``value_fn`` gives the current power itself."""
+    """A power reading in W, current while its sample (``sample_fn``) is."""
     return APsystemsSensorDescription(
         key=key,
         translation_key=translation_key,
@@ -218,7 +211,7 @@ SYSTEM_SENSORS: tuple[APsystemsSensorDescription[APsystemsCoordinator], ...] = (
     energy("today_energy", "today_energy", lambda c: c.site.energy.today),
     energy("month_energy", "month_energy", lambda c: c.site.energy.month, enabled=False),
     energy("year_energy", "year_energy", lambda c: c.site.energy.year, enabled=False),
-    power("power", "power", power_now, None, follows_sun=True),
+    power("power", "power", lambda c: c.site.power_w, lambda c: c.site.last_data, follows_sun=True),
     APsystemsSensorDescription(
         key="capacity",
         translation_key="capacity",
@@ -441,7 +434,7 @@ class APsystemsSensor[S](APsystemsEntity, RestoreSensor):
         """A power that follows the sun is shown again every ``SUN_STEP``; a lifetime takes
         its last recorded state as the floor it never goes below."""
         await super().async_added_to_hass()
-        if self.entity_description.follows_sun and follows_sun(self.coordinator):
+        if self.entity_description.follows_sun and sun_option(self.coordinator):
             self.async_on_remove(
                 async_track_utc_time_change(self.hass, self._sun_moved, minute=SUN_STEP, second=0)
             )
@@ -470,6 +463,7 @@ class APsystemsSensor[S](APsystemsEntity, RestoreSensor):
                 value if isinstance(value, int | float) else None,
                 description.sample_fn(state),
                 production=description.production,
+                sun=description.follows_sun,
             )
         if self._floor is None or not isinstance(value, int | float):
             return value
