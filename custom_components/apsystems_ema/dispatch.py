@@ -29,7 +29,14 @@ from .records import (
     meter_series,
     storage_series,
 )
-from .state import SiteState, ecu_slots
+from .state import (
+    SiteState,
+    battery as batteries,
+    ecu as ecus,
+    ecu_slots,
+    inverter as inverters,
+    meter as meters,
+)
 
 
 def check(problem: str | None) -> None:
@@ -128,7 +135,7 @@ class Dispatcher:
 
     async def _ecu_summary(self, call: PlannedCall, target: str, day: date, at: datetime) -> None:
         summary = await self.client.get_ecu_summary(target)
-        check(self.site.apply_ecu_summary(target, summary, at))
+        check(ecus.apply_summary(self.site, target, summary, at))
 
     async def _ecu_curve(self, call: PlannedCall, target: str, day: date, at: datetime) -> None:
         curve = await self.client.get_ecu_minutely(target, day)
@@ -137,7 +144,7 @@ class Dispatcher:
         known = [curve.today, ecu.energy.known_on(curve.day) if ecu else None]
         check(self.site.day_problem(curve.energy, max((k for k in known if k), default=None)))
         if not call.backfill:
-            self.site.apply_ecu_minutely(target, curve, at)
+            ecus.apply_minutely(self.site, target, curve, at)
         if curve.day == day:
             self.records.record(ecu_series(target), day, by_hour(curve.times, curve.energy))
 
@@ -153,7 +160,7 @@ class Dispatcher:
         so_far = None if ecu is None or closed else ecu.energy.known_on(power.day)
         slots = ecu_slots(power)
         check(site.day_problem(slots, so_far) or _power_problem(site, target, power))
-        site.apply_batch_power(target, power, at)
+        inverters.apply_batch_power(site, target, power, at)
         if ecu is not None and not closed:
             system_open = not (site.energy.day == power.day and site.energy.exact)
             producing = list(site.producing)
@@ -164,18 +171,18 @@ class Dispatcher:
         ecu = self.site.ecus.get(target)
         values = [kwh for channels in energy.energy.values() for kwh in channels.values()]
         check(self.site.day_problem(values, ecu.energy.known_on(day) if ecu else None))
-        self.site.apply_batch_energy(target, energy, at)
+        inverters.apply_batch_energy(self.site, target, energy, at)
         self.records.exact_ecu_day(target, day, sum(values))
 
     async def _inverter_summary(
         self, call: PlannedCall, target: str, day: date, at: datetime
     ) -> None:
         summary = await self.client.get_inverter_summary(target)
-        check(self.site.apply_inverter_summary(target, summary, at))
+        check(inverters.apply_summary(self.site, target, summary, at))
 
     async def _detail(self, call: PlannedCall, target: str, day: date, at: datetime) -> None:
         detail = await self.client.get_inverter_minutely(target, day)
-        self.site.apply_inverter_detail(target, detail, at)
+        inverters.apply_detail(self.site, target, detail, at)
 
     # -- meters ---------------------------------------------------------------------------
 
@@ -183,16 +190,16 @@ class Dispatcher:
         site = self.site
         summary = await self.client.get_meter_summary(target)
         check(
-            site.meter_totals_problem("today", summary.today, 1)
-            or site.meter_totals_problem("lifetime", summary.lifetime, _lifetime_days(site, at))
+            meters.totals_problem("today", summary.today, 1)
+            or meters.totals_problem("lifetime", summary.lifetime, _lifetime_days(site, at))
         )
-        site.apply_meter_summary(target, summary, at)
+        meters.apply_summary(site, target, summary, at)
 
     async def _meter_curve(self, call: PlannedCall, target: str, day: date, at: datetime) -> None:
         meter = await self.client.get_meter_minutely(target, day)
-        check(self.site.meter_problem(target, meter))
+        check(meters.curve_problem(self.site, target, meter))
         if not call.backfill:
-            self.site.apply_meter_minutely(target, meter, at)
+            meters.apply_minutely(self.site, target, meter, at)
         for key, series in METER_SERIES.items():
             hours = by_hour(meter.times, meter.energy.get(key, ()))
             self.records.record(meter_series(target, series), day, hours)
@@ -215,8 +222,8 @@ class Dispatcher:
         self, call: PlannedCall, target: str, day: date, at: datetime
     ) -> None:
         latest = await self._storage(self.client.get_storage_latest(target), target, at)
-        check(self.site.storage_power_problem(latest))
-        self.site.apply_storage_latest(target, latest, at)
+        check(batteries.power_problem(latest))
+        batteries.apply_latest(self.site, target, latest, at)
 
     async def _storage_summary(
         self, call: PlannedCall, target: str, day: date, at: datetime
@@ -224,10 +231,10 @@ class Dispatcher:
         site = self.site
         summary = await self._storage(self.client.get_storage_summary(target), target, at)
         check(
-            site.storage_totals_problem("today", summary.today, 1)
-            or site.storage_totals_problem("lifetime", summary.lifetime, _lifetime_days(site, at))
+            batteries.totals_problem("today", summary.today, 1)
+            or batteries.totals_problem("lifetime", summary.lifetime, _lifetime_days(site, at))
         )
-        site.apply_storage_summary(target, summary, at)
+        batteries.apply_summary(site, target, summary, at)
 
     async def _storage_hourly(
         self, call: PlannedCall, target: str, day: date, at: datetime
@@ -236,17 +243,16 @@ class Dispatcher:
             self.client.get_storage_energy(target, EnergyLevel.HOURLY, day), target, at
         )
         totals = {key: sum(hourly.series(key)) for key in STORAGE_KEYS}
-        check(self.site.storage_totals_problem("day", totals, 1))
+        check(batteries.totals_problem("day", totals, 1))
         for key, series in STORAGE_SERIES.items():
             self.records.record(storage_series(target, series), day, list(hourly.series(key)[:24]))
 
     async def _storage_daily(self, call: PlannedCall, target: str, day: date, at: datetime) -> None:
-        site = self.site
         daily = await self._storage(
             self.client.get_storage_energy(target, EnergyLevel.DAILY, day), target, at
         )
         highest = {key: max(daily.series(key), default=0.0) for key in STORAGE_KEYS}
-        check(site.storage_totals_problem("day", highest, 1))
+        check(batteries.totals_problem("day", highest, 1))
         for key, series in STORAGE_SERIES.items():
             self._record_month(storage_series(target, series), day, daily.series(key), at)
 

@@ -55,6 +55,7 @@ async def test_system_endpoints(simulator: Simulator, session: aiohttp.ClientSes
     meters = await client.get_meters()
     assert meters
     summary = await client.get_system_summary()
+    assert summary.today is not None
     assert summary.lifetime >= summary.year >= summary.month >= summary.today >= 0
 
 

@@ -4,7 +4,12 @@ from datetime import date, time
 
 from custom_components.apsystems_ema.dispatch import _power_problem
 from custom_components.apsystems_ema.openapi import BatchEnergy, BatchPower, EnergySummary
-from custom_components.apsystems_ema.state import SiteState, Totals
+from custom_components.apsystems_ema.state import (
+    SiteState,
+    Totals,
+    ecu as ecus,
+    inverter as inverters,
+)
 from tests.state.test_state import DAY, at, minutely, site
 
 
@@ -12,8 +17,8 @@ def started() -> SiteState:
     """The test site (4.2 kW) with exact summaries at 10:00 and a first curve."""
     state = site()
     state.apply_summary(EnergySummary(5.0, 100.0, 900.0, 5000.0), at(DAY, 10))
-    state.apply_ecu_summary("E1", EnergySummary(3.0, 60.0, 500.0, 3000.0), at(DAY, 10))
-    state.apply_ecu_minutely("E1", minutely(DAY, 3.0, (10, 0), 500.0), at(DAY, 10))
+    ecus.apply_summary(state, "E1", EnergySummary(3.0, 60.0, 500.0, 3000.0), at(DAY, 10))
+    ecus.apply_minutely(state, "E1", minutely(DAY, 3.0, (10, 0), 500.0), at(DAY, 10))
     return state
 
 
@@ -22,16 +27,16 @@ def test_absurd_values_are_ignored() -> None:
     state = started()
     lifetime, ecu_lifetime = state.energy.lifetime, state.ecus["E1"].energy.lifetime
     state.apply_summary(EnergySummary(5e6, 1e8, 9e8, 5e9), at(DAY, 11))
-    state.apply_ecu_summary("E1", EnergySummary(3e6, 6e7, 5e8, 3e9), at(DAY, 11))
-    state.apply_ecu_minutely("E1", minutely(DAY, 3e6, (11, 0), 5e8), at(DAY, 11))
+    ecus.apply_summary(state, "E1", EnergySummary(3e6, 6e7, 5e8, 3e9), at(DAY, 11))
+    ecus.apply_minutely(state, "E1", minutely(DAY, 3e6, (11, 0), 5e8), at(DAY, 11))
     state.apply_system_day_energy(DAY, 5e6, at(DAY, 11))
-    state.apply_batch_energy("E1", BatchEnergy(DAY, {"U1": {1: 2e6}}), at(DAY, 11))
+    inverters.apply_batch_energy(state, "E1", BatchEnergy(DAY, {"U1": {1: 2e6}}), at(DAY, 11))
     assert state.energy.lifetime == lifetime
     assert state.ecus["E1"].energy.lifetime == ecu_lifetime
     assert state.ecus["E1"].power_w == 500.0
     assert state.inverters["U1"].today_kwh is None
     # A plausible answer still counts.
-    state.apply_ecu_minutely("E1", minutely(DAY, 4.0, (11, 0), 600.0), at(DAY, 11))
+    ecus.apply_minutely(state, "E1", minutely(DAY, 4.0, (11, 0), 600.0), at(DAY, 11))
     assert state.ecus["E1"].energy.lifetime == 3001.0
 
 
@@ -47,7 +52,7 @@ def test_negative_and_zero_summaries_are_ignored() -> None:
     ):
         state.apply_summary(bad, at(DAY, 12))
         assert (state.energy.start, state.energy.month, state.energy.lifetime) == before
-    state.apply_ecu_minutely("E1", minutely(DAY, -3.0, (12, 0), -5.0), at(DAY, 12))
+    ecus.apply_minutely(state, "E1", minutely(DAY, -3.0, (12, 0), -5.0), at(DAY, 12))
     assert state.ecus["E1"].energy.today == 3.0
     # A slightly lower lifetime (rounding) and absent month / year are fine.
     state.apply_summary(EnergySummary(6.0, 0.0, 0.0, 4999.5), at(DAY, 13))
@@ -62,7 +67,7 @@ def test_bounds_without_capacity_or_creation_date() -> None:
     assert state.plausible_lifetime(1e12, date(2026, 1, 1))
     assert not state.plausible_lifetime(-1, date(2026, 1, 1))
     totals = Totals()
-    totals.set_summary(DAY, EnergySummary(1.0, 0.0, 0.0, 10.0))
+    totals.set_summary(DAY, EnergySummary(1.0, 0.0, 0.0, 10.0), at(DAY, 9))
     assert totals.lifetime == 10.0
 
 
@@ -91,7 +96,7 @@ def test_refused_summaries_say_why() -> None:
     assert state.apply_summary(EnergySummary(0.0, 0.0, 0.0, 0.0), at(DAY, 12)) == (
         "a lifetime of 0.00 kWh, below the 5001.00 kWh already counted"
     )
-    assert state.apply_ecu_summary("E1", EnergySummary(6.0, 2.0, 9.0, 3006.0), at(DAY, 12)) == (
+    assert ecus.apply_summary(state, "E1", EnergySummary(6.0, 2.0, 9.0, 3006.0), at(DAY, 12)) == (
         "the summary contradicts itself"
     )
     assert "capacity" in str(state.apply_summary(EnergySummary(5e6, 1e8, 9e8, 5e9), at(DAY, 12)))

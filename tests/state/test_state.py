@@ -21,7 +21,14 @@ from custom_components.apsystems_ema.openapi import (
     MeterTotals,
     SystemDetails,
 )
-from custom_components.apsystems_ema.state import SiteState, Totals, zone_of
+from custom_components.apsystems_ema.state import (
+    SiteState,
+    Totals,
+    ecu as ecus,
+    inverter as inverters,
+    meter as meters,
+    zone_of,
+)
 
 TZ = "Europe/Amsterdam"
 ZONE = ZoneInfo(TZ)
@@ -55,7 +62,9 @@ def site() -> SiteState:
 def test_totals_day_rollover_and_months() -> None:
     """A new day starts from yesterday's end; month and year restart at their boundaries."""
     totals = Totals()
-    totals.set_summary(date(2026, 12, 31), EnergySummary(2.0, 50.0, 900.0, 1000.0))
+    totals.set_summary(
+        date(2026, 12, 31), EnergySummary(2.0, 50.0, 900.0, 1000.0), at(date(2026, 12, 31), 9)
+    )
     assert (totals.start, totals.lifetime, totals.month, totals.year) == (998.0, 1000.0, 50, 900)
     totals.set_today(date(2026, 12, 31), 5.0)
     assert totals.lifetime == 1003.0
@@ -72,12 +81,12 @@ def test_totals_day_rollover_and_months() -> None:
 def test_totals_never_go_backwards() -> None:
     """A lower summary or a lower 'today' keeps the higher value (within a day)."""
     totals = Totals()
-    totals.set_summary(DAY, EnergySummary(3.0, 0, 0, 100.0))
+    totals.set_summary(DAY, EnergySummary(3.0, 0, 0, 100.0), at(DAY, 9))
     totals.set_today(DAY, 4.0)
     assert totals.lifetime == 101.0
     totals.set_today(DAY, 2.0)
     assert totals.today == 4.0
-    totals.set_summary(DAY, EnergySummary(1.0, 0, 0, 95.0))
+    totals.set_summary(DAY, EnergySummary(1.0, 0, 0, 95.0), at(DAY, 10))
     assert totals.lifetime == 101.0
     totals.set_today(DAY - timedelta(days=1), 50.0)
     assert totals.today == 4.0
@@ -89,33 +98,33 @@ def test_lifetime_moves_on_every_ecu_poll() -> None:
     state = site()
     state.apply_summary(EnergySummary(1.0, 30.0, 300.0, 5000.0), at(DAY, 9))
     assert state.energy.lifetime == 5000.0
-    state.apply_ecu_minutely("E1", minutely(DAY, 2.0, (10, 0), 800.0), at(DAY, 10, 5))
+    ecus.apply_minutely(state, "E1", minutely(DAY, 2.0, (10, 0), 800.0), at(DAY, 10, 5))
     assert state.energy.today == 1.0  # E2 has not reported today yet: keep the summary's
-    state.apply_ecu_minutely("E2", minutely(DAY, 1.5, (10, 0), 400.0), at(DAY, 10, 5))
+    ecus.apply_minutely(state, "E2", minutely(DAY, 1.5, (10, 0), 400.0), at(DAY, 10, 5))
     assert state.energy.today == 3.5
     assert state.energy.lifetime == 5002.5
     assert state.energy.month == 32.5
     assert state.power_w == 1200.0
     assert state.last_data == at(DAY, 10)
-    state.apply_ecu_minutely("E1", minutely(DAY, 3.0, (11, 0), 900.0), at(DAY, 11, 5))
+    ecus.apply_minutely(state, "E1", minutely(DAY, 3.0, (11, 0), 900.0), at(DAY, 11, 5))
     assert state.energy.lifetime == 5003.5
 
 
 def test_power_is_zero_when_the_newest_sample_is_old() -> None:
     """After sunset the last sample is hours old: power 0, not the last value."""
     state = site()
-    state.apply_ecu_minutely("E1", minutely(DAY, 9.0, (21, 10), 15.0), at(DAY, 23))
+    ecus.apply_minutely(state, "E1", minutely(DAY, 9.0, (21, 10), 15.0), at(DAY, 23))
     assert state.ecus["E1"].power_w == 0.0
-    state.apply_ecu_minutely("E1", minutely(DAY, 9.0, (21, 10), 15.0), at(DAY, 21, 20))
+    ecus.apply_minutely(state, "E1", minutely(DAY, 9.0, (21, 10), 15.0), at(DAY, 21, 20))
     assert state.ecus["E1"].power_w == 15.0
 
 
 def test_older_days_do_not_touch_live_values() -> None:
     """A curve of yesterday, fetched after today's, changes nothing."""
     state = site()
-    state.apply_ecu_minutely("E1", minutely(DAY, 2.0, (10, 0), 500.0), at(DAY, 10, 5))
-    state.apply_ecu_minutely(
-        "E1", minutely(DAY - timedelta(days=1), 9.0, (20, 0), 5.0), at(DAY, 10, 6)
+    ecus.apply_minutely(state, "E1", minutely(DAY, 2.0, (10, 0), 500.0), at(DAY, 10, 5))
+    ecus.apply_minutely(
+        state, "E1", minutely(DAY - timedelta(days=1), 9.0, (20, 0), 5.0), at(DAY, 10, 6)
     )
     assert state.ecus["E1"].energy.today == 2.0
     assert state.ecus["E1"].power_w == 500.0
@@ -124,10 +133,11 @@ def test_older_days_do_not_touch_live_values() -> None:
 def test_ecu_lifetime_from_its_summary() -> None:
     """ECU lifetime = its summary at the start of the day + its minutely today."""
     state = site()
-    state.apply_ecu_summary("E1", EnergySummary(1.0, 0, 0, 300.0), at(DAY, 8))
-    state.apply_ecu_minutely("E1", minutely(DAY, 2.0, (10, 0), 500.0), at(DAY, 10, 5))
+    ecus.apply_summary(state, "E1", EnergySummary(1.0, 0, 0, 300.0), at(DAY, 8))
+    ecus.apply_minutely(state, "E1", minutely(DAY, 2.0, (10, 0), 500.0), at(DAY, 10, 5))
     assert state.ecus["E1"].energy.lifetime == 301.0
-    state.apply_ecu_minutely(
+    ecus.apply_minutely(
+        state,
         "E1",
         minutely(DAY + timedelta(days=1), 0.5, (7, 0), 50.0),
         at(DAY + timedelta(days=1), 7, 5),
@@ -195,7 +205,7 @@ def test_batch_power_and_energy() -> None:
     power = BatchPower(
         DAY, (time(12, 0), time(12, 5)), {"U1": {1: (100.0, 110.0), 2: (90.0, None)}}
     )
-    state.apply_batch_power("E1", power, at(DAY, 12, 10))
+    inverters.apply_batch_power(state, "E1", power, at(DAY, 12, 10))
     inv = state.inverters["U1"]
     assert inv.channels[1].power_w == 110.0
     assert inv.channels[2].power_w == 0.0
@@ -206,7 +216,7 @@ def test_batch_power_and_energy() -> None:
     assert state.ecus["E1"].last_report == at(DAY, 12, 5)
     assert state.last_data == at(DAY, 12, 5)
     older = BatchPower(DAY, (time(11, 0),), {"U1": {1: (999.0,)}})
-    state.apply_batch_power("E1", older, at(DAY, 12, 11))
+    inverters.apply_batch_power(state, "E1", older, at(DAY, 12, 11))
     assert inv.channels[1].power_w == 110.0  # an older curve changes nothing
     assert state.ecus["E1"].power_w == 110.0
     assert state.ecus["E1"].last_report == at(DAY, 12, 5)
@@ -216,18 +226,22 @@ def test_batch_power_and_energy() -> None:
     assert state.ecus["E1"].energy.today == pytest.approx(inv.today_kwh)
     assert [state.ecus["E1"].energy.exact] == [False]
     # The closing's batch energy is exact: it replaces the estimates, also lower ones.
-    state.apply_batch_energy("E1", BatchEnergy(DAY, {"U1": {1: 1.2, 2: 0.8}}), at(DAY, 13))
+    inverters.apply_batch_energy(
+        state, "E1", BatchEnergy(DAY, {"U1": {1: 1.2, 2: 0.8}}), at(DAY, 13)
+    )
     assert inv.today_kwh == pytest.approx(2.0)
     assert state.ecus["E1"].energy.exact
-    state.apply_batch_energy("E1", BatchEnergy(DAY, {"U1": {1: 1.0, 2: 0.9}}), at(DAY, 14))
+    inverters.apply_batch_energy(
+        state, "E1", BatchEnergy(DAY, {"U1": {1: 1.0, 2: 0.9}}), at(DAY, 14)
+    )
     assert inv.channels[1].today_kwh == 1.0
-    state.apply_batch_power("E1", power, at(DAY, 14))  # an estimate never replaces it
+    inverters.apply_batch_power(state, "E1", power, at(DAY, 14))  # an estimate never replaces it
     assert inv.channels[1].today_kwh == 1.0
-    state.apply_batch_energy(
-        "E1", BatchEnergy(DAY + timedelta(days=1), {"U1": {1: 0.1, 2: 0.0}}), at(DAY, 23)
+    inverters.apply_batch_energy(
+        state, "E1", BatchEnergy(DAY + timedelta(days=1), {"U1": {1: 0.1, 2: 0.0}}), at(DAY, 23)
     )
     assert inv.today_kwh == pytest.approx(0.1)
-    state.apply_batch_energy("E1", BatchEnergy(DAY, {"U1": {1: 5.0}}), at(DAY, 23))
+    inverters.apply_batch_energy(state, "E1", BatchEnergy(DAY, {"U1": {1: 5.0}}), at(DAY, 23))
     assert inv.today_kwh == pytest.approx(0.1)
     assert state.inverters["U2"].power_w is None
     assert state.inverters["U2"].today_kwh is None
@@ -242,7 +256,7 @@ def test_inverter_lifetime_and_last_report() -> None:
     summary = InverterSummary(
         (ChannelEnergy(1, 0.05, 20.0, 200.0, 600.0), ChannelEnergy(2, 0.05, 20.0, 200.0, 400.0))
     )
-    assert state.apply_inverter_summary("U1", summary, at(DAY, 9)) is None
+    assert inverters.apply_summary(state, "U1", summary, at(DAY, 9)) is None
     assert inv.anchored == DAY
     assert (inv.energy.start, inv.energy.lifetime) == pytest.approx((999.9, 1000.0))
     power = BatchPower(
@@ -250,7 +264,7 @@ def test_inverter_lifetime_and_last_report() -> None:
         (time(12, 0), time(12, 5), time(12, 10)),
         {"U1": {1: (600.0, 600.0, None), 2: (600.0, 600.0, None)}, "U2": {1: (1.0, 2.0, 3.0)}},
     )
-    state.apply_batch_power("E1", power, at(DAY, 12, 12))
+    inverters.apply_batch_power(state, "E1", power, at(DAY, 12, 12))
     assert inv.last_report == at(DAY, 12, 5)  # silent in the newest slot
     assert state.inverters["U2"].last_report == at(DAY, 12, 10)
     assert state.ecus["E1"].last_report == at(DAY, 12, 10)
@@ -260,20 +274,24 @@ def test_inverter_lifetime_and_last_report() -> None:
     assert today > 0.1
     assert inv.energy.lifetime == pytest.approx(999.9 + today)
     # The closing's exact day, then the next day rolls forward from it.
-    state.apply_batch_energy("E1", BatchEnergy(DAY, {"U1": {1: 1.5, 2: 1.5}}), at(DAY, 23))
+    inverters.apply_batch_energy(
+        state, "E1", BatchEnergy(DAY, {"U1": {1: 1.5, 2: 1.5}}), at(DAY, 23)
+    )
     assert inv.energy.lifetime == pytest.approx(1002.9)
     tomorrow = DAY + timedelta(days=1)
-    state.apply_batch_energy("E1", BatchEnergy(tomorrow, {"U1": {1: 0.2, 2: 0.3}}), at(DAY, 23))
+    inverters.apply_batch_energy(
+        state, "E1", BatchEnergy(tomorrow, {"U1": {1: 0.2, 2: 0.3}}), at(DAY, 23)
+    )
     assert inv.energy.start == pytest.approx(1002.9)
     assert inv.energy.lifetime == pytest.approx(1003.4)
     # A summary no system of this capacity can give, or one below the counter, is refused.
     absurd = InverterSummary((ChannelEnergy(1, 0.0, 0.0, 0.0, 1e9),))
-    assert state.apply_inverter_summary("U1", absurd, at(tomorrow, 9)) is not None
+    assert inverters.apply_summary(state, "U1", absurd, at(tomorrow, 9)) is not None
     low = InverterSummary((ChannelEnergy(1, 0.0, 0.0, 0.0, 10.0),))
-    assert state.apply_inverter_summary("U1", low, at(tomorrow, 9)) is not None
+    assert inverters.apply_summary(state, "U1", low, at(tomorrow, 9)) is not None
     assert inv.energy.lifetime == pytest.approx(1003.4)
     assert inv.anchored == DAY
-    assert state.apply_inverter_summary("GONE", summary, at(tomorrow, 9)) is None
+    assert inverters.apply_summary(state, "GONE", summary, at(tomorrow, 9)) is None
     # Kept across a restart.
     again = SiteState.from_dict(json.loads(json.dumps(state.as_dict())))
     assert again.inverters["U1"] == inv
@@ -294,12 +312,12 @@ def test_inverter_detail() -> None:
         ac_frequency=(50.0, 49.98),
         temperature=(40.0, 41.0),
     )
-    state.apply_inverter_detail("U1", detail, at(DAY, 12, 10))
+    inverters.apply_detail(state, "U1", detail, at(DAY, 12, 10))
     got = state.inverters["U1"].detail
     assert got is not None
     assert (got.dc_voltage, got.dc_current) == ({1: 34.0, 2: None}, {1: 3.2})
     assert (got.ac_voltage, got.frequency, got.temperature) == (231.0, 49.98, 41.0)
-    state.apply_inverter_detail("nope", detail, at(DAY, 12, 10))
+    inverters.apply_detail(state, "nope", detail, at(DAY, 12, 10))
     assert "nope" not in state.inverters
 
 
@@ -308,15 +326,15 @@ def test_meter() -> None:
     state = site()
     block = MeterTotals(consumed=2.0, exported=1.0, imported=1.5, produced=3.0)
     life = MeterTotals(consumed=900.0, exported=400.0, imported=700.0, produced=1000.0)
-    state.apply_meter_summary("M1", MeterSummary(block, None, None, life), at(DAY, 8))
+    meters.apply_summary(state, "M1", MeterSummary(block, None, None, life), at(DAY, 8))
     later = MeterTotals(consumed=3.0, exported=1.5, imported=2.0, produced=4.0)
     curve = MeterMinutely(DAY, later, (time(12, 0),), (500.0,), (-250.0,), (750.0,))
-    state.apply_meter_minutely("M1", curve, at(DAY, 12, 5))
+    meters.apply_minutely(state, "M1", curve, at(DAY, 12, 5))
     meter = state.meters["M1"]
     assert meter.energy["imported"].lifetime == 700.5
     assert meter.energy["exported"].lifetime == 400.5
     assert (meter.consumption_w, meter.grid_w, meter.production_w) == (500.0, -250.0, 750.0)
-    state.apply_meter_summary("M1", MeterSummary(None, None, None, None), at(DAY, 13))
+    meters.apply_summary(state, "M1", MeterSummary(None, None, None, None), at(DAY, 13))
     assert meter.energy["imported"].lifetime == 700.5
 
 
@@ -324,17 +342,17 @@ def test_round_trip_through_json() -> None:
     """Everything survives HA's Store (JSON) unchanged."""
     state = site()
     state.apply_summary(EnergySummary(1.0, 30.0, 300.0, 5000.0), at(DAY, 9))
-    state.apply_ecu_minutely("E1", minutely(DAY, 2.0, (10, 0), 800.0), at(DAY, 10, 5))
-    state.apply_batch_power(
-        "E1", BatchPower(DAY, (time(10, 0),), {"U1": {1: (5.0,)}}), at(DAY, 10, 5)
+    ecus.apply_minutely(state, "E1", minutely(DAY, 2.0, (10, 0), 800.0), at(DAY, 10, 5))
+    inverters.apply_batch_power(
+        state, "E1", BatchPower(DAY, (time(10, 0),), {"U1": {1: (5.0,)}}), at(DAY, 10, 5)
     )
     detail = InverterMinutely(
         DAY, (time(10, 0),), {}, {1: (3.0,)}, {1: (33.0,)}, {}, {1: (230.0,)}, (), (50.0,), ()
     )
-    state.apply_inverter_detail("U1", detail, at(DAY, 10, 5))
+    inverters.apply_detail(state, "U1", detail, at(DAY, 10, 5))
     assert state.inverters["U1"].detail is not None
     block = MeterTotals(1.0, 2.0, 3.0, 4.0)
-    state.apply_meter_summary("M1", MeterSummary(block, None, None, block), at(DAY, 8))
+    meters.apply_summary(state, "M1", MeterSummary(block, None, None, block), at(DAY, 8))
     restored = SiteState.from_dict(json.loads(json.dumps(state.as_dict())))
     assert restored == state
 
@@ -365,12 +383,12 @@ def test_mistyped_stored_values_are_named(path: tuple[str, ...], value: object, 
     refused with its field named, instead of failing later in arithmetic."""
     state = site()
     state.apply_summary(EnergySummary(1.0, 30.0, 300.0, 5000.0), at(DAY, 9))
-    state.apply_ecu_minutely("E1", minutely(DAY, 2.0, (10, 0), 800.0), at(DAY, 10, 5))
-    state.apply_batch_power(
-        "E1", BatchPower(DAY, (time(10, 0),), {"U1": {1: (5.0,)}}), at(DAY, 10, 5)
+    ecus.apply_minutely(state, "E1", minutely(DAY, 2.0, (10, 0), 800.0), at(DAY, 10, 5))
+    inverters.apply_batch_power(
+        state, "E1", BatchPower(DAY, (time(10, 0),), {"U1": {1: (5.0,)}}), at(DAY, 10, 5)
     )
     block = MeterTotals(1.0, 2.0, 3.0, 4.0)
-    state.apply_meter_summary("M1", MeterSummary(block, None, None, block), at(DAY, 8))
+    meters.apply_summary(state, "M1", MeterSummary(block, None, None, block), at(DAY, 8))
     data = json.loads(json.dumps(state.as_dict()))
     target = data
     for key in path[:-1]:
@@ -393,7 +411,7 @@ def test_totals_without_a_summary_and_late_summaries() -> None:
     totals.set_today(DAY, 3.0)
     totals.set_today(DAY + timedelta(days=1), 1.0)
     assert (totals.today, totals.lifetime, totals.month, totals.year) == (1.0, None, None, None)
-    totals.set_summary(DAY, EnergySummary(9.0, 9.0, 9.0, 999.0))
+    totals.set_summary(DAY, EnergySummary(9.0, 9.0, 9.0, 999.0), at(DAY, 9))
     assert totals.lifetime is None
     assert totals.day == DAY + timedelta(days=1)
 
@@ -403,15 +421,15 @@ def test_meter_without_totals_and_older_samples() -> None:
     state = site()
     newer = MeterMinutely(DAY, None, (time(12, 0),), (500.0,), (100.0,), (0.0,))
     older = MeterMinutely(DAY, None, (time(11, 0),), (400.0,), (50.0,), (0.0,))
-    state.apply_meter_minutely("M1", newer, at(DAY, 12, 5))
-    state.apply_meter_minutely("M1", older, at(DAY, 12, 6))
+    meters.apply_minutely(state, "M1", newer, at(DAY, 12, 5))
+    meters.apply_minutely(state, "M1", older, at(DAY, 12, 6))
     meter = state.meters["M1"]
     assert meter.grid_w == 100.0
     assert meter.energy["imported"].today is None
     empty = MeterMinutely(DAY, None, (time(13, 0),), (), (), ())
-    state.apply_meter_minutely("M1", empty, at(DAY, 13, 5))
+    meters.apply_minutely(state, "M1", empty, at(DAY, 13, 5))
     assert [meter.consumption_w, meter.grid_w, meter.production_w] == [None, None, None]
-    state.apply_meter_minutely("M1", MeterMinutely(DAY, None, (), (), (), ()), at(DAY, 13, 6))
+    meters.apply_minutely(state, "M1", MeterMinutely(DAY, None, (), (), (), ()), at(DAY, 13, 6))
     assert meter.last_report == at(DAY, 13)
 
 
@@ -439,17 +457,19 @@ def test_power_and_meter_bounds() -> None:
             {"consumed": (energy,)},
         )
 
-    assert state.meter_problem("M1", curve(5000.0, 0.4, 30.0)) is None
-    assert state.meter_problem("M1", curve(-100_001.0, 0.4, 30.0)) is not None
-    assert state.meter_problem("M1", curve(5000.0, 26.0, 30.0)) == (
+    assert meters.curve_problem(state, "M1", curve(5000.0, 0.4, 30.0)) is None
+    assert meters.curve_problem(state, "M1", curve(-100_001.0, 0.4, 30.0)) is not None
+    assert meters.curve_problem(state, "M1", curve(5000.0, 26.0, 30.0)) == (
         "meter consumed energy of 26 kWh in 5 minutes"
     )
-    assert state.meter_problem("M1", curve(5000.0, 0.4, 2401.0)) is not None
-    state.apply_meter_minutely("M1", curve(5000.0, 0.4, 30.0), at(DAY, 12, 1))
+    assert meters.curve_problem(state, "M1", curve(5000.0, 0.4, 2401.0)) is not None
+    meters.apply_minutely(state, "M1", curve(5000.0, 0.4, 30.0), at(DAY, 12, 1))
     later = MeterMinutely(
         DAY, MeterTotals(30.0, 30.0, 30.0, 260.0), (time(13, 0),), (1.0,), (1.0,), (1.0,), {}
     )
     # 230 kWh in an hour is no household's: 100 kW for 1 h 15 min gives 125 at most.
-    assert state.meter_problem("M1", later) == "meter today produced grown by 230 kWh in 1.0 h"
-    assert state.meter_totals_problem("lifetime", MeterTotals(1.0, 1.0, 1.0, -1.0), 9) is not None
-    assert state.meter_totals_problem("lifetime", None, 9) is None
+    assert (
+        meters.curve_problem(state, "M1", later) == "meter today produced grown by 230 kWh in 1.0 h"
+    )
+    assert meters.totals_problem("lifetime", MeterTotals(1.0, 1.0, 1.0, -1.0), 9) is not None
+    assert meters.totals_problem("lifetime", None, 9) is None

@@ -13,7 +13,7 @@ from custom_components.apsystems_ema.openapi import (
     StorageTotals,
     SystemDetails,
 )
-from custom_components.apsystems_ema.state import SiteState
+from custom_components.apsystems_ema.state import SiteState, battery as batteries
 
 TZ = "Europe/Amsterdam"
 ZONE = ZoneInfo(TZ)
@@ -79,15 +79,15 @@ def test_a_battery_left_out_of_the_lists_goes_with_its_ecu() -> None:
 
 def test_the_latest_reading_is_dated_and_never_replaced_by_an_older_one() -> None:
     state = pv_and_storage()
-    state.apply_storage_latest("S1", latest(12, 5, 64.0, 1500.0), at(DAY, 12, 7))
+    batteries.apply_latest(state, "S1", latest(12, 5, 64.0, 1500.0), at(DAY, 12, 7))
     battery = state.storage["S1"]
     assert (battery.soc, battery.mode, battery.last_report) == (64.0, "1", at(DAY, 12, 5))
     assert battery.power["charge"] == 1500.0
-    state.apply_storage_latest("S1", latest(11, 0, 50.0), at(DAY, 12, 9))  # older: kept
+    batteries.apply_latest(state, "S1", latest(11, 0, 50.0), at(DAY, 12, 9))  # older: kept
     assert battery.soc == 64.0
     # Fetched after midnight, 23:55 is the evening before.
     next_day = date(2026, 7, 11)
-    state.apply_storage_latest("S1", latest(23, 55, 31.0), at(next_day, 0, 10))
+    batteries.apply_latest(state, "S1", latest(23, 55, 31.0), at(next_day, 0, 10))
     assert battery.last_report == at(DAY, 23, 55)
     assert battery.soc == 31.0
 
@@ -95,40 +95,39 @@ def test_the_latest_reading_is_dated_and_never_replaced_by_an_older_one() -> Non
 def test_the_summary_gives_each_energy_its_day_and_lifetime() -> None:
     state = pv_and_storage()
     summary = StorageSummary(totals(1), totals(10), totals(100), totals(1000))
-    state.apply_storage_summary("S1", summary, at(DAY, 12))
+    batteries.apply_summary(state, "S1", summary, at(DAY, 12))
     energy = state.storage["S1"].energy
     assert energy["charge"].today == 1.0
     assert energy["charge"].lifetime == 1000.0
     assert energy["exported"].month == 60.0
     # A lower lifetime (a bad answer) never takes a counter back.
-    state.apply_storage_summary(
-        "S1", StorageSummary(totals(1), totals(10), totals(100), totals(500)), at(DAY, 13)
+    batteries.apply_summary(
+        state, "S1", StorageSummary(totals(1), totals(10), totals(100), totals(500)), at(DAY, 13)
     )
     assert energy["charge"].lifetime == 1000.0
 
 
 def test_implausible_battery_answers_are_named() -> None:
-    state = pv_and_storage()
     huge = StorageLatest("1", 50.0, time(12), 250_000.0, 0.0, 0.0, 0.0, 0.0, 0.0)
-    assert state.storage_power_problem(huge) == "storage charge power of 250000 W"
-    assert state.storage_power_problem(latest(12, 0, 50.0)) is None
-    assert state.storage_totals_problem("today", totals(1), 1) is None
+    assert batteries.power_problem(huge) == "storage charge power of 250000 W"
+    assert batteries.power_problem(latest(12, 0, 50.0)) is None
+    assert batteries.totals_problem("today", totals(1), 1) is None
     # 100 kW for a day is 2400 kWh: 3000 kWh produced is not a home's.
-    assert state.storage_totals_problem("today", totals(1000), 1) == (
+    assert batteries.totals_problem("today", totals(1000), 1) == (
         "storage today produced of 3000 kWh"
     )
-    assert state.storage_totals_problem("lifetime", totals(1000), 3) is None
+    assert batteries.totals_problem("lifetime", totals(1000), 3) is None
     day = {"charge": -1.0, "discharge": 0, "produced": 0, "consumed": 0, "imported": 0}
-    assert state.storage_totals_problem("day", {**day, "exported": 0}, 1) == (
+    assert batteries.totals_problem("day", {**day, "exported": 0}, 1) == (
         "storage day charge of -1 kWh"
     )
 
 
 def test_batteries_and_the_light_survive_a_restart() -> None:
     state = pv_and_storage()
-    state.apply_storage_latest("S1", latest(12, 5, 64.0, 1500.0), at(DAY, 12, 7))
-    state.apply_storage_summary(
-        "S1", StorageSummary(totals(1), totals(10), totals(100), totals(1000)), at(DAY, 12)
+    batteries.apply_latest(state, "S1", latest(12, 5, 64.0, 1500.0), at(DAY, 12, 7))
+    batteries.apply_summary(
+        state, "S1", StorageSummary(totals(1), totals(10), totals(100), totals(1000)), at(DAY, 12)
     )
     state.storage_prefix = "/user/api/v2/systems"
     data = json.loads(json.dumps(state.as_dict()))

@@ -209,8 +209,9 @@ async def _check(
         lines.extend(
             f"    inverter {inv.uid} ({inv.type or 'unknown model'})" for inv in ecu.inverters
         )
+    today = "not given" if summary.today is None else f"{summary.today:.2f} kWh"
     lines.append(
-        f"Energy: today {summary.today:.2f} kWh, this month {summary.month:.2f} kWh, "
+        f"Energy: today {today}, this month {summary.month:.2f} kWh, "
         f"this year {summary.year:.2f} kWh, lifetime {summary.lifetime:.2f} kWh"
     )
     lines.append(f"OK: the credentials work ({len(calls)} API calls used).")

@@ -340,9 +340,15 @@ def parse_meters(data: object) -> tuple[str, ...]:
 
 @dataclass(frozen=True, slots=True)
 class EnergySummary:
-    """§3.2.1 / §3.3.1: accumulated energy in kWh."""
+    """§3.2.1 / §3.3.1: accumulated energy in kWh.
 
-    today: float
+    ``today`` is ``None`` when the API leaves it out or sends null (live accounts do both
+    before the day's first production); ``lifetime`` (and ``month``, ``year``) include the
+    day's energy so far all the same, as the manual defines them. An absent ``month`` or
+    ``year`` is 0.
+    """
+
+    today: float | None
     month: float
     year: float
     lifetime: float
@@ -352,7 +358,7 @@ class EnergySummary:
         """Parse the ``data`` block."""
         obj = as_mapping(data, what)
         return cls(
-            today=opt_float(obj.get("today"), f"{what}.today") or 0.0,
+            today=opt_float(obj.get("today"), f"{what}.today"),
             month=opt_float(obj.get("month"), f"{what}.month") or 0.0,
             year=opt_float(obj.get("year"), f"{what}.year") or 0.0,
             lifetime=req_float(obj.get("lifetime"), f"{what}.lifetime"),
@@ -541,10 +547,10 @@ def _channels(obj: Mapping[str, Any], prefix: str) -> list[int]:
 
 @dataclass(frozen=True, slots=True)
 class ChannelEnergy:
-    """One inverter channel's energies in kWh."""
+    """One inverter channel's energies in kWh (``today`` is ``None`` without its ``d`` key)."""
 
     channel: int
-    today: float
+    today: float | None
     month: float
     year: float
     lifetime: float
@@ -557,9 +563,13 @@ class InverterSummary:
     channels: tuple[ChannelEnergy, ...]
 
     @property
-    def today(self) -> float:
-        """Today's energy over all channels."""
-        return sum(c.today for c in self.channels)
+    def today(self) -> float | None:
+        """Today's energy over all channels; ``None`` when the answer has no day keys (live
+        accounts leave out ``d1``, ``d2``, ...: the lifetimes still include the day)."""
+        days = [c.today for c in self.channels]
+        if not days or any(kwh is None for kwh in days):
+            return None
+        return sum(kwh or 0.0 for kwh in days)
 
     @property
     def lifetime(self) -> float:
@@ -577,9 +587,12 @@ class InverterSummary:
         def value(key: str) -> float:
             return opt_float(obj.get(key), f"inverter_summary.{key}") or 0.0
 
+        def day(n: int) -> float | None:
+            return opt_float(obj.get(f"d{n}"), f"inverter_summary.d{n}")
+
         return cls(
             channels=tuple(
-                ChannelEnergy(n, value(f"d{n}"), value(f"m{n}"), value(f"y{n}"), value(f"t{n}"))
+                ChannelEnergy(n, day(n), value(f"m{n}"), value(f"y{n}"), value(f"t{n}"))
                 for n in numbers
             )
         )
