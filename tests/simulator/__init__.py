@@ -10,7 +10,8 @@ Typical use::
     sim.truth.summary(sim.now())           # exact (unrounded) values behind the answers
     await sim.stop()
 
-Or ``python -m tests.simulator --port 8999 [--site demo|storage|storage-only|subuser]``.
+Or ``python -m tests.simulator --port 8999 [--site demo|storage|storage-only|subuser]
+[--quirk NAME[:endpoint,...]]``.
 
 Sites: :func:`demo_site` (PV, details ``type`` 1), :func:`storage_site` (PV and a battery,
 type 3), :func:`storage_only_site` (a battery charged by PV outside APsystems, type 2),
@@ -32,6 +33,10 @@ On every slot ``consumed = produced + discharge - charge + imported - exported``
 slots add up to hours, days, months, years and the summaries (see :mod:`.storage` for the
 battery model and the simulator's own mode codes).
 
+Quirks (:mod:`.quirks`): ``sim.enable(Quirk.GAPS_2, "ecu_minutely")`` makes every matching
+successful answer look like a live account's (here: every 2nd 5-minute point missing) until
+``sim.disable(Quirk.GAPS_2)``; ``sim.quirks`` maps each enabled quirk to its endpoints.
+
 Status light (details ``light``): 1 green; 4 grey before the first upload; 2 yellow while an
 inverter is in ``sim.silent`` (uid -> when it stopped reporting); 3 red while an ECU is in
 ``sim.offline``. ``sim.light(at)`` gives it.
@@ -48,6 +53,7 @@ from .app import (
     sign,
 )
 from .faults import ENDPOINTS, Fault
+from .quirks import QUIRK_ENDPOINTS, Quirk
 from .site import (
     DEMO_APP_ID,
     DEMO_APP_SECRET,
@@ -85,6 +91,7 @@ __all__ = [
     "ENDPOINTS",
     "INSTALLER_PATH",
     "MODEL_CHANNELS",
+    "QUIRK_ENDPOINTS",
     "STORAGE_KEYS",
     "STORAGE_ONLY_SID",
     "STORAGE_PREFIXES",
@@ -97,6 +104,7 @@ __all__ = [
     "Fault",
     "Inverter",
     "MeterTotals",
+    "Quirk",
     "Scope",
     "Simulator",
     "Site",

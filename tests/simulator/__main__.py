@@ -1,14 +1,16 @@
 """``python -m tests.simulator --port 8999 [--site demo|storage|storage-only|subuser]
-[--latitude L]``: serve a site (the demo site by default) until Ctrl-C."""
+[--latitude L] [--quirk NAME[:endpoint,endpoint] ...]``: serve a site (the demo site by
+default), with the quirks named, until Ctrl-C."""
 
 import argparse
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 import contextlib
 import dataclasses
 from datetime import datetime
 
 from .app import Simulator
+from .quirks import Quirk, quirk_named, targets
 from .site import (
     DEMO_LONGITUDE,
     DEMO_TIMEZONE,
@@ -20,6 +22,7 @@ from .site import (
 )
 
 type SiteBuilder = Callable[..., Site]
+type QuirkOption = tuple[Quirk, tuple[str, ...]]
 
 #: ``--site`` choices: builders taking ``(now, *, timezone, longitude)``.
 SITES: dict[str, SiteBuilder] = {
@@ -44,6 +47,19 @@ def make_site(
     return site if latitude is None else dataclasses.replace(site, latitude=latitude)
 
 
+def parse_quirk(text: str) -> QuirkOption:
+    """``--quirk NAME[:endpoint,endpoint]``: the quirk and the endpoints named (none: every
+    one it can apply to); argparse reports an unknown name as a usage error."""
+    name, _, names = text.partition(":")
+    endpoints = tuple(n.strip() for n in names.split(",") if n.strip())
+    try:
+        quirk = quirk_named(name.strip())
+        targets(quirk, endpoints)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+    return quirk, endpoints
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Command-line options."""
     parser = argparse.ArgumentParser(
@@ -64,6 +80,14 @@ def build_parser() -> argparse.ArgumentParser:
         choices=sorted(SITES),
         default="demo",
         help="demo (PV), storage (PV and battery), storage-only (battery), subuser (shared)",
+    )
+    parser.add_argument(
+        "--quirk",
+        type=parse_quirk,
+        action="append",
+        default=[],
+        metavar="NAME[:endpoint,endpoint]",
+        help=f"answer like live accounts (repeatable): {', '.join(Quirk)}",
     )
     return parser
 
@@ -86,6 +110,11 @@ def banner(sim: Simulator) -> str:
                 else []
             ),
             f"  quota:      {sim.quota} calls / month",
+            *(
+                [f"  quirks:     {', '.join(quirk_text(q, e) for q, e in sim.quirks.items())}"]
+                if sim.quirks
+                else []
+            ),
             "Try:",
             "  python -m custom_components.apsystems_ema.openapi"
             f" --base-url {sim.base_url} --app-id {sim.app_id}"
@@ -93,6 +122,11 @@ def banner(sim: Simulator) -> str:
             "Ctrl-C stops.",
         )
     )
+
+
+def quirk_text(quirk: Quirk, endpoints: frozenset[str] | None) -> str:
+    """A quirk as ``--quirk`` spells it."""
+    return quirk if endpoints is None else f"{quirk}:{','.join(sorted(endpoints))}"
 
 
 async def serve(
@@ -103,10 +137,13 @@ async def serve(
     longitude: float = DEMO_LONGITUDE,
     site: str = "demo",
     latitude: float | None = None,
+    quirks: Sequence[QuirkOption] = (),
 ) -> None:
     """Run until cancelled."""
     built = make_site(site, timezone=timezone, longitude=longitude, latitude=latitude)
     sim = Simulator(built, quota=quota)
+    for quirk, endpoints in quirks:
+        sim.enable(quirk, *endpoints)
     await sim.start(host, port)
     print(banner(sim), flush=True)
     try:
@@ -128,6 +165,7 @@ def main(argv: list[str] | None = None) -> None:
                 args.longitude,
                 args.site,
                 args.latitude,
+                args.quirk,
             )
         )
 

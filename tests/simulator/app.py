@@ -17,6 +17,7 @@ from typing import Any, Self
 from aiohttp import web
 
 from .faults import HTML_ERROR_PAGE, INVALID_JSON, Fault, reshape
+from .quirks import Asked, Quirk, apply, quirk_named, refusal, targets
 from .site import (
     DEMO_APP_ID,
     DEMO_APP_SECRET,
@@ -231,6 +232,9 @@ class Simulator:
     and attributes); either way it is recorded and counts toward the quota. An unknown storage
     ECU answers 4001 too.
 
+    Quirks (:mod:`.quirks`): :attr:`quirks`, switched with :meth:`enable` and :meth:`disable`,
+    reshape every matching successful answer like those of live accounts.
+
     Test controls besides faults: :attr:`unlisted`, :attr:`silent` (inverters that stopped
     reporting: the batch curves have no samples for them from then on, the light turns
     yellow) and :attr:`offline` (ECUs with a network problem: the light turns red).
@@ -288,6 +292,9 @@ class Simulator:
         self.offline: set[str] = set()
         """ECU eids with a network problem: the details' light is red (3). (Only the light:
         their data are unchanged.)"""
+        self.quirks: dict[Quirk, frozenset[str] | None] = {}
+        """Quirk -> the endpoints it applies to (None: every one it can apply to); see
+        :meth:`enable`."""
         account.ledgers.append(self.calls)
         self.base_url = ""
         self._faults: list[_Armed] = []
@@ -352,6 +359,17 @@ class Simulator:
     def clear_faults(self) -> None:
         """Disarm every fault."""
         self._faults.clear()
+
+    def enable(self, quirk: Quirk | str, *endpoints: str) -> None:
+        """Switch a quirk on for ``endpoints`` (none named: every endpoint it can apply to),
+        replacing its earlier endpoints. An unknown quirk or endpoint, or an endpoint the
+        quirk cannot apply to, raises ValueError."""
+        named = quirk_named(quirk)
+        self.quirks[named] = targets(named, endpoints)
+
+    def disable(self, quirk: Quirk | str) -> None:
+        """Switch a quirk off (ValueError for an unknown name)."""
+        self.quirks.pop(quirk_named(quirk), None)
 
     def calls_this_month(self) -> int:
         """Requests counted toward the quota in the clock's current month (``quota_zone``),
@@ -564,7 +582,7 @@ class Simulator:
             self._check_quota()
             self._check_served(served)
             info = self._request(request, query, now)
-            data = route.build(info)
+            data = self.build(record.endpoint, route, info)
         except ApiError as err:
             return self._answer(record, err.code, None)
         if fault is not None and fault.shapes:
@@ -572,6 +590,57 @@ class Simulator:
         return self._answer(
             record, CODE_OK, data, octet_stream=fault is not None and fault.octet_stream
         )
+
+    def build(self, endpoint: str, route: _Route, info: _Request) -> Json:
+        """The answer's ``data`` for a request (the quirks applied)."""
+        data = route.build(info)
+        if not self.quirks:
+            return data
+        asked = self._asked(endpoint, info)
+        code = refusal(self.quirks, asked)
+        if code is not None:
+            raise ApiError(code)
+        return apply(self.quirks, asked, data)
+
+    def _asked(self, endpoint: str, info: _Request) -> Asked:
+        """What the quirks need to know of a request (its date already checked)."""
+        level = info.query.get("energy_level") or None
+        day = None
+        if level is not None:
+            try:
+                day = self._date(info, "hourly" if level in ("power", "energy") else level)
+            except ApiError:  # an endpoint without dates, sent a level anyway
+                day = None
+        return Asked(
+            endpoint,
+            level,
+            day,
+            info.today,
+            self.site.seed,
+            self.site.authorization_code,
+            lambda: self._sampled(level, day, info.now),
+        )
+
+    def _sampled(self, level: str | None, day: date | None, now: datetime) -> bool:
+        """Whether the period a request asks for (a day; the month of ``daily``, the year of
+        ``monthly``, the system's life for ``yearly``) holds a production sample uploaded by
+        ``now``: some day of it has a 5-minute point in the minutely window."""
+        if day is None:
+            return True
+        first, last = day, day
+        if level == "daily":
+            last = (day.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+        elif level == "monthly":
+            last = day.replace(month=12, day=31)
+        elif level == "yearly":
+            first = self.site.create_date
+        first = max(first, self.site.create_date)
+        last = min(last, self.truth.today(now))
+        while first <= last:
+            if self.truth.window(first, now):
+                return True
+            first += timedelta(days=1)
+        return False
 
     @staticmethod
     def _answer(
