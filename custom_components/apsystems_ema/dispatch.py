@@ -159,7 +159,7 @@ class Dispatcher:
         # A closed day's curve only refreshes the power (its energy is the API's own).
         so_far = None if ecu is None or closed else ecu.energy.known_on(power.day)
         slots = ecu_slots(power)
-        check(site.day_problem(slots, so_far) or _power_problem(site, target, power))
+        check(site.day_problem(slots.energy, so_far) or _power_problem(site, target, power))
         inverters.apply_batch_power(site, target, power, at)
         if ecu is not None and not closed:
             system_open = not (site.energy.day == power.day and site.energy.exact)
@@ -200,8 +200,9 @@ class Dispatcher:
         check(meters.curve_problem(self.site, target, meter))
         if not call.backfill:
             meters.apply_minutely(self.site, target, meter, at)
+        whole = day < self.site.local_day(at)  # a past day's curve holds the whole day
         for key, series in METER_SERIES.items():
-            hours = by_hour(meter.times, meter.energy.get(key, ()))
+            hours = meters.hours(meter, key, whole_day=whole)
             self.records.record(meter_series(target, series), day, hours)
 
     # -- batteries ------------------------------------------------------------------------

@@ -21,7 +21,7 @@ from .history import by_hour
 from .openapi import BatchPower
 from .planner import CallKind, PlannedCall
 from .planner.backfill import DeviceSeries, backfill_queue
-from .state import ecu_slots
+from .state import Slots, ecu_slots
 
 PRODUCTION = "solar_production"
 # Meter energy key (API) -> series name.
@@ -124,14 +124,14 @@ class HourlyRecords:
         power: BatchPower,
         producing: Sequence[str],
         *,
-        slots: Sequence[float] | None = None,
+        slots: Slots | None = None,
         system: bool = True,
     ) -> None:
         """A day's hours from an ECU's batch power curve (its channels integrated: ``slots``
         when the caller has them already), and (with ``system``) the system's as the sum of
         every producing ECU's, once each has hours of that day."""
         slots = ecu_slots(power) if slots is None else slots
-        self.record(ecu_series(eid), power.day, by_hour(power.times, slots))
+        self.record(ecu_series(eid), power.day, by_hour(slots.times, slots.energy))
         if not system:
             return
         hours = [self.days(ecu_series(e)).get(power.day) for e in producing]
@@ -156,7 +156,8 @@ class HourlyRecords:
         """A past day's whole curve of an ECU: its hours, scaled to the day's exact energy
         (what the day's hours already add up to)."""
         self.curves_due.discard((eid, power.day))
-        hours = by_hour(power.times, ecu_slots(power))
+        slots = ecu_slots(power)
+        hours = by_hour(slots.times, slots.energy)
         total = sum(self.days(ecu_series(eid)).get(power.day) or [])
         if sum(hours) > 0 and total > 0:
             self.record(ecu_series(eid), power.day, [h * total / sum(hours) for h in hours])

@@ -141,13 +141,16 @@ class SiteSession:
         ``inverters`` inverters whose lifetime is due for its anchor (None: all of them)."""
         site = self.site
         return self.planner.lifetime_calls(
-            site.energy.start is None and bool(site.producing or not site.storage),
-            [eid for eid, ecu in site.producing.items() if ecu.energy.start is None],
+            site.energy.lifetime is None and bool(site.producing or not site.storage),
+            [eid for eid, ecu in site.producing.items() if ecu.energy.lifetime is None],
             {uid: site.inverters[uid].anchored for uid in site.listed_inverters},
             site.local_day(dt_util.utcnow()),
             limit=inverters,
             storage=[
                 e for e in site.listed_storage if site.storage[e].energy["charge"].start is None
+            ],
+            meters=[
+                e for e in site.listed_meters if site.meters[e].energy["consumed"].lifetime is None
             ],
         )
 

@@ -4,6 +4,7 @@ from datetime import date, time
 
 import pytest
 
+from custom_components.apsystems_ema.history import by_hour
 from custom_components.apsystems_ema.openapi import BatchPower
 from custom_components.apsystems_ema.planner import CallKind
 from custom_components.apsystems_ema.records import (
@@ -13,7 +14,7 @@ from custom_components.apsystems_ema.records import (
     ecu_series,
     storage_series,
 )
-from custom_components.apsystems_ema.state import Totals, ecu_slots, slot_energies
+from custom_components.apsystems_ema.state import Slots, Totals, ecu_slots, on_grid, slot_energies
 
 DAY = date(2026, 7, 2)
 
@@ -28,9 +29,32 @@ def test_slot_energies_integrate_trapezoids_and_skip_gaps() -> None:
     times = (time(10, 0), time(10, 5), time(10, 10), time(11, 0))
     energies = slot_energies(times, (600.0, 600.0, None, 1200.0))
     # 0 W before the first sample; a missing sample counts as 0 W; a 50-minute gap is
-    # integrated over 15 minutes only.
-    assert energies == pytest.approx([0.025, 0.05, 0.025, 0.15])
+    # integrated over 30 minutes only.
+    assert energies == pytest.approx([0.025, 0.05, 0.025, 0.3])
     assert slot_energies((), ()) == []
+
+
+def test_gaps_are_shared_by_the_slots_they_cover() -> None:
+    """A point after a gap carries the gap's energy; on the grid each missing slot gets its
+    share, the power running straight between the two samples: an hour boundary inside a
+    gap puts each part in its own hour (live accounts answer days with gaps)."""
+    times = (time(9, 50), time(10, 5), time(10, 10), time(11, 0))
+    grid = on_grid(times, (600.0, 1200.0, 1200.0, 600.0))
+    assert grid.times[:5] == (time(9, 50), time(9, 55), time(10, 0), time(10, 5), time(10, 10))
+    # 600 W -> 800 -> 1000 -> 1200 across the 15-minute gap.
+    assert grid.energy[1:4] == pytest.approx([700 / 12000, 900 / 12000, 1100 / 12000])
+    # Over the 50-minute gap, 30 minutes of (1200 + 600) / 2, in six even shares.
+    assert grid.times[5:] == (*(time(10, m) for m in range(35, 60, 5)), time(11, 0))
+    assert grid.energy[5:] == pytest.approx([0.45 / 6] * 6)
+    assert sum(grid.energy) == pytest.approx(sum(slot_energies(times, (600, 1200, 1200, 600))))
+    assert by_hour(grid.times, grid.energy)[9] == pytest.approx((300 + 700) / 12000, abs=1e-6)
+    assert grid.until(time(10, 0)) == pytest.approx((300 + 700 + 900) / 12000)
+    # A sample repeated at the same minute adds nothing.
+    twice = on_grid((time(9, 0), time(9, 0)), (600.0, 600.0))
+    assert twice.energy == pytest.approx([0.025, 0.0])
+    assert (twice + Slots()) is twice
+    assert (Slots() + twice) is twice
+    assert (twice + twice).energy == pytest.approx([0.05])  # one slot, counted from both
 
 
 def test_estimates_become_exact_and_system_hours_add_up() -> None:
@@ -40,7 +64,7 @@ def test_estimates_become_exact_and_system_hours_add_up() -> None:
     records.estimate("E2", curve(range(10, 11), 600.0), ["E1", "E2"])
     e1 = records.days(ecu_series("E1"))[DAY]
     assert len(e1) == 12
-    assert sum(e1) == pytest.approx(sum(ecu_slots(curve(range(10, 12), 1200.0))))
+    assert sum(e1) == pytest.approx(ecu_slots(curve(range(10, 12), 1200.0)).total)
     assert records.days(PRODUCTION)[DAY][10] == pytest.approx(
         e1[10] + records.days(ecu_series("E2"))[DAY][10]
     )

@@ -329,10 +329,11 @@ class Planner:
         *,
         limit: int | None = None,
         storage: Iterable[str] = (),
+        meters: Iterable[str] = (),
     ) -> tuple[PlannedCall, ...]:
         """The summaries that give the start of the lifetimes not known yet: the system's
-        (``system``), each of ``ecus``' and each battery's of ``storage``. The counters
-        then roll forward day by day.
+        (``system``), each of ``ecus``', each battery's of ``storage`` and each meter's of
+        ``meters``. The counters then roll forward day by day.
 
         ``inverters`` maps each inverter to the day its lifetime was last anchored by its
         summary (None: never); those never anchored, then (unless one was anchored
@@ -342,6 +343,7 @@ class Planner:
         calls: tuple[PlannedCall, ...] = (PlannedCall(CallKind.SYSTEM_SUMMARY),) if system else ()
         calls += tuple(PlannedCall(CallKind.ECU_SUMMARY, eid) for eid in ecus)
         calls += tuple(PlannedCall(CallKind.STORAGE_SUMMARY, eid) for eid in storage)
+        calls += tuple(PlannedCall(CallKind.METER_SUMMARY, eid) for eid in meters)
         if inverters and today is not None:
             # One anchor again a day at most: a 40-inverter site is not re-anchored in a burst.
             again = today not in inverters.values()
@@ -582,8 +584,9 @@ class Planner:
         self, day: date, state: PlannerState, reasons: list[str]
     ) -> list[PlannedCall]:
         """Yesterday's closing calls when the closing was missed (before today's curves, so
-        that yesterday's exact figures still land on yesterday), the system's and ECUs'
-        summaries after a gap, and the meters' summaries (they cover the night)."""
+        that yesterday's exact figures still land on yesterday), the system's, ECUs' and
+        meters' summaries after a gap, and the meters' whole day before (its evening and
+        its exact totals)."""
         yesterday = day - ONE_DAY
         missed: tuple[PlannedCall, ...] = ()
         if state.closed_day is not None and state.closed_day < yesterday:
@@ -598,7 +601,12 @@ class Planner:
                 extra.append(PlannedCall(CallKind.SYSTEM_SUMMARY))
             extra.extend(PlannedCall(CallKind.ECU_SUMMARY, eid) for eid in self.site.ecus)
             reasons.append("summaries after a gap")
-        extra.extend(PlannedCall(CallKind.METER_SUMMARY, eid) for eid in self.site.meters)
+            extra.extend(PlannedCall(CallKind.METER_SUMMARY, eid) for eid in self.site.meters)
+        # The meters' whole day before: its last hours (a home consumes after the last poll)
+        # reach the statistics, and its exact totals roll the lifetimes on to today.
+        extra.extend(
+            PlannedCall(CallKind.METER_MINUTELY, eid, yesterday) for eid in self.site.meters
+        )
         # A battery works on after sunset: its totals after the night, and its whole day
         # before, hour by hour.
         battery = [

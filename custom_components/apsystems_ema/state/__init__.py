@@ -7,7 +7,16 @@ lifetime rule), every curve ``curves.py``, every bound ``limits.py``.
 """
 
 from .battery import StorageState
-from .curves import POWER_FRESH_FOR, SLOT_MINUTES, ecu_slots, energy_until, slot_energies, zone_of
+from .curves import (
+    POWER_FRESH_FOR,
+    SLOT_MINUTES,
+    Slots,
+    ecu_slots,
+    energy_until,
+    on_grid,
+    slot_energies,
+    zone_of,
+)
 from .ecu import EcuState
 from .inverter import ChannelState, InverterDetail, InverterState
 from .meter import METER_KEYS, MeterState
@@ -27,10 +36,12 @@ __all__ = [
     "InverterState",
     "MeterState",
     "SiteState",
+    "Slots",
     "StorageState",
     "Totals",
     "ecu_slots",
     "energy_until",
+    "on_grid",
     "slot_energies",
     "zone_of",
 ]

@@ -2,10 +2,16 @@
 
 A curve is a list of ``HH:mm`` labels (system-local) with values aligned to them. A point
 labelled ``07:00`` is the ECU's upload of the 5 minutes ending at 07:00; a day's list has gaps
-(a point not uploaded) and starts and ends with the light.
+(live accounts answered 223 points for a whole day: points not uploaded) and starts and ends
+with the light. A gap of up to ``MAX_GAP`` is bridged (the power between two points is taken
+as the straight line between them); a longer one (an ECU offline) is bridged over its last
+``MAX_GAP`` only. Energies are put on the regular 5-minute grid (:func:`on_grid`) before
+they are summed per hour, so a point after a gap does not carry the gap's energy into its
+own hour.
 """
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -15,7 +21,7 @@ from ..openapi import BatchPower
 # (relative to the fetch) means the inverters are asleep: power is 0, not the last value.
 POWER_FRESH_FOR = timedelta(minutes=20)
 SLOT_MINUTES = 5  # the ECU's upload grid
-MAX_SLOT = 15  # minutes: a longer gap between two samples is not integrated over
+MAX_GAP = 30  # minutes: a longer gap between two samples is integrated over this much only
 
 
 def zone_of(name: str | None) -> ZoneInfo:
@@ -54,33 +60,134 @@ def fresh(value: float | None, sample: datetime | None, fetched: datetime) -> fl
     return max(value, 0.0)
 
 
-def slot_energies(times: Sequence[time], power: Sequence[float | None]) -> list[float]:
-    """Energy (kWh) of each sample's interval, from a power curve (W) on the ECU's 5-minute
-    grid: the trapezoid between a sample and the one before it (0 W before the first, as a
-    day's curve starts in the dark), the interval capped at ``MAX_SLOT`` so that a gap in
-    the curve (an ECU offline) is not bridged. A missing sample counts as 0 W."""
-    energies: list[float] = []
-    previous: tuple[float, float] | None = None  # (minutes since midnight, W)
+def _minutes(at: time) -> int:
+    return at.hour * 60 + at.minute
+
+
+def _clock(minutes: int) -> time:
+    return time(minutes // 60, minutes % 60)
+
+
+def on_grid(times: Sequence[time], power: Sequence[float | None]) -> Slots:
+    """A power curve's (W) energy (kWh) on the regular 5-minute grid: the trapezoid between
+    each slot's power and the one before (0 W before the first sample, as a day's curve
+    starts in the dark). Across a gap of up to ``MAX_GAP`` the power runs straight from one
+    sample to the next, each missing slot getting its share; over a longer gap the last
+    ``MAX_GAP`` are integrated, shared evenly. A missing value counts as 0 W.
+
+    What the sky did inside a gap is not known: beside this best guess, the slots keep
+    what a gap gives with the lower (``low``) and with the higher (``high``) of its two
+    samples' power all through it, the bounds the lifetime rule needs."""
+    labels: list[time] = []
+    best: list[float] = []
+    low: list[float] = []
+    high: list[float] = []
+
+    def slot(at: time, kwh: float, floor: float, ceiling: float) -> None:
+        labels.append(at)
+        best.append(kwh)
+        low.append(floor)
+        high.append(ceiling)
+
+    previous: tuple[int, float] | None = None  # (minutes since midnight, W)
     for at, watts in zip(times, power, strict=False):
-        minutes = at.hour * 60 + at.minute
-        now = max(watts or 0.0, 0.0)
-        if previous is None:
-            span, before = float(SLOT_MINUTES), 0.0
+        minutes, now = _minutes(at), max(watts or 0.0, 0.0)
+        if previous is None or minutes - previous[0] <= 0:
+            before = 0.0 if previous is None else previous[1]
+            span = SLOT_MINUTES if previous is None else 0
+            kwh = span / 60 * (before + now) / 2 / 1000
+            slot(at, kwh, kwh, kwh)
+        elif (gap := minutes - previous[0]) <= MAX_GAP:
+            start, watts_start = previous
+            steps = max(round(gap / SLOT_MINUTES), 1)
+            hours = gap / steps / 60 / 1000
+            for step in range(1, steps + 1):
+                watts_end = watts_start + (now - watts_start) * step / steps
+                before_w = watts_start + (now - watts_start) * (step - 1) / steps
+                kwh = hours * (before_w + watts_end) / 2
+                if steps == 1:  # no sample missing: the trapezoid is the data's own
+                    slot(at, kwh, kwh, kwh)
+                else:
+                    end = _clock(round(start + gap * step / steps))
+                    slot(end, kwh, hours * min(watts_start, now), hours * max(watts_start, now))
         else:
-            span, before = min(minutes - previous[0], MAX_SLOT), previous[1]
-        energies.append(max(span, 0) / 60 * (before + now) / 2 / 1000)
+            steps = MAX_GAP // SLOT_MINUTES
+            hours = MAX_GAP / steps / 60 / 1000
+            kwh = hours * (previous[1] + now) / 2
+            floor, ceiling = hours * min(previous[1], now), hours * max(previous[1], now)
+            for step in range(steps - 1, -1, -1):
+                slot(_clock(minutes - step * SLOT_MINUTES), kwh, floor, ceiling)
         previous = (minutes, now)
+    return Slots(tuple(labels), tuple(best), tuple(low), tuple(high))
+
+
+@dataclass(frozen=True, slots=True)
+class Slots:
+    """Energies (kWh) on the 5-minute grid, each under its slot's ``HH:mm`` label: the best
+    guess (``energy``), and the least (``low``) and most (``high``) a gap may have held."""
+
+    times: tuple[time, ...] = ()
+    energy: tuple[float, ...] = ()
+    low: tuple[float, ...] = ()
+    high: tuple[float, ...] = ()
+
+    @property
+    def total(self) -> float:
+        """The energy of every slot (the best guess)."""
+        return sum(self.energy)
+
+    @property
+    def floor(self) -> float:
+        """The least energy the slots may hold (each gap at its lower sample's power)."""
+        return sum(self.low)
+
+    def until(self, clock: time) -> float:
+        """The most energy the slots labelled at or before ``clock`` may hold: at least what
+        the API had counted of the day by then."""
+        return energy_until(self.times, self.high, clock)
+
+    def __add__(self, other: Slots) -> Slots:
+        """Two curves of the same day slot by slot (a slot only one of them has counts)."""
+        if not other.times:
+            return self
+        if not self.times:
+            return other
+        merged: dict[time, tuple[float, float, float]] = {}
+        for curve in (self, other):
+            for at, *kwh in zip(curve.times, curve.energy, curve.low, curve.high, strict=True):
+                known = merged.get(at, (0.0, 0.0, 0.0))
+                merged[at] = (known[0] + kwh[0], known[1] + kwh[1], known[2] + kwh[2])
+        ordered = sorted(merged)
+        return Slots(
+            tuple(ordered),
+            tuple(merged[at][0] for at in ordered),
+            tuple(merged[at][1] for at in ordered),
+            tuple(merged[at][2] for at in ordered),
+        )
+
+
+def slot_energies(times: Sequence[time], power: Sequence[float | None]) -> list[float]:
+    """Energy (kWh) of each sample's interval (since the sample before it), from a power
+    curve (W): :func:`on_grid` with each gap's slots summed into the sample that ends it."""
+    grid = on_grid(times, power)
+    energies: list[float] = []
+    index = 0
+    for at in times[: len(power)]:
+        total = 0.0
+        while index < len(grid.times) and grid.times[index] <= at:
+            total += grid.energy[index]
+            index += 1
+        energies.append(total)
     return energies
 
 
-def ecu_slots(power: BatchPower) -> list[float]:
-    """An ECU's energy (kWh) per sample interval: its channels' curves integrated, summed."""
-    slots = [0.0] * len(power.times)
+def ecu_slots(power: BatchPower) -> Slots:
+    """An ECU's energy (kWh) per 5-minute slot: its channels' curves integrated, summed."""
+    total = Slots()
     for channels in power.power.values():
         for values in channels.values():
-            for i, kwh in enumerate(slot_energies(power.times, values)):
-                slots[i] += kwh
-    return slots
+            total = total + on_grid(power.times, values)
+    return total
 
 
 def energy_until(times: Sequence[time], energies: Sequence[float], until: time) -> float:

@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 from .. import codec
 from ..openapi import BatchEnergy, BatchPower, EnergySummary, InverterMinutely, InverterSummary
-from .curves import after, energy_until, fresh, newest, reported, slot_energies, zone_of
-from .totals import HALF_CENT, Totals, totals_from
+from .curves import after, fresh, newest, on_grid, reported, zone_of
+from .totals import Totals, rounding, totals_from
 
 if TYPE_CHECKING:
     from .site import SiteState
@@ -92,10 +92,11 @@ def apply_batch_power(site: SiteState, eid: str, power: BatchPower, fetched: dat
     zone = zone_of(site.timezone)
     sample = newest(power.day, power.times, zone)
     slots = {
-        uid: {n: slot_energies(power.times, v) for n, v in channels.items()}
+        uid: {n: on_grid(power.times, v) for n, v in channels.items()}
         for uid, channels in power.power.items()
     }
-    energies = {uid: {n: sum(s) for n, s in chans.items()} for uid, chans in slots.items()}
+    # The day so far at its least: a gap in the curve never lifts a lifetime above the API's.
+    energies = {uid: {n: s.floor for n, s in chans.items()} for uid, chans in slots.items()}
     total = sum(sum(channels.values()) for channels in energies.values())
     plausible = site.plausible_day(total)
 
@@ -104,11 +105,7 @@ def apply_batch_power(site: SiteState, eid: str, power: BatchPower, fetched: dat
         if anchor is None or fetched < anchor:
             return None
         clock = anchor.astimezone(zone).time()
-        return sum(
-            energy_until(power.times, values, clock)
-            for uid in uids
-            for values in slots.get(uid, {}).values()
-        )
+        return sum(grid.until(clock) for uid in uids for grid in slots.get(uid, {}).values())
 
     newer = False
     for uid, channels in power.power.items():
@@ -169,12 +166,12 @@ def apply_batch_energy(site: SiteState, eid: str, energy: BatchEnergy, fetched: 
         inv.energy_day = inv.exact_day = energy.day
         terms = sum(1 for kwh in channels.values() if kwh)
         inv.energy.set_today(
-            energy.day, sum(channels.values()), exact=True, resolution=terms * HALF_CENT
+            energy.day, sum(channels.values()), exact=True, resolution=rounding(terms)
         )
     ecu = site.ecus.get(eid)
     if ecu is not None and energy.energy:
         terms = sum(1 for channels in energy.energy.values() for kwh in channels.values() if kwh)
-        ecu.energy.set_today(energy.day, total, exact=True, resolution=terms * HALF_CENT)
+        ecu.energy.set_today(energy.day, total, exact=True, resolution=rounding(terms))
         site.sum_ecus(energy.day)
     site.updated = fetched
 

@@ -1,13 +1,16 @@
 """Meters: one energy counter per direction and the newest power readings, folded from the
 meter's summary and its 5-minute curve (pure Python)."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, time
+import itertools
 from typing import TYPE_CHECKING, Any
 
 from .. import codec
+from ..history import by_hour
 from ..openapi import EnergySummary, MeterMinutely, MeterSummary, MeterTotals
-from .curves import MAX_SLOT, energy_until, newest, zone_of
+from .curves import MAX_GAP, SLOT_MINUTES, energy_until, newest, zone_of
 from .limits import METER_MAX_W, energy_problem
 from .totals import Totals, totals_from
 
@@ -15,6 +18,8 @@ if TYPE_CHECKING:
     from .site import SiteState
 
 METER_KEYS = ("consumed", "exported", "imported", "produced")
+# The span one point's energy may cover (a point after a gap), for the bounds: minutes.
+POINT_SPAN = 15
 
 
 @dataclass
@@ -58,7 +63,8 @@ def apply_minutely(site: SiteState, eid: str, minutely: MeterMinutely, fetched: 
                     minutely.times, points, anchor.astimezone(zone).time()
                 )
                 totals.settle(minutely.day, today - later)
-            totals.set_today(minutely.day, today)
+            # A past day's curve is whole: its counter is the API's figure of that day.
+            totals.set_today(minutely.day, today, exact=minutely.day < site.local_day(fetched))
     sample = newest(minutely.day, minutely.times, zone)
     if sample is not None and (meter.last_report is None or sample >= meter.last_report):
         meter.last_report = sample
@@ -66,6 +72,48 @@ def apply_minutely(site: SiteState, eid: str, minutely: MeterMinutely, fetched: 
         meter.grid_w = minutely.grid_power[-1] if minutely.grid_power else None
         meter.production_w = minutely.produced_power[-1] if minutely.produced_power else None
     site.updated = fetched
+
+
+def hours(minutely: MeterMinutely, key: str, *, whole_day: bool = False) -> list[float]:
+    """A meter curve's hourly energies of one direction (kWh, up to its newest point's
+    hour; ``whole_day``: a past day's curve, to 24:00). A point left out of the list (live
+    accounts' curves have gaps) takes the straight line between its neighbours' energies,
+    and one missing at the day's start (or, for a whole day, its end) the energy of the
+    point next to it (a meter measures all day), over ``MAX_GAP`` at most; the hours are
+    then scaled to the day's counter (``today``), so they add up to the API's own day."""
+    points = minutely.energy.get(key, ())
+    times, energy = fill_gaps(minutely.times[: len(points)], points, whole_day=whole_day)
+    values = by_hour(times, energy)
+    counted = sum(values)
+    total = None if minutely.today is None else getattr(minutely.today, key)
+    if total is None or counted <= 0:
+        return values
+    return [round(value * total / counted, 6) for value in values]
+
+
+def fill_gaps(
+    times: Sequence[time], energy: Sequence[float], *, whole_day: bool = False
+) -> tuple[list[time], list[float]]:
+    """Per-slot energies on the regular 5-minute grid (see :func:`hours`)."""
+    if not times:
+        return [], []
+    grid: dict[int, float] = {}
+    marks = [(t.hour * 60 + t.minute, kwh) for t, kwh in zip(times, energy, strict=False)]
+    for (start, before), (end, after) in itertools.pairwise(marks):
+        steps = (end - start) // SLOT_MINUTES
+        if steps > 1 and end - start <= MAX_GAP:
+            for step in range(1, steps):
+                grid[start + step * SLOT_MINUTES] = before + (after - before) * step / steps
+    first, last = marks[0], marks[-1]
+    for minutes in range(max(first[0] - MAX_GAP, 0), first[0], SLOT_MINUTES):
+        grid[minutes] = first[1]
+    if whole_day:
+        end_of_day = 24 * 60 - SLOT_MINUTES
+        for minutes in range(last[0] + SLOT_MINUTES, min(last[0] + MAX_GAP, end_of_day) + 1, 5):
+            grid[minutes] = last[1]
+    grid.update(marks)
+    ordered = sorted(grid)
+    return [time(m // 60, m % 60) for m in ordered], [grid[m] for m in ordered]
 
 
 def curve_problem(site: SiteState, eid: str, minutely: MeterMinutely) -> str | None:
@@ -81,7 +129,7 @@ def curve_problem(site: SiteState, eid: str, minutely: MeterMinutely) -> str | N
         for value in values:
             if value is not None and abs(value) > METER_MAX_W:
                 return f"meter {what} of {value:g} W"
-    slot_kwh = METER_MAX_W * MAX_SLOT / 60 / 1000
+    slot_kwh = METER_MAX_W * POINT_SPAN / 60 / 1000
     for key, energies in minutely.energy.items():
         if any(abs(kwh) > slot_kwh for kwh in energies):
             return f"meter {key} energy of {max(energies, key=abs):g} kWh in 5 minutes"
@@ -89,7 +137,7 @@ def curve_problem(site: SiteState, eid: str, minutely: MeterMinutely) -> str | N
     latest = newest(minutely.day, minutely.times, zone_of(site.timezone))
     if meter is not None and meter.last_report and latest and minutely.today is not None:
         hours = max((latest - meter.last_report).total_seconds(), 0) / 3600
-        allowed = METER_MAX_W * (hours + MAX_SLOT / 60) / 1000
+        allowed = METER_MAX_W * (hours + POINT_SPAN / 60) / 1000
         for key in METER_KEYS:
             known = meter.energy[key].known_on(minutely.day)
             grown = getattr(minutely.today, key) - (known or 0.0)

@@ -22,7 +22,7 @@ from .ecu import EcuState, ecu_from
 from .inverter import InverterState, inverter_from
 from .limits import NO_CAPACITY_W, POWER_MARGIN, SHORT_DAY_KWH, SHORT_DAY_RATIO
 from .meter import MeterState, meter_from
-from .totals import HALF_CENT, Totals, totals_from
+from .totals import Totals, rounding, totals_from
 
 STATE_VERSION = 1
 # A device left out of two lists at least this far apart is gone (its device is removed).
@@ -279,7 +279,7 @@ class SiteState:
         """The system's energy of a day (e.g. the sum of ``terms`` hourly values rounded to
         2 decimals); ``exact`` when it is the API's figure of the whole day (the closing)."""
         if self.plausible_day(total):
-            self.energy.set_today(day, total, exact=exact, resolution=terms * HALF_CENT)
+            self.energy.set_today(day, total, exact=exact, resolution=rounding(terms))
         self.updated = fetched
 
     def sum_ecus(self, day: date) -> None:

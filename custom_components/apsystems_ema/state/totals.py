@@ -18,6 +18,7 @@ day's energy as counted before the anchor: the start never moves above the truth
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from math import sqrt
 from typing import Any
 
 from .. import codec
@@ -28,6 +29,13 @@ from ..openapi import EnergySummary
 SUMMARY_TOLERANCE = 1.0  # kWh
 ROUNDING = 0.006  # kWh: half the last digit of a 2-decimal figure, and some float slack
 HALF_CENT = 0.005  # kWh: the rounding of one 2-decimal value
+
+
+def rounding(terms: int) -> float:
+    """How far a sum of ``terms`` figures rounded to 2 decimals typically is from the
+    unrounded sum (each is off by up to half a cent, independently): an estimate closer to
+    the exact figure than this is as good as it, and finer."""
+    return HALF_CENT * sqrt(terms)
 
 
 @dataclass
