@@ -33,6 +33,7 @@ class Outcomes:
         self.trouble = False  # a failure was logged; the next success logs the recovery
         self.clock_off = False  # the clock repair issue is raised
         self.removed_devices: set[str] = set()
+        self.held: set[str] = set()  # device calls held back (warned once each)
 
     def reachable(self) -> None:
         """A call succeeded."""
@@ -90,6 +91,29 @@ class Outcomes:
             )
         else:
             LOGGER.warning("The APsystems OpenAPI refused %s: %s", call.kind, err)
+
+    def held_back(self, call: PlannedCall, err: APsystemsError, until: datetime) -> None:
+        """One device's call keeps failing while the rest of the system is answered: held
+        back (the planner asks it less and less often); one warning until it answers."""
+        LOGGER.debug("%s failed, held back until %s: %s", call.key, until.isoformat(), err)
+        if call.key in self.held:
+            return
+        self.held.add(call.key)
+        LOGGER.warning(
+            "The APsystems OpenAPI fails to answer %s of %s (%s) while it answers the rest of "
+            "the system: asked again from %s on, less often while it fails; the other values "
+            "stay current",
+            call.kind,
+            call.target,
+            err,
+            dt_util.as_local(until).strftime("%Y-%m-%d %H:%M"),
+        )
+
+    def answered(self, call: PlannedCall) -> None:
+        """A call succeeded: a device held back answers again (said once)."""
+        if call.key in self.held:
+            self.held.discard(call.key)
+            LOGGER.info("The APsystems OpenAPI answers %s of %s again", call.kind, call.target)
 
     def quota(self, exhausted: bool, quota: int, reset: datetime) -> None:
         """Raise the repair issue while the quota is spent, and withdraw it after."""

@@ -162,6 +162,9 @@ class SiteSession:
         inventory_before = self._inventory()
         for call in calls:
             at = dt_util.utcnow()
+            held = None if manual else self.planner.held_until(call, self.planner_state)
+            if held is not None and held > at:
+                continue  # held back by a failure earlier in this run (its day before)
             failure: APsystemsError | None = None
             sent = self.client.requests
             try:
@@ -180,9 +183,13 @@ class SiteSession:
             )
             if call.backfill and (failure is None or isinstance(failure, APsystemsApiError)):
                 self.records.answered.add(call.dated_key)  # an answer, even "no data": final
+            held = self.planner.held_until(call, self.planner_state)
             if failure is None:
                 succeeded = True
                 self.outcomes.reachable()
+                self.outcomes.answered(call)
+            elif held is not None and held > at:
+                self.outcomes.held_back(call, failure, held)
             else:
                 self.outcomes.failed(call, failure, succeeded)
             if not keep_going:

@@ -42,6 +42,7 @@ from tests.ha.helpers import MORNING, config_entry, setup, state_of
 from tests.simulator import (
     INSTALLER_PATH,
     STORAGE_PREFIXES,
+    Fault,
     Quirk,
     Simulator,
     demo_site,
@@ -64,6 +65,7 @@ HOUR_TOLERANCE = 0.011  # kWh
 # with a gap is that close to the truth (the day's counter keeps the day exact).
 HOUR_SHARE = 0.005
 CURVE_SLACK = 0.03  # kWh an hour, on a 223-point day
+WEEK_OF_ROUNDING = 0.1  # kWh: a week of exact days, each rounded to 2 decimals per hour
 
 type Probe = Callable[[datetime], float]
 
@@ -361,3 +363,140 @@ def _hour(sim: Simulator, day: Any, hour: int) -> datetime:
     return (
         datetime.combine(day, datetime.min.time(), sim.site.zone).replace(hour=hour).astimezone(UTC)
     )
+
+
+@pytest.fixture
+async def plain(socket_enabled: None) -> AsyncIterator[Simulator]:
+    """The demo site (two ECUs and a meter), no quirk."""
+    async with Simulator(demo_site(MORNING)) as sim:
+        yield sim
+
+
+def _ours(caplog: pytest.LogCaptureFixture, level: int) -> list[str]:
+    return [
+        r.getMessage()
+        for r in caplog.records
+        if r.name.startswith("custom_components.apsystems_ema") and r.levelno == level
+    ]
+
+
+async def test_a_meter_answering_http_500_for_a_week(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    plain: Simulator,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Every call of the meter's curve answers HTTP 500 for a week (seen live): the rest of
+    the system stays fresh, the meter's calls back off (not asked at every poll), one clear
+    warning names it, and it comes back by itself once it answers again."""
+    sim = plain
+    meter = sim.site.meters[0]
+    caplog.set_level(logging.INFO, logger="custom_components.apsystems_ema")
+    hass.loop.set_debug(False)
+    freezer.move_to(MORNING)
+    sim.inject(Fault(endpoint="meter_minutely", http_status=500, times=None))
+    coordinator = await setup(hass, sim, config_entry(sim))
+    guard = Guard(hass, sim, coordinator)
+    week = CLOSED + timedelta(days=5)  # a night, a week after the set-up
+    await run(hass, freezer, sim, coordinator, week, guard)
+
+    polls = [c for c in sim.calls if c.endpoint == "batch_power"]
+    failed = [c for c in sim.calls if c.endpoint == "meter_minutely"]
+    assert len(polls) >= 6 * 2 * 8  # two ECUs, eight polls a day or more: fresh
+    assert all(c.status == 500 for c in failed)
+    assert len(failed) <= 14, f"{len(failed)} meter calls in a week"  # backing off
+    assert guard.ahead == guard.decreases == guard.unknown_power == []
+    warnings = _ours(caplog, logging.WARNING)
+    assert len(warnings) == 1, warnings
+    assert "meter_minutely" in warnings[0]
+    assert meter in warnings[0]
+    assert float(state_of(hass, f"{sim.sid}_lifetime_energy")) == pytest.approx(
+        sim.truth.lifetime(week), abs=LIFETIME_TOLERANCE + WEEK_OF_ROUNDING
+    )
+
+    sim.clear_faults()
+    await run(hass, freezer, sim, coordinator, week + timedelta(days=1), guard)
+    assert f"The APsystems OpenAPI answers meter_minutely of {meter} again" in _ours(
+        caplog, logging.INFO
+    )
+    report = coordinator.site.meters[meter].last_report
+    assert report is not None
+    assert dt_util.utcnow() - report < timedelta(hours=6)
+    assert _ours(caplog, logging.WARNING) == warnings
+    assert unhandled(caplog.records) == []
+
+
+@pytest.mark.parametrize("code", [7002, 7003])
+async def test_throttled_for_hours(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    plain: Simulator,
+    caplog: pytest.LogCaptureFixture,
+    code: int,
+) -> None:
+    """Six hours of "too many requests" / "system busy" on every call: the integration backs
+    off (a handful of calls, no quota burnt in a loop), asks for nothing else, and catches
+    up exactly once the API answers again."""
+    sim = plain
+    hass.loop.set_debug(False)
+    freezer.move_to(MORNING)
+    coordinator = await setup(hass, sim, config_entry(sim))
+    guard = Guard(hass, sim, coordinator)
+    sim.inject(Fault(code=code, times=None))
+    before = len(sim.calls)
+    await run(hass, freezer, sim, coordinator, MORNING + timedelta(hours=6), guard)
+    refused = sim.calls[before:]
+    assert all(c.code == code for c in refused)
+    assert 1 <= len(refused) <= 7, f"{len(refused)} calls in six throttled hours"
+    sim.clear_faults()
+    await run(hass, freezer, sim, coordinator, CLOSED, guard)
+    assert not hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    assert guard.ahead == guard.decreases == []
+    assert float(state_of(hass, f"{sim.sid}_lifetime_energy")) == pytest.approx(
+        sim.truth.lifetime(CLOSED), abs=LIFETIME_TOLERANCE
+    )
+    assert unhandled(caplog.records) == []
+
+
+async def test_no_data_at_night_and_across_midnight(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    plain: Simulator,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The inverter endpoints answer 1001 ("no data") before a day's first sample: pressed
+    at night, just before and after midnight and before dawn, nothing shown is zeroed or
+    lost (the day's values stand until the new day has data)."""
+    sim = plain
+    sim.enable(Quirk.NO_DATA_1001)
+    hass.loop.set_debug(False)
+    freezer.move_to(MORNING)
+    coordinator = await setup(hass, sim, config_entry(sim))
+    guard = Guard(hass, sim, coordinator)
+    zone = sim.site.zone
+    evening = datetime.combine(DAY, datetime.min.time(), zone) + timedelta(hours=23, minutes=50)
+    await run(hass, freezer, sim, coordinator, evening, guard)
+    sid = sim.sid
+    shown = {
+        key: float(state_of(hass, f"{sid}_{key}")) for key in ("lifetime_energy", "today_energy")
+    }
+    assert shown["today_energy"] == pytest.approx(sim.truth.day_energy(DAY), abs=0.05)
+    for after in (timedelta(0), timedelta(minutes=20), timedelta(hours=3)):
+        await run(hass, freezer, sim, coordinator, evening + after, guard)
+        before = len(sim.calls)
+        await coordinator.async_refresh_now()
+        await hass.async_block_till_done()
+        guard.check()
+        answers = [c.code for c in sim.calls[before:] if c.endpoint == "batch_power"]
+        assert answers, after
+        # The day's curve is there before midnight; the new day has none yet.
+        assert set(answers) == ({0} if after == timedelta(0) else {1001}), after
+        assert float(state_of(hass, f"{sid}_lifetime_energy")) == shown["lifetime_energy"]
+        assert float(state_of(hass, f"{sid}_today_energy")) == shown["today_energy"], after
+    await run(hass, freezer, sim, coordinator, CLOSED, guard)
+    assert guard.ahead == guard.decreases == []
+    assert float(state_of(hass, f"{sid}_lifetime_energy")) == pytest.approx(
+        sim.truth.lifetime(CLOSED), abs=LIFETIME_TOLERANCE
+    )
+    assert not hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    assert unhandled(caplog.records) == []

@@ -39,6 +39,11 @@ from .sun import Daylight, DayWindow
 
 # What each failure means for the rest of a plan: these concern one call only.
 GO_ON = frozenset({Failure.DATA, Failure.BAD_REQUEST, Failure.BAD_ANSWER})
+# Failures of one device's call while the rest of its poll is answered: that call is held
+# back (asked again after HOLD_BASE, doubling up to HOLD_MAX), the others go on.
+HOLDABLE = frozenset({Failure.TRANSPORT, Failure.SERVER, Failure.DATA, Failure.BAD_ANSWER})
+HOLD_BASE = timedelta(minutes=30)
+HOLD_MAX = timedelta(days=1)
 REFUSED_AGAIN_AFTER = timedelta(hours=1)  # a refused answer is asked for again an hour later
 CLOSING_KINDS = frozenset({CallKind.SYSTEM_HOURLY, CallKind.BATCH_ENERGY})
 ONE_DAY = timedelta(days=1)
@@ -569,6 +574,14 @@ class Planner:
         calls.extend(
             self.poll_calls(day, meters=first or last or self._meters_due(at, state, every))
         )
+        if first:
+            # The meters' whole day before, after today's curves: its evening (a home goes on
+            # consuming after the last poll) reaches the statistics, and its exact totals
+            # correct the lifetimes' start of today.
+            yesterday = day - ONE_DAY
+            calls.extend(
+                PlannedCall(CallKind.METER_MINUTELY, m, yesterday) for m in self.site.meters
+            )
         inventory_at = state.inventory_at
         if inventory_at is None or at - inventory_at >= self.config.inventory_every:
             calls.extend(self._inventory_calls())
@@ -577,16 +590,30 @@ class Planner:
         if at >= self.daylight.local_noon(day) and self._light_day(state) != day:
             calls.append(PlannedCall(CallKind.DETAILS))
             reasons.append("status light")
+        calls = self._unheld(calls, at, state, reasons)
         allowed = max(1, min(q.quota - q.used - self.reserve(at, q), q.left))
         return Plan(at, PlanKind.POLL, tuple(calls[:allowed]), ", ".join(reasons), day, every)
+
+    @staticmethod
+    def _unheld(
+        calls: list[PlannedCall], at: datetime, state: PlannerState, reasons: list[str]
+    ) -> list[PlannedCall]:
+        """A poll's calls without those held back; a call that failed before comes last,
+        after the others had their chance to be answered."""
+        if not state.held:
+            return calls
+        held = [c for c in calls if (h := state.held.get(c.key)) is not None and h[1] > at]
+        if held:
+            reasons.append(f"{len(held)} held back")
+        retried = [c for c in calls if c.key in state.held and c not in held]
+        return [c for c in calls if c.key not in state.held] + retried
 
     def _morning_calls(
         self, day: date, state: PlannerState, reasons: list[str]
     ) -> list[PlannedCall]:
         """Yesterday's closing calls when the closing was missed (before today's curves, so
         that yesterday's exact figures still land on yesterday), the system's, ECUs' and
-        meters' summaries after a gap, and the meters' whole day before (its evening and
-        its exact totals)."""
+        meters' summaries after a gap, and each battery's summary and day before."""
         yesterday = day - ONE_DAY
         missed: tuple[PlannedCall, ...] = ()
         if state.closed_day is not None and state.closed_day < yesterday:
@@ -602,11 +629,6 @@ class Planner:
             extra.extend(PlannedCall(CallKind.ECU_SUMMARY, eid) for eid in self.site.ecus)
             reasons.append("summaries after a gap")
             extra.extend(PlannedCall(CallKind.METER_SUMMARY, eid) for eid in self.site.meters)
-        # The meters' whole day before: its last hours (a home consumes after the last poll)
-        # reach the statistics, and its exact totals roll the lifetimes on to today.
-        extra.extend(
-            PlannedCall(CallKind.METER_MINUTELY, eid, yesterday) for eid in self.site.meters
-        )
         # A battery works on after sunset: its totals after the night, and its whole day
         # before, hour by hour.
         battery = [
@@ -685,6 +707,8 @@ class Planner:
             book.exhausted_at = None
             self._succeeded(call, at, state, plan)
             return True
+        if self._hold(call, at, state, failure, plan):
+            return True
         if failure is Failure.QUOTA:
             book.exhausted_at = at
             return False
@@ -700,10 +724,37 @@ class Planner:
         state.backoff_until = at + min(self.config.backoff_base * factor, self.config.backoff_max)
         return failure in GO_ON
 
+    @staticmethod
+    def _hold(
+        call: PlannedCall, at: datetime, state: PlannerState, failure: Failure, plan: Plan | None
+    ) -> bool:
+        """A device's call of a poll failed: counted, and asked last from now on. When an
+        earlier call of the same poll was answered, the failure is that device's, not the
+        API's: it is held back (HOLD_BASE, doubling with each failure in a row, up to
+        HOLD_MAX) and the poll goes on (True). Otherwise the API itself may be failing:
+        the usual backoff applies (False)."""
+        if plan is None or plan.kind is not PlanKind.POLL or call.target is None:
+            return False
+        if failure not in HOLDABLE or call.backfill:
+            return False
+        failures = state.held.get(call.key, (0, at))[0] + 1
+        answered = state.answered_at is not None and state.answered_at >= plan.at
+        until = at + min(HOLD_BASE * 2 ** (failures - 1), HOLD_MAX) if answered else at
+        state.held = {**state.held, call.key: (failures, until)}
+        return answered
+
+    def held_until(self, call: PlannedCall, state: PlannerState) -> datetime | None:
+        """When a held-back device call is asked again (None: it is not held back)."""
+        held = state.held.get(call.key)
+        return None if held is None else held[1]
+
     def _succeeded(
         self, call: PlannedCall, at: datetime, state: PlannerState, plan: Plan | None
     ) -> None:
         state.errors, state.backoff_until = 0, None
+        state.answered_at = at
+        if call.key in state.held:
+            state.held = {k: v for k, v in state.held.items() if k != call.key}
         state.refused = {k: v for k, v in state.refused.items() if k != call.key}
         if call.backfill:
             return  # history of a past day: no bearing on live polling or closings

@@ -135,6 +135,13 @@ class SiteGeometry:
     storage: tuple[str, ...] = ()  # storage-activated ECUs (batteries)
 
 
+def _instant(value: Any, what: str) -> datetime:
+    instant = opt_instant(value, what)
+    if instant is None:
+        raise ValueError(f"{what}: missing")
+    return instant
+
+
 def _iso(value: date | None) -> str | None:
     return None if value is None else value.isoformat()
 
@@ -159,6 +166,11 @@ class PlannerState:
     curves: dict[str, datetime] = field(default_factory=dict)  # ECU -> its last batch curve
     summaries_tried: dict[str, date] = field(default_factory=dict)  # lost lifetimes: daily
     last_ok: dict[CallKind, datetime] = field(default_factory=dict)
+    # Device calls that failed while the rest of their poll was answered (one meter's curve
+    # answering HTTP 500 day after day, say): PlannedCall.key -> (failures in a row, not
+    # asked again before). Left out of the polls until then, asked last after it.
+    held: dict[str, tuple[int, datetime]] = field(default_factory=dict)
+    answered_at: datetime | None = None  # the last call that succeeded
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-able form."""
@@ -179,6 +191,8 @@ class PlannerState:
             "curves": {k: v.isoformat() for k, v in self.curves.items()},
             "summaries_tried": {k: v.isoformat() for k, v in self.summaries_tried.items()},
             "last_ok": {str(k): v.isoformat() for k, v in self.last_ok.items()},
+            "held": {k: [n, until.isoformat()] for k, (n, until) in self.held.items()},
+            "answered_at": _iso(self.answered_at),
         }
 
     @classmethod
@@ -206,4 +220,9 @@ class PlannerState:
                 for k, v in data.get("last_ok", {}).items()
                 if k in known
             },
+            held={
+                str(k): (count(n, f"held.{k}"), _instant(until, f"held.{k}"))
+                for k, (n, until) in mapping(data.get("held", {}), "held").items()
+            },
+            answered_at=opt_instant(data.get("answered_at"), "answered_at"),
         )
