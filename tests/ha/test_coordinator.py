@@ -51,6 +51,7 @@ SETUP_CALLS = [
     "system_summary",
     "ecu_summary",
     "ecu_summary",
+    "meter_summary",  # the meter's lifetimes, also at night
     *["inverter_summary"] * 6,  # every inverter's lifetime (up to 8 at set-up)
     "system_energy",  # yesterday's hours: the production statistic exists at once
 ]
@@ -379,8 +380,8 @@ async def test_setup_at_night_knows_the_lifetimes_at_once(
     simulator: Simulator,
     mock_config_entry: MockConfigEntry,
 ) -> None:
-    """Added at night, the system's and every ECU's lifetime show at once (the Energy
-    dashboard needs no sunrise), and nothing else is called before the morning."""
+    """Added at night, the system's, every ECU's and the meter's lifetimes show at once (the
+    Energy dashboard needs no sunrise), and nothing else is called before the morning."""
     night = MORNING.replace(hour=1)
     freezer.move_to(night)
     await setup(hass, simulator, mock_config_entry)
@@ -393,6 +394,10 @@ async def test_setup_at_night_knows_the_lifetimes_at_once(
         assert float(state_of(hass, f"{sid}_ecu_{ecu.eid}_lifetime_energy")) == pytest.approx(
             simulator.truth.lifetime(night, eid=ecu.eid), abs=0.1
         )
+    meter = simulator.site.meters[0]
+    assert float(state_of(hass, f"{sid}_meter_{meter}_imported_lifetime")) == pytest.approx(
+        simulator.truth.meter_summary(night)["lifetime"].imported, abs=0.01
+    )
     # The solar production statistic is there for the Energy dashboard: yesterday's hours.
     coordinator = mock_config_entry.runtime_data
     yesterday = night.astimezone(zone_of(coordinator.site.timezone)).date() - timedelta(days=1)

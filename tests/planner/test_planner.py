@@ -357,12 +357,16 @@ def test_every_poll_is_batch_power_and_meter_curves() -> None:
     assert plan.reason == "poll"
 
 
-def test_first_poll_of_the_day_adds_the_meters_summaries() -> None:
+def test_first_poll_of_the_day_adds_the_meters_day_before() -> None:
+    """The meters' whole day before comes with the day's first poll, after today's curves
+    (their evening completes the statistics, their exact day rolls the lifetimes on); not
+    on the set-up day (no evening to complete); their summaries only after a gap."""
     planner = Planner(PlannerConfig(), site(ecus=2, meters=1))
     day = date(2025, 5, 10)
     now = local(day, 3)
     book = book_at(now)
-    plan = planner.next_plan(now, book, fresh_state(now, day - timedelta(1)))
+    state = fresh_state(now, day - timedelta(1))
+    plan = planner.next_plan(now, book, state)
     window = planner.daylight.window(day)
     assert window is not None
     # Not at sunrise: the window divided evenly, the first part already gone by.
@@ -381,10 +385,16 @@ def test_first_poll_of_the_day_adds_the_meters_summaries() -> None:
     assert Counter(call.kind for call in plan.calls) == {
         CallKind.BATCH_POWER: 2,
         CallKind.METER_MINUTELY: 1,
-        CallKind.METER_SUMMARY: 1,
     }
-    assert plan.calls[0] == PlannedCall(CallKind.METER_SUMMARY, "E0")
     assert "first of the day" in plan.reason
+    state.meter_poll = now - timedelta(hours=8)  # the meter was polled yesterday evening
+    plan = planner.next_plan(now, book, state)
+    assert plan.calls[-1] == PlannedCall(CallKind.METER_MINUTELY, "E0", day - timedelta(1))
+    assert plan.calls[-2] == PlannedCall(CallKind.METER_MINUTELY, "E0", day)
+    assert CallKind.METER_SUMMARY not in {call.kind for call in plan.calls}
+    state.closed_day = day - timedelta(days=3)  # days nobody watched
+    plan = planner.next_plan(now, book, state)
+    assert PlannedCall(CallKind.METER_SUMMARY, "E0") in plan.calls
 
 
 def test_the_last_poll_of_a_long_day_lands_at_the_windows_end() -> None:

@@ -48,7 +48,9 @@ def test_gaps_are_shared_by_the_slots_they_cover() -> None:
     assert grid.energy[5:] == pytest.approx([0.45 / 6] * 6)
     assert sum(grid.energy) == pytest.approx(sum(slot_energies(times, (600, 1200, 1200, 600))))
     assert by_hour(grid.times, grid.energy)[9] == pytest.approx((300 + 700) / 12000, abs=1e-6)
-    assert grid.until(time(10, 0)) == pytest.approx((300 + 700 + 900) / 12000)
+    # The least and the most the gaps may have held: each at its lower or higher sample.
+    assert grid.floor == pytest.approx((300 + 3 * 600 + 1200 + 6 * 600) / 12000)
+    assert grid.until(time(10, 0)) == pytest.approx((300 + 1200 + 1200) / 12000)
     # A sample repeated at the same minute adds nothing.
     twice = on_grid((time(9, 0), time(9, 0)), (600.0, 600.0))
     assert twice.energy == pytest.approx([0.025, 0.0])

@@ -43,6 +43,15 @@ GO_ON = frozenset({Failure.DATA, Failure.BAD_REQUEST, Failure.BAD_ANSWER})
 # back (asked again after HOLD_BASE, doubling up to HOLD_MAX), the others go on.
 HOLDABLE = frozenset({Failure.TRANSPORT, Failure.SERVER, Failure.DATA, Failure.BAD_ANSWER})
 HOLD_BASE = timedelta(minutes=30)
+# The device calls a poll makes every time (summaries have their own once-a-day retry).
+HELD_KINDS = frozenset(
+    {
+        CallKind.BATCH_POWER,
+        CallKind.METER_MINUTELY,
+        CallKind.STORAGE_LATEST,
+        CallKind.INVERTER_MINUTELY,
+    }
+)
 HOLD_MAX = timedelta(days=1)
 REFUSED_AGAIN_AFTER = timedelta(hours=1)  # a refused answer is asked for again an hour later
 CLOSING_KINDS = frozenset({CallKind.SYSTEM_HOURLY, CallKind.BATCH_ENERGY})
@@ -574,10 +583,10 @@ class Planner:
         calls.extend(
             self.poll_calls(day, meters=first or last or self._meters_due(at, state, every))
         )
-        if first:
+        if first and state.meter_poll is not None:
             # The meters' whole day before, after today's curves: its evening (a home goes on
             # consuming after the last poll) reaches the statistics, and its exact totals
-            # correct the lifetimes' start of today.
+            # correct the lifetimes' start of today (nothing to complete on the set-up day).
             yesterday = day - ONE_DAY
             calls.extend(
                 PlannedCall(CallKind.METER_MINUTELY, m, yesterday) for m in self.site.meters
@@ -733,7 +742,7 @@ class Planner:
         API's: it is held back (HOLD_BASE, doubling with each failure in a row, up to
         HOLD_MAX) and the poll goes on (True). Otherwise the API itself may be failing:
         the usual backoff applies (False)."""
-        if plan is None or plan.kind is not PlanKind.POLL or call.target is None:
+        if plan is None or plan.kind is not PlanKind.POLL or call.kind not in HELD_KINDS:
             return False
         if failure not in HOLDABLE or call.backfill:
             return False
