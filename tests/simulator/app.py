@@ -564,7 +564,7 @@ class Simulator:
             self._check_quota()
             self._check_served(served)
             info = self._request(request, query, now)
-            data = route.build(info)
+            data = self.build(record.endpoint, route, info)
         except ApiError as err:
             return self._answer(record, err.code, None)
         if fault is not None and fault.shapes:
@@ -572,6 +572,10 @@ class Simulator:
         return self._answer(
             record, CODE_OK, data, octet_stream=fault is not None and fault.octet_stream
         )
+
+    def build(self, endpoint: str, route: _Route, info: _Request) -> Json:
+        """The answer's ``data`` for a request (the quirks applied)."""
+        return route.build(info)
 
     @staticmethod
     def _answer(
