@@ -184,6 +184,10 @@ def test_a_big_answer_is_cut_to_the_bound() -> None:
     huge = trim(answer(Endpoint.INVERTERS, inventory, target="T" * 500))
     assert size(huge) <= MAX_ANSWER_BYTES
     assert huge.target == "T" * 64
+    tiny = trim(big, max_bytes=300)  # cut to one entry of each list and object
+    assert tiny.data == {"time": [times[-1]]}
+    assert tiny.counts == {".": 2, "time": 288}
+    assert size(tiny) <= 300
     block = encode_block(trim(answer(e, {"time": times, "power": power})) for e in Endpoint)
     assert len(json.dumps(block, separators=(",", ":")).encode()) <= MAX_BLOCK_BYTES
 

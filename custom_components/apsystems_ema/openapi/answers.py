@@ -281,8 +281,7 @@ def aliases(
     batteries = _unique(found.storage, ids)
     ids |= {eid: f"battery_{n}" for n, eid in enumerate(batteries, 1)}
     for virtual, main in found.shared.items():
-        if main not in ids and virtual in ids:
-            ids[main] = f"{ids[virtual]}_main"
+        ids.setdefault(main, f"{ids[virtual]}_main")
     return ids
 
 
