@@ -24,6 +24,7 @@ from custom_components.apsystems_ema.openapi.answers import (
     alias,
     alias_text,
     aliases,
+    answer_bytes,
     block_instant,
     decode,
     decode_block,
@@ -404,6 +405,24 @@ def test_an_unreadable_block_raises_value_error(block: object) -> None:
     damaged)."""
     with pytest.raises(ValueError, match=r"answers block|isoformat"):
         decode_block(block)
+
+
+def test_a_block_may_keep_whole_days() -> None:
+    """A block of 288 points keeps a whole day of each list, within a bound 12 times the
+    24 points' one; a block says how many points it keeps, 1 to 288."""
+    times = labels(288)
+    day = answer(Endpoint.ECU_MINUTELY, {"time": times, "power": [1.5] * 288})
+    whole = encode_block([trim(day, points=288)], points=288)
+    assert whole["points"] == 288
+    assert "counts" not in whole["endpoints"]["ecu_minutely"]
+    assert decode_block(whole)[Endpoint.ECU_MINUTELY].data["time"] == times
+    assert answer_bytes(288) == 12 * MAX_ANSWER_BYTES == 12 * answer_bytes()
+    for points in (0, 289, "24", None):
+        with pytest.raises(ValueError, match="points must be"):
+            decode_block({**whole, "points": points})
+    log = LastAnswers(points=288)
+    log.keep(day)
+    assert log.as_dict() == whole
 
 
 def test_decode_reads_what_encode_writes() -> None:

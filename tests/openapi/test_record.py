@@ -55,8 +55,11 @@ class Terminal(io.StringIO):
 
 
 async def run_record(sim: Simulator, out: Path, *options: str, yes: bool = True) -> int:
-    """``[options] record --out OUT [--yes]`` against ``sim``, in this event loop."""
-    command = ["record", "--out", str(out), *(["--yes"] if yes else [])]
+    """``[global options] record --out OUT [--yes] [--points N]`` against ``sim``, in this
+    event loop."""
+    extra = list(options[options.index("--points") :]) if "--points" in options else []
+    options = options[: len(options) - len(extra)]
+    command = ["record", "--out", str(out), *(["--yes"] if yes else []), *extra]
     return await _main(build_parser().parse_args(argv(sim, *options, *command)))
 
 
@@ -285,6 +288,23 @@ async def test_refused_credentials_write_nothing(
     assert await run_record(simulator, tmp_path / "x") == 2
     assert "App ID / App Secret were refused" in capsys.readouterr().err
     assert not (tmp_path / "x").exists()
+
+
+async def test_record_whole_days(
+    simulator: Simulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``--points 288`` keeps the day's lists whole (nothing counted as cut), and the block
+    says so; a count outside 1 to 288 is refused."""
+    assert await run_record(simulator, tmp_path, "--points", "288") == 0
+    block = json.loads((tmp_path / ANSWERS_FILE).read_text())
+    assert block["points"] == 288
+    batch = block["endpoints"]["batch_power"]
+    assert "counts" not in batch
+    assert len(batch["data"]["time"]) > POINTS
+    for wrong in ("0", "289", "many"):
+        with pytest.raises(SystemExit):
+            build_parser().parse_args(argv(simulator, "record", "--points", wrong))
+    assert "--points: " in capsys.readouterr().err
 
 
 async def test_the_written_folder_replays(

@@ -23,12 +23,15 @@ An *answers block* (what diagnostics show under ``"answers"``, and a fixture fol
 a device id), ``params`` its query, ``code`` 0 or the API's error code (``data`` then null),
 ``prefix`` (storage endpoints only) the path prefix that answered. ``data`` is the answer as
 received, cut (:func:`trim`): in an object with a ``time`` or ``t`` list (a minutely or
-period answer) every list keeps its newest :data:`POINTS` entries; any other list or object
-keeps its first 64 entries, a text its first 256 characters; ``counts`` names what was cut
+period answer) every list keeps its newest ``points`` entries (:data:`POINTS`, 24, unless
+the block says more, up to :data:`MAX_POINTS`: a whole day); any other list or object keeps
+its first 64 entries, a text its first 256 characters; ``counts`` names what was cut
 (dot-separated keys and list indexes, ``.`` for the data itself) with its original length.
-Each record is at most :data:`MAX_ANSWER_BYTES` of JSON (cut harder until it fits), so a
-block is at most :data:`MAX_BLOCK_BYTES`. A fixture may add ``"now"`` (an ISO instant: the
-replay's clock; otherwise the newest ``at``).
+Each record is at most :data:`MAX_ANSWER_BYTES` of JSON (16 KiB; times ``points`` / 24,
+rounded up, for more points), cut harder until it fits, so a block of 24 points is at most
+:data:`MAX_BLOCK_BYTES`. A fixture may add ``"now"`` (an ISO instant: the replay's clock;
+otherwise the newest ``at``) and ``"latitude"`` / ``"longitude"`` (where the replay puts
+the site).
 
 Serials are replaced by aliases (:func:`aliases`: ``sid``, ``ecu_1``, ``inverter_1``,
 ``meter_1``, ``battery_1``, ``ecu_1_main`` for a shared ECU's main id), also inside batch keys
@@ -49,6 +52,7 @@ __all__ = [
     "BLOCK_VERSION",
     "MAX_ANSWER_BYTES",
     "MAX_BLOCK_BYTES",
+    "MAX_POINTS",
     "POINTS",
     "REDACTED",
     "LastAnswers",
@@ -56,6 +60,7 @@ __all__ = [
     "alias",
     "alias_text",
     "aliases",
+    "answer_bytes",
     "block_instant",
     "decode",
     "decode_block",
@@ -69,15 +74,18 @@ __all__ = [
 
 BLOCK_VERSION = 1
 POINTS = 24
-"""Entries kept of each list aligned with a ``time`` / ``t`` list (the newest)."""
+"""Entries kept of each list aligned with a ``time`` / ``t`` list (the newest), by default."""
+MAX_POINTS = 288
+"""The most a block may keep: a whole day of 5-minute points."""
 WIDTHS = (64, 16, 4, 1)
 """Entries kept of any other list or object: 64, fewer while a record is too big."""
 MAX_DEPTH = 8
 """Containers deeper than this are left out (real answers are three levels deep)."""
 MAX_ANSWER_BYTES = 16 * 1024
-"""The most one record takes, as compact JSON (UTF-8)."""
+"""The most one record of :data:`POINTS` points takes, as compact JSON (UTF-8)."""
 MAX_BLOCK_BYTES = len(Endpoint) * MAX_ANSWER_BYTES + 1024
-"""The most a block takes: one record per endpoint kind, and its header."""
+"""The most a block of :data:`POINTS` points takes: one record per endpoint kind, and its
+header."""
 REDACTED = "**REDACTED**"
 SECRET_KEYS = frozenset({"authorization_code"})
 """Keys whose value is a secret wherever they appear (the details' visitor access code)."""
@@ -123,7 +131,8 @@ class _Cut:
                 str(k)[: self.text]: self.value(v, _join(path, str(k)), depth + 1, aligned)
                 for k, v in items
             }
-        limit = min(self.points, self.width) if aligned else self.width
+        # Cut harder, the aligned lists keep their share of the points (at least one).
+        limit = max(1, self.points * self.width // WIDTHS[0]) if aligned else self.width
         if len(value) > limit:
             self.counts[path] = len(value)
             value = value[-limit:] if aligned else value[:limit]
@@ -149,18 +158,23 @@ def _trimmed(answer: RawAnswer, points: int, width: int) -> RawAnswer:
     )
 
 
+def answer_bytes(points: int = POINTS) -> int:
+    """The most a record of ``points`` points takes: 16 KiB per 24 points (rounded up)."""
+    return MAX_ANSWER_BYTES * -(-points // POINTS)
+
+
 def size(answer: RawAnswer) -> int:
     """A record's size: its compact JSON in UTF-8, in bytes."""
     text = json.dumps(encode(answer), separators=(",", ":"), ensure_ascii=False, default=str)
     return len(text.encode())
 
 
-def trim(
-    answer: RawAnswer, *, points: int = POINTS, max_bytes: int = MAX_ANSWER_BYTES
-) -> RawAnswer:
+def trim(answer: RawAnswer, *, points: int = POINTS, max_bytes: int | None = None) -> RawAnswer:
     """The answer cut as the module says: lists aligned with ``time`` / ``t`` to their newest
     ``points``, other lists and objects to 64 entries, texts to 256 characters; then, while
-    its record is over ``max_bytes``, to 16, 4 and 1 entries (1 entry always fits)."""
+    its record is over ``max_bytes`` (:func:`answer_bytes` of ``points``), to a quarter of
+    that, a sixteenth, and one entry (which always fits)."""
+    max_bytes = answer_bytes(points) if max_bytes is None else max_bytes
     candidate = _trimmed(answer, points, WIDTHS[0])
     for width in WIDTHS[1:]:
         if size(candidate) <= max_bytes:
@@ -381,11 +395,14 @@ def _is_count(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
 
-def encode_block(answers: Iterable[RawAnswer], *, now: datetime | None = None) -> dict[str, Any]:
-    """A block of records, one per endpoint kind (the last given wins), in the order of
-    :class:`.client.Endpoint`; ``now`` is written as the replay's clock when given."""
+def encode_block(
+    answers: Iterable[RawAnswer], *, now: datetime | None = None, points: int = POINTS
+) -> dict[str, Any]:
+    """A block of records (cut to ``points``), one per endpoint kind (the last given wins),
+    in the order of :class:`.client.Endpoint`; ``now`` is written as the replay's clock when
+    given."""
     last = {answer.endpoint: answer for answer in answers}
-    block: dict[str, Any] = {"version": BLOCK_VERSION, "points": POINTS}
+    block: dict[str, Any] = {"version": BLOCK_VERSION, "points": points}
     if now is not None:
         block["now"] = now.isoformat()
     block["endpoints"] = {
@@ -395,16 +412,20 @@ def encode_block(answers: Iterable[RawAnswer], *, now: datetime | None = None) -
 
 
 def decode_block(block: object) -> dict[Endpoint, RawAnswer]:
-    """The records of a block, each cut again (:func:`trim`); kinds this version does not
-    know are left out. Raises ``ValueError`` for a block it cannot read."""
+    """The records of a block, each cut again (:func:`trim`, to the block's ``points``); kinds
+    this version does not know are left out. Raises ``ValueError`` for a block it cannot
+    read."""
     if not isinstance(block, dict) or block.get("version") != BLOCK_VERSION:
         raise ValueError("not an answers block of a known version")
     records = block.get("endpoints")
+    points = block.get("points", POINTS)
     if not isinstance(records, dict):
         raise _invalid("an answers block needs its endpoints")
+    if not _is_count(points) or not 0 < points <= MAX_POINTS:
+        raise _invalid(f"points must be 1 to {MAX_POINTS}")
     known = {str(e): e for e in Endpoint}
     return {
-        known[name]: trim(decode(known[name], record))
+        known[name]: trim(decode(known[name], record), points=points)
         for name, record in records.items()
         if name in known
     }
@@ -424,11 +445,12 @@ def redacted_block(
     secrets: Iterable[str] = (),
     *,
     now: datetime | None = None,
+    points: int = POINTS,
 ) -> dict[str, Any]:
     """The block to show or write: secrets out, serials aliased (``ids``, see
-    :func:`aliases`)."""
-    hidden = tuple(secrets)
-    return encode_block((alias(without_secrets(a, hidden), ids) for a in answers), now=now)
+    :func:`aliases`); ``points`` as the answers were cut."""
+    shown = (alias(without_secrets(a, tuple(secrets)), ids) for a in answers)
+    return encode_block(shown, now=now, points=points)
 
 
 class LastAnswers:
@@ -438,9 +460,11 @@ class LastAnswers:
     not: a good shape says more than the latest "no data".
     """
 
-    def __init__(self, secrets: Iterable[str] = ()) -> None:
-        """Start empty; ``secrets`` (the App ID and App Secret) never stay in an answer."""
+    def __init__(self, secrets: Iterable[str] = (), points: int = POINTS) -> None:
+        """Start empty; ``secrets`` (the App ID and App Secret) never stay in an answer, lists
+        aligned with time keep their newest ``points``."""
         self._secrets = tuple(s for s in secrets if s)
+        self.points = points
         self.answers: dict[Endpoint, RawAnswer] = {}
         self.changed = False
         """Whether an answer came since this was last set to False (by whoever saves)."""
@@ -450,12 +474,14 @@ class LastAnswers:
         kept = self.answers.get(answer.endpoint)
         if not answer.ok and kept is not None and kept.ok:
             return
-        self.answers[answer.endpoint] = trim(without_secrets(answer, self._secrets))
+        self.answers[answer.endpoint] = trim(
+            without_secrets(answer, self._secrets), points=self.points
+        )
         self.changed = True
 
     def as_dict(self) -> dict[str, Any]:
         """The kept answers as a block, serials unaliased (for the entry's own file)."""
-        return encode_block(self.answers.values())
+        return encode_block(self.answers.values(), points=self.points)
 
     def restore(self, block: object) -> None:
         """Take the answers of a stored block (:meth:`as_dict`); raises ``ValueError`` for a

@@ -20,6 +20,7 @@ from typing import Any
 
 import aiohttp
 
+from .answers import MAX_POINTS, POINTS
 from .client import DEFAULT_BASE_URL, DEFAULT_TIMEOUT, APsystemsClient, CallRecord, system_today
 from .errors import (
     APsystemsApiError,
@@ -128,7 +129,22 @@ def build_parser() -> argparse.ArgumentParser:
         "--out", default="apsystems-answers", help="folder to write (default: %(default)s)"
     )
     rec.add_argument("--yes", action="store_true", help="do not ask before spending the calls")
+    rec.add_argument(
+        "--points",
+        type=points,
+        default=POINTS,
+        help="5-minute points kept of each of the day's lists, the newest (default: "
+        f"%(default)s, as the diagnostics; {MAX_POINTS}: the whole day)",
+    )
     return parser
+
+
+def points(text: str) -> int:
+    """``--points``: 1 to 288."""
+    value = int(text)
+    if not 0 < value <= MAX_POINTS:
+        raise argparse.ArgumentTypeError(f"1 to {MAX_POINTS}")
+    return value
 
 
 def storage_eid(args: argparse.Namespace) -> str | None:
@@ -394,7 +410,7 @@ async def _record(args: argparse.Namespace) -> int:
         return status
     async with aiohttp.ClientSession() as session:
         try:
-            recording = await record(make_client(args, session), args.timezone)
+            recording = await record(make_client(args, session), args.timezone, args.points)
         except APsystemsError as err:
             print(f"error: {describe(err, args.base_url)}", file=sys.stderr)
             return 2

@@ -14,7 +14,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from .answers import LastAnswers, alias_text, aliases, redacted_block
+from .answers import POINTS, LastAnswers, alias_text, aliases, redacted_block
 from .client import APsystemsClient, Endpoint, system_today
 from .errors import (
     APsystemsApiError,
@@ -109,10 +109,13 @@ class _Recorder:
         return None
 
 
-async def record(client: APsystemsClient, timezone: str | None = None) -> Recording:
+async def record(
+    client: APsystemsClient, timezone: str | None = None, points: int = POINTS
+) -> Recording:
     """Ask for one answer of each endpoint kind (see the module); the client's ``on_answer``
-    must be unset (the recording sets it). ``timezone`` overrides the details' one."""
-    recording = Recording(LastAnswers())
+    must be unset (the recording sets it). ``timezone`` overrides the details' one; the
+    day's lists keep their newest ``points``."""
+    recording = Recording(LastAnswers(points=points))
     client.on_answer = recording.answers.keep
     ask = _Recorder(client, recording).ask
     start = client.requests
@@ -171,7 +174,7 @@ def write(
     either); return the block and the lines to print, serials aliased."""
     kept = recording.answers.answers.values()
     ids = aliases(sid, answers=kept)
-    block = redacted_block(kept, ids, secrets)
+    block = redacted_block(kept, ids, secrets, points=recording.answers.points)
     lines = [f"{name}: {alias_text(outcome, ids)}" for name, outcome in _outcomes(recording)]
     out.mkdir(parents=True, exist_ok=True)
     text = json.dumps(block, indent=2, ensure_ascii=False) + "\n"
