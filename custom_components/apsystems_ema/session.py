@@ -16,7 +16,14 @@ from homeassistant.core import HomeAssistant
 from homeassistant.util import dt as dt_util
 
 from .callbook import SharedBook, async_attach, async_detach
-from .const import CONF_APP_ID, CONF_APP_SECRET, CONF_IMPORT_STATISTICS, CONF_SID, DETAILS_HANDOFF
+from .const import (
+    ANSWERS_HANDOFF,
+    CONF_APP_ID,
+    CONF_APP_SECRET,
+    CONF_IMPORT_STATISTICS,
+    CONF_SID,
+    DETAILS_HANDOFF,
+)
 from .dispatch import Dispatcher
 from .openapi import APsystemsApiError, APsystemsClient, APsystemsError, SystemDetails
 from .openapi.answers import LastAnswers
@@ -113,6 +120,8 @@ class SiteSession:
         when (a failure's backoff is saved at once, so Home Assistant's quick set-up retries
         do not eat the quota)."""
         handed = self.hass.data.get(DETAILS_HANDOFF, {}).pop(self.site.sid, None)
+        if raw := self.hass.data.get(ANSWERS_HANDOFF, {}).pop(self.site.sid, None):
+            self.answers.keep(raw)  # the details' answer, as the config flow got it
         if isinstance(handed, SystemDetails):
             # The config flow just fetched them: use its answer, count its call.
             self.site.apply_details(handed, now)

@@ -8,14 +8,23 @@ import logging
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
+from homeassistant.config_entries import SOURCE_USER
 from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
 import pytest
 from pytest_homeassistant_custom_component.common import (  # type: ignore[import-untyped]
     MockConfigEntry,
     async_fire_time_changed,
 )
 
-from custom_components.apsystems_ema.const import DOMAIN
+from custom_components.apsystems_ema.const import (
+    ANSWERS_HANDOFF,
+    CONF_APP_ID,
+    CONF_APP_SECRET,
+    CONF_BASE_URL,
+    CONF_SID,
+    DOMAIN,
+)
 from custom_components.apsystems_ema.coordinator import APsystemsCoordinator
 from custom_components.apsystems_ema.diagnostics import async_get_config_entry_diagnostics
 from custom_components.apsystems_ema.openapi.answers import MAX_BLOCK_BYTES, decode_block
@@ -172,3 +181,34 @@ async def test_no_secret_and_no_serial_in_the_answers(
             "ecu_2_main-ecu_2",
             "ecu_3_main-ecu_3",
         ]
+
+
+async def test_the_config_flows_details_are_the_first_answer(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, pv_storage: Simulator
+) -> None:
+    """Added through the config flow, the entry reuses the details the flow asked for, and
+    shows that answer (its visitor code removed) without asking again."""
+    freezer.move_to(MORNING)
+    hass.config.latitude, hass.config.longitude = (
+        pv_storage.site.latitude,
+        pv_storage.site.longitude,
+    )
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {
+            CONF_APP_ID: pv_storage.app_id,
+            CONF_APP_SECRET: pv_storage.app_secret,
+            CONF_SID: pv_storage.sid,
+            CONF_BASE_URL: pv_storage.base_url,
+        },
+    )
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert [c.endpoint for c in pv_storage.calls].count("details") == 1
+    details = (await diagnostics(hass, result["result"].runtime_data))["answers"]["endpoints"][
+        "details"
+    ]
+    assert details["data"]["authorization_code"] == "**REDACTED**"
+    assert details["target"] == "sid"
+    assert hass.data[ANSWERS_HANDOFF] == {}
