@@ -27,6 +27,7 @@ import probatio
 
 from . import APsystemsConfigEntry, is_auth_error
 from .const import (
+    ANSWERS_HANDOFF,
     CONF_APP_ID,
     CONF_APP_SECRET,
     CONF_AUTOMATIC_INTERVAL,
@@ -56,8 +57,10 @@ from .openapi import (
     APsystemsClockError,
     APsystemsError,
     APsystemsLimitError,
+    RawAnswer,
     SystemDetails,
 )
+from .openapi.answers import without_secrets
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -156,12 +159,14 @@ class APsystemsConfigFlow(ConfigFlow, domain=DOMAIN):
         self, data: Mapping[str, Any], errors: dict[str, str]
     ) -> SystemDetails | None:
         """Ask the API for the system's details: one call. Fill ``errors`` on failure."""
+        answers: list[RawAnswer] = []
         client = APsystemsClient(
             data[CONF_APP_ID],
             data[CONF_APP_SECRET],
             data[CONF_SID],
             session=async_get_clientsession(self.hass),
             base_url=data[CONF_BASE_URL],
+            on_answer=answers.append,
         )
         try:
             details = await client.get_system_details()
@@ -178,6 +183,8 @@ class APsystemsConfigFlow(ConfigFlow, domain=DOMAIN):
             errors["base"] = "unknown"
         else:
             self.hass.data.setdefault(DETAILS_HANDOFF, {})[data[CONF_SID]] = details
+            handoff = self.hass.data.setdefault(ANSWERS_HANDOFF, {})
+            handoff[data[CONF_SID]] = without_secrets(answers[-1])
             return details
         return None
 

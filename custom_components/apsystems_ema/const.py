@@ -12,6 +12,8 @@ LOGGER = logging.getLogger(__package__)
 # hass.data key: the config flow hands the system details it validated with to the
 # coordinator, so setting the entry up does not spend that call again.
 DETAILS_HANDOFF: Final = f"{DOMAIN}_details"
+# ... and the raw answer they came in (visitor code removed), for the diagnostics' answers.
+ANSWERS_HANDOFF: Final = f"{DOMAIN}_answers"
 
 # Config entry data.
 CONF_APP_ID: Final = "app_id"

@@ -1,4 +1,5 @@
-"""Diagnostics: the config entry, site state, planner and call book, identifiers redacted."""
+"""Diagnostics: the config entry, site state, planner and call book, and the last raw answer
+of each endpoint kind (``answers``, see :mod:`.openapi.answers`), identifiers redacted."""
 
 from typing import Any
 
@@ -8,6 +9,7 @@ from homeassistant.util import dt as dt_util
 
 from .const import CONF_APP_ID, CONF_APP_SECRET, CONF_SID
 from .coordinator import APsystemsConfigEntry, APsystemsCoordinator
+from .openapi.answers import aliases, redacted_block
 
 REDACTED = "**REDACTED**"
 # Secrets, redacted wherever they appear: the App Secret, and the details' visitor access
@@ -35,11 +37,17 @@ async def async_get_config_entry_diagnostics(
     """Everything needed to understand the planner's choices, nothing that identifies."""
     coordinator = entry.runtime_data
     site = coordinator.site
-    ids = {site.sid: "sid"}
-    ids |= {eid: f"ecu_{n}" for n, eid in enumerate(site.ecus, 1)}
-    ids |= {uid: f"inverter_{n}" for n, uid in enumerate(site.inverters, 1)}
-    ids |= {eid: f"meter_{n}" for n, eid in enumerate(site.meters, 1)}
-    ids |= {eid: f"battery_{n}" for n, eid in enumerate(site.storage, 1) if eid not in ids}
+    answers = coordinator.session.answers.answers.values()
+    # The serials the site knows, then those only its raw answers name (a shared ECU's main
+    # id, a device no list names any more): one alias each, the same everywhere below.
+    ids = aliases(
+        site.sid,
+        ecus=site.ecus,
+        inverters=site.inverters,
+        meters=site.meters,
+        storage=site.storage,
+        answers=answers,
+    )
     plan = coordinator.last_plan
     data = {
         "entry": {
@@ -78,7 +86,10 @@ async def async_get_config_entry_diagnostics(
             "answered": len(coordinator.answered),
         },
     }
-    return async_redact_data(_redact_ids(data, ids), SECRETS)
+    redacted: dict[str, Any] = async_redact_data(_redact_ids(data, ids), SECRETS)
+    secrets = (entry.data[CONF_APP_ID], entry.data[CONF_APP_SECRET])
+    redacted["answers"] = redacted_block(answers, ids, secrets)
+    return redacted
 
 
 def _calls(coordinator: APsystemsCoordinator) -> dict[str, Any]:

@@ -16,9 +16,17 @@ from homeassistant.core import HomeAssistant
 from homeassistant.util import dt as dt_util
 
 from .callbook import SharedBook, async_attach, async_detach
-from .const import CONF_APP_ID, CONF_IMPORT_STATISTICS, CONF_SID, DETAILS_HANDOFF
+from .const import (
+    ANSWERS_HANDOFF,
+    CONF_APP_ID,
+    CONF_APP_SECRET,
+    CONF_IMPORT_STATISTICS,
+    CONF_SID,
+    DETAILS_HANDOFF,
+)
 from .dispatch import Dispatcher
 from .openapi import APsystemsApiError, APsystemsClient, APsystemsError, SystemDetails
+from .openapi.answers import LastAnswers
 from .outcomes import Outcomes
 from .planner import CallBook, CallKind, Plan, PlannedCall, Planner, PlannerState
 from .planner.core import SETUP_ANCHORS
@@ -49,6 +57,9 @@ class SiteSession:
         self.planner: Planner = self.make_planner()
         self.files = EntryFiles(hass, entry.entry_id)
         self.outcomes = Outcomes(hass, entry.entry_id)
+        # The last answer of each endpoint kind as received, for diagnostics.
+        self.answers = LastAnswers((entry.data[CONF_APP_ID], entry.data[CONF_APP_SECRET]))
+        client.on_answer = self.answers.keep
 
     def make_planner(self) -> Planner:
         """The planner for the entry's options and the site as it is known now."""
@@ -73,6 +84,7 @@ class SiteSession:
         ran = self.files.found or dt_util.utcnow() - self.entry.created_at >= NEW_ENTRY
         loaded = await self.files.async_load_records()
         self.records = loaded or HourlyRecords(recovering=ran)
+        await self.files.async_load_answers(self.answers)
         self.planner = self.make_planner()
         await self.import_changed()  # what was kept while the import was off, or not yet sent
 
@@ -83,15 +95,19 @@ class SiteSession:
         return self.records.as_dict()
 
     def save_later(self) -> None:
-        """Write the state (and the call book) soon."""
+        """Write the state (and the call book, and new raw answers) soon."""
         self.files.save_state_later(self._payload)
         if self.shared is not None:
             self.shared.save()
+        if self.answers.changed:
+            self.answers.changed = False
+            self.files.save_answers_later(self.answers.as_dict)
 
     async def async_close(self) -> None:
         """Write everything now and leave the App ID's call book (unload or stop)."""
         await self.files.async_save_state(self._payload())
         await self.files.async_save_history(self._history_payload())
+        await self.files.async_save_answers(self.answers.as_dict())
         if self.shared is not None:
             await async_detach(self.hass, self.entry.data[CONF_APP_ID], self.entry.entry_id)
             self.shared = None
@@ -104,6 +120,8 @@ class SiteSession:
         when (a failure's backoff is saved at once, so Home Assistant's quick set-up retries
         do not eat the quota)."""
         handed = self.hass.data.get(DETAILS_HANDOFF, {}).pop(self.site.sid, None)
+        if raw := self.hass.data.get(ANSWERS_HANDOFF, {}).pop(self.site.sid, None):
+            self.answers.keep(raw)  # the details' answer, as the config flow got it
         if isinstance(handed, SystemDetails):
             # The config flow just fetched them: use its answer, count its call.
             self.site.apply_details(handed, now)

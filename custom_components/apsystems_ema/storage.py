@@ -1,5 +1,6 @@
-"""The entry's files under ``.storage``: the site state with the planner's memory, and the
-hourly history behind the statistics. Unreadable files start that part afresh."""
+"""The entry's files under ``.storage``: the site state with the planner's memory, the
+hourly history behind the statistics, and the last raw answer of each endpoint kind (for
+diagnostics). Unreadable files start that part afresh."""
 
 from collections.abc import Callable
 from typing import Any
@@ -10,6 +11,7 @@ from homeassistant.helpers.storage import Store
 
 from . import codec
 from .const import DOMAIN, LOGGER
+from .openapi.answers import LastAnswers
 from .planner import PlannerState
 from .records import HourlyRecords
 from .state import SiteState
@@ -17,6 +19,7 @@ from .state import SiteState
 STORE_VERSION = 1
 SAVE_DELAY = 10  # seconds
 HISTORY_SAVE_DELAY = 60  # seconds; only past days' changes are worth writing
+ANSWERS_SAVE_DELAY = 60  # seconds; diagnostics' raw answers
 
 type Payload = Callable[[], dict[str, Any]]
 
@@ -55,7 +58,7 @@ async def _async_read(store: Store[dict[str, Any]], what: str) -> dict[str, Any]
 
 
 class EntryFiles:
-    """The two files of one config entry."""
+    """The three files of one config entry."""
 
     def __init__(self, hass: HomeAssistant, entry_id: str) -> None:
         """Name the entry's files (nothing is read yet)."""
@@ -64,6 +67,9 @@ class EntryFiles:
         )
         self.history = VersionedStore(
             hass, f"{DOMAIN}.{entry_id}.history", codec.HISTORY_MINOR, codec.migrate_history
+        )
+        self.answers: Store[dict[str, Any]] = Store(
+            hass, STORE_VERSION, f"{DOMAIN}.{entry_id}.answers"
         )
         self.found = False  # the state file was there when loaded
 
@@ -99,6 +105,16 @@ class EntryFiles:
                 LOGGER.warning("Ignoring unreadable stored history (%s)", err)
         return None
 
+    async def async_load_answers(self, answers: LastAnswers) -> None:
+        """Put the stored raw answers into ``answers`` (none when there are none, or they are
+        unreadable)."""
+        stored = await _async_read(self.answers, "answers file")
+        if stored:
+            try:
+                answers.restore(stored)
+            except ValueError as err:
+                LOGGER.warning("Ignoring unreadable stored answers (%s)", err)
+
     def save_state_later(self, payload: Payload) -> None:
         """Write the state a few seconds from now (later changes join the same write)."""
         self.state.async_delay_save(payload, SAVE_DELAY)
@@ -115,7 +131,16 @@ class EntryFiles:
         """Write the history now."""
         await self.history.async_save(payload)
 
+    def save_answers_later(self, payload: Payload) -> None:
+        """Write the raw answers a minute from now."""
+        self.answers.async_delay_save(payload, ANSWERS_SAVE_DELAY)
+
+    async def async_save_answers(self, payload: dict[str, Any]) -> None:
+        """Write the raw answers now."""
+        await self.answers.async_save(payload)
+
     async def async_remove(self) -> None:
-        """Delete both files (the entry is deleted)."""
+        """Delete the three files (the entry is deleted)."""
         await self.state.async_remove()
         await self.history.async_remove()
+        await self.answers.async_remove()

@@ -360,14 +360,17 @@ async def test_diagnostics_are_redacted(
     simulator: Simulator,
     mock_config_entry: MockConfigEntry,
 ) -> None:
-    """No credential, SID or serial number leaves in diagnostics; the planner state does."""
+    """No credential, SID, serial number or visitor code leaves in diagnostics, raw answers
+    included; the planner state does."""
     data = await async_get_config_entry_diagnostics(hass, mock_config_entry)
     text = json.dumps(data)
     secrets = [simulator.app_id, simulator.app_secret, simulator.sid]
     secrets += [ecu.eid for ecu in simulator.site.ecus]
     secrets += [inv.uid for ecu in simulator.site.ecus for inv in ecu.inverters]
     secrets += list(simulator.site.meters)
+    secrets += [simulator.site.authorization_code or "authorization_code"]
     assert [s for s in secrets if s in text] == []
+    assert data["answers"]["endpoints"]["details"]["target"] == "sid"
     assert data["planner"]["calls_used"] == len(simulator.calls)
     assert data["planner"]["last_plan"]["calls"]
     assert data["entry"]["data"]["app_secret"] == "**REDACTED**"

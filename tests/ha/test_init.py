@@ -47,18 +47,20 @@ async def test_removing_the_entry_deletes_its_files(
     simulator: Simulator,
     mock_config_entry: MockConfigEntry,
 ) -> None:
-    """Unloading writes the state and history files; deleting the entry deletes them."""
+    """Unloading writes the state, history and answers files; deleting the entry deletes
+    them."""
     mock_config_entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
     await hass.async_block_till_done()
     key = f"{DOMAIN}.{mock_config_entry.entry_id}"
     assert await hass.config_entries.async_unload(mock_config_entry.entry_id)
-    assert {key, f"{key}.history"} <= set(hass_storage)
+    assert {key, f"{key}.history", f"{key}.answers"} <= set(hass_storage)
 
     await hass.config_entries.async_remove(mock_config_entry.entry_id)
     await hass.async_block_till_done()
     assert key not in hass_storage
     assert f"{key}.history" not in hass_storage
+    assert f"{key}.answers" not in hass_storage
 
 
 @pytest.mark.parametrize("code", [2001, 2003, 3002, 4000])

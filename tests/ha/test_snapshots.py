@@ -2,6 +2,7 @@
 
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
+import json
 from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
@@ -18,6 +19,7 @@ from custom_components.apsystems_ema.const import (
     CONF_BASE_URL,
 )
 from custom_components.apsystems_ema.diagnostics import async_get_config_entry_diagnostics
+from tests.conftest import secrets_in
 from tests.ha.helpers import config_entry
 from tests.simulator import Simulator, demo_site
 
@@ -83,8 +85,18 @@ async def test_entities(
 async def test_diagnostics(
     hass: HomeAssistant, fixed_simulator: Simulator, snapshot: SnapshotAssertion
 ) -> None:
-    """Diagnostics after the first poll (redacted)."""
+    """Diagnostics after the first poll (redacted), with the last raw answer of each endpoint
+    kind asked: no secret and no serial in it."""
     entry = await load(hass, fixed_simulator, Platform.SENSOR)
     data = await async_get_config_entry_diagnostics(hass, entry)
     assert data["entry"]["data"].pop(CONF_BASE_URL) == fixed_simulator.base_url  # random port
     assert data == snapshot
+    text = json.dumps(data)
+    site = fixed_simulator.site
+    serials = [
+        site.sid,
+        *site.meters,
+        *(e.eid for e in site.ecus),
+        *(i.uid for i in site.inverters),
+    ]
+    assert secrets_in(text, [fixed_simulator]) + [s for s in serials if s in text] == []

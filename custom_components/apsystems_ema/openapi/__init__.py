@@ -12,6 +12,7 @@ from .client import (
     APsystemsClient,
     CallRecord,
     Endpoint,
+    RawAnswer,
     date_range,
     system_today,
 )
@@ -113,6 +114,7 @@ __all__ = [
     "MeterPeriod",
     "MeterSummary",
     "MeterTotals",
+    "RawAnswer",
     "SignatureMethod",
     "Signer",
     "StatusLight",

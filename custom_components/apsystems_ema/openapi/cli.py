@@ -3,8 +3,8 @@
     python -m custom_components.apsystems_ema.openapi --app-id .. --app-secret .. --sid .. check
 
 Credentials may also come from APSYSTEMS_APP_ID, APSYSTEMS_APP_SECRET and APSYSTEMS_SID.
-Every command costs API calls (``check`` costs three, plus one per storage ECU); the monthly
-quota is 1000.
+Every command costs API calls (``check`` costs three, plus one per storage ECU; ``record`` up
+to 21, after asking); the monthly quota is 1000.
 """
 
 import argparse
@@ -14,11 +14,13 @@ import dataclasses
 from datetime import date, time
 import json
 import os
+from pathlib import Path
 import sys
 from typing import Any
 
 import aiohttp
 
+from .answers import MAX_POINTS, POINTS
 from .client import DEFAULT_BASE_URL, DEFAULT_TIMEOUT, APsystemsClient, CallRecord, system_today
 from .errors import (
     APsystemsApiError,
@@ -30,6 +32,7 @@ from .errors import (
     APsystemsTransportError,
 )
 from .models import EcuInfo, EnergyLevel, StatusLight, StorageLatest
+from .record import ANNOUNCEMENT, ANSWERS_FILE, README_FILE, record, write
 from .signing import SignatureMethod
 
 # "python -m openapi" when run from the integration's folder (no Home Assistant needed).
@@ -117,7 +120,31 @@ def build_parser() -> argparse.ArgumentParser:
         "--any-level",
         "--date",
     )
+    rec = sub.add_parser(
+        "record",
+        help="one answer of each endpoint kind, as received, written as a fixture folder "
+        "(serials aliased, no secret): up to 21 calls, asked first",
+    )
+    rec.add_argument(
+        "--out", default="apsystems-answers", help="folder to write (default: %(default)s)"
+    )
+    rec.add_argument("--yes", action="store_true", help="do not ask before spending the calls")
+    rec.add_argument(
+        "--points",
+        type=points,
+        default=POINTS,
+        help="5-minute points kept of each of the day's lists, the newest (default: "
+        f"%(default)s, as the diagnostics; {MAX_POINTS}: the whole day)",
+    )
     return parser
+
+
+def points(text: str) -> int:
+    """``--points``: 1 to 288."""
+    value = int(text)
+    if not 0 < value <= MAX_POINTS:
+        raise argparse.ArgumentTypeError(f"1 to {MAX_POINTS}")
+    return value
 
 
 def storage_eid(args: argparse.Namespace) -> str | None:
@@ -261,10 +288,13 @@ def describe_battery(latest: StorageLatest) -> str:
     return f"state of charge {soc}{at}{mode}" + (f", {powers}" if powers else "")
 
 
-async def run(args: argparse.Namespace, session: aiohttp.ClientSession) -> tuple[Any, list[str]]:
-    """Run one command; return its JSON value and its readable lines."""
-    records: list[CallRecord] = []
-    client = APsystemsClient(
+def make_client(
+    args: argparse.Namespace,
+    session: aiohttp.ClientSession,
+    on_call: Callable[[CallRecord], None] | None = None,
+) -> APsystemsClient:
+    """The client of the command line's credentials and options."""
+    return APsystemsClient(
         args.app_id,
         args.app_secret,
         args.sid,
@@ -272,8 +302,14 @@ async def run(args: argparse.Namespace, session: aiohttp.ClientSession) -> tuple
         base_url=args.base_url,
         signature_method=SignatureMethod(args.signature_method),
         timeout=args.timeout,
-        on_call=records.append,
+        on_call=on_call,
     )
+
+
+async def run(args: argparse.Namespace, session: aiohttp.ClientSession) -> tuple[Any, list[str]]:
+    """Run one command; return its JSON value and its readable lines."""
+    records: list[CallRecord] = []
+    client = make_client(args, session, records.append)
     if args.command == "check":
         return await _check(client, records)
 
@@ -349,7 +385,49 @@ def describe(err: APsystemsError, base_url: str) -> str:
     return f"unexpected answer from {base_url}: {err}"
 
 
+def confirmed(args: argparse.Namespace) -> int | None:
+    """Say what ``record`` spends and ask on a terminal (unless ``--yes``): None to go on,
+    else the exit status (2: no terminal to ask on, 1: declined)."""
+    print(ANNOUNCEMENT, file=sys.stderr)
+    if args.yes:
+        return None
+    if not sys.stdin.isatty():
+        print("error: confirm on a terminal, or pass --yes", file=sys.stderr)
+        return 2
+    print("Spend them? [y/N] ", end="", file=sys.stderr, flush=True)
+    if sys.stdin.readline().strip().lower() in ("y", "yes"):
+        return None
+    print("Nothing recorded.", file=sys.stderr)
+    return 1
+
+
+async def _record(args: argparse.Namespace) -> int:
+    """``record``: ask, fetch one answer of each endpoint kind, write the fixture folder."""
+    out = Path(args.out)
+    if (out / ANSWERS_FILE).exists():
+        print(f"error: {out / ANSWERS_FILE} exists; choose another --out", file=sys.stderr)
+        return 2
+    if (status := confirmed(args)) is not None:
+        return status
+    async with aiohttp.ClientSession() as session:
+        try:
+            recording = await record(make_client(args, session), args.timezone, args.points)
+        except APsystemsError as err:
+            print(f"error: {describe(err, args.base_url)}", file=sys.stderr)
+            return 2
+    block, lines = write(recording, out, sid=args.sid, secrets=(args.app_id, args.app_secret))
+    if args.json:
+        codes = {name: record["code"] for name, record in block["endpoints"].items()}
+        print(json.dumps({"out": str(out), "calls": recording.calls, "codes": codes}, indent=2))
+    else:
+        files = f"{out / ANSWERS_FILE} and {out / README_FILE}"
+        print("\n".join([*lines, f"Wrote {files} ({recording.calls} API calls used)."]))
+    return 0
+
+
 async def _main(args: argparse.Namespace) -> int:
+    if args.command == "record":
+        return await _record(args)
     async with aiohttp.ClientSession() as session:
         try:
             payload, lines = await run(args, session)

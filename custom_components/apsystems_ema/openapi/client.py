@@ -1,7 +1,7 @@
 """Async client for the APsystems OpenAPI (manual §3), with signed requests."""
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from enum import StrEnum
@@ -107,6 +107,33 @@ class CallRecord:
     """Requests sent (2 when aiohttp sent the GET again after a dropped connection)."""
 
 
+@dataclass(frozen=True, slots=True)
+class RawAnswer:
+    """One answer as received, reported to the ``on_answer`` hook before it is parsed.
+
+    ``data`` is the envelope's ``data`` untouched (odd types and absent keys stay visible);
+    ``code`` is 0, or the API code of an error answer (then ``data`` is None). ``target`` is
+    the request's last path segment (the SID, or the ECU, inverter, meter or storage ECU id),
+    ``params`` its query parameters, ``prefix`` its path prefix. ``counts`` holds the
+    original lengths of what :func:`.answers.trim` cut (empty as received). No credential
+    and no signature is ever part of it.
+    """
+
+    endpoint: Endpoint
+    at: datetime | None
+    target: str
+    params: Mapping[str, str] = field(default_factory=dict)
+    data: Any = None
+    code: int = 0
+    prefix: str = API_PREFIX
+    counts: Mapping[str, int] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        """Whether the API answered with code 0."""
+        return self.code == 0
+
+
 def _attempts(err: BaseException) -> int:
     """Requests that may have reached the API before ``err``. aiohttp sends a GET once more
     when the server drops the connection (reset, or closed without an answer), so such an
@@ -187,12 +214,14 @@ class APsystemsClient:
         timeout: float = DEFAULT_TIMEOUT,
         on_call: Callable[[CallRecord], None] | None = None,
         storage_prefix: str | None = None,
+        on_answer: Callable[[RawAnswer], None] | None = None,
     ) -> None:
         """Create a client; nothing is sent until a ``get_*`` method is awaited.
 
         ``storage_prefix`` is the path prefix that serves the storage endpoints (one of
         ``STORAGE_PREFIXES``) when known from an earlier run; ``None`` lets the first storage
-        call find it.
+        call find it. ``on_answer`` gets every answer that came in an envelope (code 0 or an
+        API error code) as received, before it is parsed.
         """
         self.sid = sid
         self.storage_prefix = storage_prefix
@@ -202,6 +231,8 @@ class APsystemsClient:
         self._session = session
         self._timeout = aiohttp.ClientTimeout(total=timeout)
         self._on_call = on_call
+        self.on_answer = on_answer
+        """The hook that gets each answer as received (:class:`RawAnswer`), or None."""
         # Requests sent so far (a storage call whose prefix is being found sends two; a
         # dropped connection's request may be sent twice): the quota counts each.
         self.requests = 0
@@ -231,9 +262,27 @@ class APsystemsClient:
                 endpoint, ok=False, code=code, error=type(err).__name__, attempts=err.attempts
             )
             _LOGGER.debug("%s failed: %s", endpoint, err)
+            if code is not None:
+                self._answered(endpoint, path, params, prefix, None, code)
             raise
         self._report(endpoint, ok=True, code=0)
+        self._answered(endpoint, path, params, prefix, data, 0)
         return data
+
+    def _answered(
+        self,
+        endpoint: Endpoint,
+        path: str,
+        params: dict[str, str] | None,
+        prefix: str,
+        data: Any,
+        code: int,
+    ) -> None:
+        """Hand the answer, as received, to the ``on_answer`` hook."""
+        if self.on_answer is not None:
+            target = path.rsplit("/", 1)[-1]
+            at = datetime.now(UTC)
+            self.on_answer(RawAnswer(endpoint, at, target, dict(params or {}), data, code, prefix))
 
     async def _send(self, url: str, headers: dict[str, str], params: dict[str, str] | None) -> Any:
         try:
