@@ -141,6 +141,10 @@ class Slots:
         """The least energy the slots may hold (each gap at its lower sample's power)."""
         return sum(self.low)
 
+    def floor_until(self, clock: time) -> float:
+        """The least energy the slots labelled at or before ``clock`` may hold."""
+        return energy_until(self.times, self.low, clock)
+
     def until(self, clock: time) -> float:
         """The most energy the slots labelled at or before ``clock`` may hold: at least what
         the API had counted of the day by then."""

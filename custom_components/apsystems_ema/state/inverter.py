@@ -6,6 +6,7 @@ inverter's, ECU's and (with the other ECUs) the system's energy of the day at ev
 closing's batch energy makes each channel's day exact.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
@@ -107,6 +108,17 @@ def apply_batch_power(site: SiteState, eid: str, power: BatchPower, fetched: dat
         clock = anchor.astimezone(zone).time()
         return sum(grid.until(clock) for uid in uids for grid in slots.get(uid, {}).values())
 
+    def floor_until(uids: list[str]) -> Callable[[datetime], float]:
+        """The curve's least energy of the given inverters up to an instant."""
+
+        def energy(at: datetime) -> float:
+            clock = at.astimezone(zone).time()
+            return sum(
+                grid.floor_until(clock) for uid in uids for grid in slots.get(uid, {}).values()
+            )
+
+        return energy
+
     newer = False
     for uid, channels in power.power.items():
         inv = site.inverters.get(uid)
@@ -121,7 +133,8 @@ def apply_batch_power(site: SiteState, eid: str, power: BatchPower, fetched: dat
                 inv.energy.settle(power.day, kwh)
             _estimate_channels(inv, power.day, energies[uid])
             if inv.energy_day == power.day and inv.today_kwh is not None:
-                inv.energy.set_today(power.day, inv.today_kwh)
+                today = inv.energy.cap(power.day, inv.today_kwh, floor_until([uid]))
+                inv.energy.set_today(power.day, today)
         for number, values in channels.items():
             channel = inv.channels.setdefault(number, ChannelState())
             channel.power_w = fresh(values[-1] if values else None, sample, fetched)
@@ -138,7 +151,7 @@ def apply_batch_power(site: SiteState, eid: str, power: BatchPower, fetched: dat
         kwh = until(site.energy.anchored_at(power.day), everyone)
         if kwh is not None:
             site.settle_system(eid, power.day, kwh)
-        ecu.energy.set_today(power.day, total)
+        ecu.energy.set_today(power.day, ecu.energy.cap(power.day, total, floor_until(everyone)))
         site.sum_ecus(power.day)
     # The same call covers every inverter of the ECU: a newer sample is the ECU's power too.
     if ecu is not None and sample is not None and after(sample, ecu.last_report):

@@ -16,6 +16,7 @@ then the lifetime shown is the anchor's own. A day that ends before that takes t
 day's energy as counted before the anchor: the start never moves above the truth.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from math import sqrt
@@ -49,6 +50,15 @@ class Anchor:
 
 
 @dataclass
+class Reference:
+    """The day's energy the API counted by ``at`` (a summary's today): an estimate from a
+    curve holds no more than that up to ``at``."""
+
+    at: datetime
+    today: float
+
+
+@dataclass
 class Totals:
     """An energy counter of the system-local day: ``start`` + ``today`` = ``lifetime``.
 
@@ -64,6 +74,7 @@ class Totals:
     exact: bool = False  # ``today`` is the API's own figure for the day, not an estimate
     yesterday: float | None = None  # the energy the day before ``day`` ended with
     anchor: Anchor | None = None  # a summary of ``day`` without its today, not yet settled
+    reference: Reference | None = None  # a summary's today of ``day``
 
     def roll_to(self, day: date) -> None:
         """Begin a new day: yesterday's end is today's start (until a summary says better).
@@ -132,6 +143,7 @@ class Totals:
             self.lifetime = max(self.lifetime or 0.0, summary.lifetime)
             return None
         self.anchor = None
+        self.reference = Reference(at, summary.today)
         self._restart(summary.lifetime, summary.month, summary.year, summary.today)
         self.today = max(summary.today, self.today or 0.0)
         self._update()
@@ -149,6 +161,15 @@ class Totals:
         self._restart(anchor.lifetime, anchor.month, anchor.year, until)
         self.today = max(until, self.today or 0.0)
         self._update()
+
+    def cap(self, day: date, estimate: float, until: Callable[[datetime], float]) -> float:
+        """An estimate of ``day`` from a curve, held to the API's own count: no more than the
+        summary's today up to the summary's instant (``until`` gives the curve's energy up
+        to an instant), plus the curve's energy after it."""
+        reference = self.reference
+        if reference is None or self.day != day:
+            return estimate
+        return min(estimate, reference.today + max(estimate - until(reference.at), 0.0))
 
     def anchored_at(self, day: date) -> datetime | None:
         """The instant of the anchor of ``day`` still to settle (None: none)."""
@@ -209,7 +230,7 @@ def _consistent(summary: EnergySummary) -> bool:
 def totals_from(data: Any, what: str = "totals") -> Totals:
     """A counter from its stored form (:func:`~.site.encode`); raises ``ValueError``."""
     data = codec.mapping(data, what)
-    anchor = data.get("anchor")
+    anchor, reference = data.get("anchor"), data.get("reference")
     return Totals(
         day=codec.opt_day(data["day"], f"{what}.day"),
         today=codec.opt_number(data["today"], f"{what}.today", minimum=0),
@@ -220,7 +241,16 @@ def totals_from(data: Any, what: str = "totals") -> Totals:
         exact=bool(data.get("exact", False)),
         yesterday=codec.opt_number(data.get("yesterday"), f"{what}.yesterday", minimum=0),
         anchor=None if anchor is None else _anchor(anchor, f"{what}.anchor"),
+        reference=None if reference is None else _reference(reference, f"{what}.reference"),
     )
+
+
+def _reference(data: Any, what: str) -> Reference:
+    data = codec.mapping(data, what)
+    at = codec.opt_instant(data["at"], f"{what}.at")
+    if at is None:
+        raise ValueError(f"{what}.at: missing")
+    return Reference(at=at, today=codec.number(data["today"], f"{what}.today", minimum=0))
 
 
 def _anchor(data: Any, what: str) -> Anchor:
