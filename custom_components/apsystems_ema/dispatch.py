@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from .history import by_hour
+from .history import by_hour, by_label
 from .openapi import (
     STORAGE_KEYS,
     APsystemsClient,
@@ -246,7 +246,8 @@ class Dispatcher:
         totals = {key: sum(hourly.series(key)) for key in STORAGE_KEYS}
         check(batteries.totals_problem("day", totals, 1))
         for key, series in STORAGE_SERIES.items():
-            self.records.record(storage_series(target, series), day, list(hourly.series(key)[:24]))
+            hours = by_label(hourly.times, hourly.series(key))
+            self.records.record(storage_series(target, series), day, hours)
 
     async def _storage_daily(self, call: PlannedCall, target: str, day: date, at: datetime) -> None:
         daily = await self._storage(

@@ -65,3 +65,18 @@ def by_hour(times: Sequence[time], energy: Sequence[float]) -> list[float]:
         hours[at.hour] += kwh
     last = times[min(len(times), len(energy)) - 1].hour + 1 if times and energy else 0
     return [round(value, 6) for value in hours[:last]]
+
+
+def by_label(labels: Sequence[str], values: Sequence[float]) -> list[float]:
+    """A day's hourly list placed by its labels, not by position: ``"00"`` .. ``"23"`` name
+    the hours they start (the API files 06:55-07:55 under ``"07"``); a list labelled
+    ``"01"`` .. ``"24"`` names the hours they end. Hours the list leaves out (live accounts'
+    lists are shorter than 24) are 0; a label that is not an hour is skipped. The list runs to
+    the last hour it holds."""
+    hours: dict[int, float] = {}
+    numbers = [int(label) if label.strip().isdigit() else None for label in labels]
+    shift = 1 if 24 in numbers else 0
+    for number, value in zip(numbers, values, strict=False):
+        if number is not None and 0 <= number - shift < 24:
+            hours[number - shift] = hours.get(number - shift, 0.0) + value
+    return [round(hours.get(h, 0.0), 6) for h in range(max(hours, default=-1) + 1)]

@@ -177,11 +177,11 @@ class SiteSession:
     ) -> None:
         """Run calls in order; every attempt is recorded in the call book."""
         succeeded = False
+        held_now: set[str] = set()
         inventory_before = self._inventory()
         for call in calls:
             at = dt_util.utcnow()
-            held = None if manual else self.planner.held_until(call, self.planner_state)
-            if held is not None and held > at:
+            if call.key in held_now:
                 continue  # held back by a failure earlier in this run (its day before)
             failure: APsystemsError | None = None
             sent = self.client.requests
@@ -207,6 +207,7 @@ class SiteSession:
                 self.outcomes.reachable()
                 self.outcomes.answered(call)
             elif held is not None and held > at:
+                held_now.add(call.key)
                 self.outcomes.held_back(call, failure, held)
             else:
                 self.outcomes.failed(call, failure, succeeded)

@@ -15,6 +15,9 @@ sample is the slot's own value: no interpolation. A sample whose entity had no n
   today: ``0.01 * (ECUs + 1)`` kWh; 0.001 kWh for the meters' 6-decimal values).
 * **Lifetime, kWh behind**: true lifetime at ``t`` minus the shown value (negative when the
   rounding puts the shown value above).
+* **Lifetime, kWh ahead** (system; every sample, day and night): by how much the shown value
+  was above the truth beyond the rounding allowed above, at each sample where it was: the
+  lifetime rule (never above the API's lifetime) holds when there is none.
 * **Current power** (system ``{sid}_power``): mean absolute error against the true system
   power of the slot at ``t`` (W), and that as a percentage of the mean true daylight power.
 * **Per-inverter power** (``{sid}_{uid}_power``): staleness = ``t`` minus the newest slot at
@@ -319,6 +322,22 @@ def _lag(
     return minutes, kwh
 
 
+def _ahead(
+    values: list[float | None],
+    sampling: _Sampling,
+    timeline: Timeline,
+    series: list[float],
+    tol: float,
+) -> Values:
+    """By how much a counter showed more than the truth (beyond ``tol``), at every sample
+    (day and night) where it did: the lifetime rule says never."""
+    ahead = Values()
+    for _, k, shown in _shown(values, sampling, timeline, False, ahead):
+        if shown > series[k] + tol:
+            ahead.values.append(shown - series[k])
+    return ahead
+
+
 def _power(
     values: list[float | None],
     truth: list[float],
@@ -535,6 +554,7 @@ def site_figures(run: Run) -> SiteFigures:
     anchor_restarts = [0] * len(run.restarts)
     intervals: list[int] = []
     measured = Values()
+    ahead = Values()
     for system in run.systems:
         timeline = Timeline(system.site, first, last)
         daylight = Daylight(system.site)
@@ -551,6 +571,8 @@ def site_figures(run: Run) -> SiteFigures:
         shown = {k.removeprefix(f"{sid}_"): v for k, v in system.values.items()}
         _system_figures(system.site, shown, timeline, sampling, ours)
         measured.add(_measured_power(system.site, shown, timeline, sampling))
+        tol = 0.01 * (len(system.site.ecus) + 1)
+        ahead.add(_ahead(shown["lifetime_energy"], sampling, timeline, timeline.lifetime(), tol))
         _system_figures(
             system.site, anchor_values(anchor, timeline, run.samples), timeline, sampling, theirs
         )
@@ -582,6 +604,7 @@ def site_figures(run: Run) -> SiteFigures:
         battery=Battery(*(battery[name].stat() for name in BATTERY_FIGURES))
         if has_battery
         else None,
+        lifetime_ahead=ahead.stat(),
     )
 
 

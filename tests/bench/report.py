@@ -83,6 +83,14 @@ def targets(fig: SiteFigures) -> list[Target]:
             "none",
         ),
         Target(
+            "ahead",
+            "lifetime energy never above the API's (beyond its rounding), day or night",
+            fig.lifetime_ahead.n == 0,
+            f"{fig.lifetime_ahead.n} samples above"
+            + (f", by {_num(fig.lifetime_ahead.p95, 3)} kWh (p95)" if fig.lifetime_ahead.n else ""),
+            "0 samples",
+        ),
+        Target(
             "restart",
             "0 calls per restart",
             all(n == 0 for n in calls.restarts),
@@ -269,6 +277,9 @@ def render(fig: SiteFigures) -> list[str]:
             theirs.lifetime_kwh,
             digits=3,
         ),
+        f"| lifetime energy: samples above the API's (all day; by how much, p95 kWh) | "
+        f"{fig.lifetime_ahead.n} ({_num(fig.lifetime_ahead.p95, 3)}) | - | | "
+        f"{checks.get('ahead', '')} |",
     ]
     share = (
         f" ({100 * ours.power_error.mean / fig.daylight_power_w:.1f} %)"

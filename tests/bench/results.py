@@ -146,6 +146,9 @@ class SiteFigures:
     extra: list[Row] = field(default_factory=list)
     battery: Battery | None = None
     """None: the site has no battery."""
+    lifetime_ahead: Stat = field(default_factory=Stat)
+    """The system's lifetime above the API's (beyond its rounding), kWh, all day: one value
+    per sample it was above (``n``: how many; none is the lifetime rule kept)."""
 
     def as_json(self) -> dict[str, Any]:
         """Plain JSON."""
@@ -183,9 +186,11 @@ class SiteFigures:
         battery = (
             None if stored is None else Battery(*(Stat(**stored[name]) for name in BATTERY_FIGURES))
         )
-        plain = {k: v for k, v in data.items() if k not in {"ours", "anchor", "extra", "battery"}}
+        skip = {"ours", "anchor", "extra", "battery", "lifetime_ahead"}
+        plain = {k: v for k, v in data.items() if k not in skip}
         return cls(
             **plain,
+            lifetime_ahead=Stat(**data.get("lifetime_ahead", {})),
             ours=figures(data["ours"]),
             anchor=figures(data["anchor"]),
             extra=rows,

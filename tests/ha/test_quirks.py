@@ -11,7 +11,7 @@ first poll brings the evenings of the meters and batteries).
 """
 
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 import logging
 from typing import Any
@@ -82,6 +82,7 @@ class Case:
     # (an ECU's, a meter's) this close to the truth; their days stay exact (the API's day
     # counters), and the system's hours are the API's own.
     curve_slack: float = 0.0
+    base_load_w: float | None = None  # the household's (None: the site's own)
 
     def arm(self, sim: Simulator) -> None:
         """Switch the quirks on."""
@@ -107,6 +108,10 @@ CASES: dict[str, Case] = {
     "a_223_point_day": Case(((Quirk.DAY_223, ()),), curve_slack=CURVE_SLACK),
     "storage_hourly_labels_from_01": one(Quirk.HOURLY_FROM_01, storage=True),
     "storage_hourly_short": one(Quirk.HOURLY_SHORT, storage=True),
+    # No household load: the battery idles at night, and the API leaves those hours out.
+    "storage_hourly_short_without_a_base_load": Case(
+        ((Quirk.HOURLY_SHORT, ()),), storage=True, base_load_w=0.0
+    ),
     "hourly_level_5000": one(Quirk.HOURLY_5000),
     "storage_hourly_level_5000": one(Quirk.HOURLY_5000, storage=True),
     "inverter_energy_1001_before_the_first_sample": one(Quirk.NO_DATA_1001),
@@ -143,6 +148,8 @@ async def quirky(request: pytest.FixtureRequest, socket_enabled: None) -> AsyncI
     """The case's name, its simulator started (``request.node.sim``)."""
     case = CASES[request.param]
     site = storage_site(MORNING) if case.storage else demo_site(MORNING)
+    if case.base_load_w is not None:
+        site = replace(site, base_load_w=case.base_load_w)
     async with Simulator(site) as sim:
         case.arm(sim)
         request.node.sim = sim

@@ -5,7 +5,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from custom_components.apsystems_ema.history import HourRow, by_hour, hour_start, rows, rows_from
+from custom_components.apsystems_ema.history import (
+    HourRow,
+    by_hour,
+    by_label,
+    hour_start,
+    rows,
+    rows_from,
+)
 
 AMS = ZoneInfo("Europe/Amsterdam")
 
@@ -73,3 +80,18 @@ def test_by_hour() -> None:
     assert by_hour(times, [0.1, 0.2, 0.3, 0.4]) == [0.0] * 6 + [0.3, 0.3, 0.0, 0.4]
     assert by_hour([], []) == []
     assert by_hour(times[:2], [0.5]) == [0.0] * 6 + [0.5]
+
+
+def test_by_label() -> None:
+    """Hourly lists land on the hours their labels name, whatever their length or start."""
+    assert by_label(["00", "01", "02"], [1.0, 2.0, 3.0]) == [1.0, 2.0, 3.0]
+    # Shorter than 24 and starting later: the hours left out are 0.
+    assert by_label(["07", "09"], [1.5, 2.5]) == [0.0] * 7 + [1.5, 0.0, 2.5]
+    # Labelled by the hours' ends ("01".."24"): "01" is the hour from midnight.
+    ends = [f"{h:02d}" for h in range(1, 25)]
+    assert by_label(ends, [float(h) for h in range(24)]) == [float(h) for h in range(24)]
+    # A list that only starts at "01" (hour 00 left out) keeps its hours.
+    assert by_label(["01", "02"], [4.0, 5.0]) == [0.0, 4.0, 5.0]
+    # Labels that are not hours are skipped; a repeated hour adds up.
+    assert by_label(["x", "05", "05", "30"], [9.0, 1.0, 2.0, 9.0]) == [0.0] * 5 + [3.0]
+    assert by_label([], []) == []

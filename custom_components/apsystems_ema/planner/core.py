@@ -607,11 +607,13 @@ class Planner:
     def _unheld(
         calls: list[PlannedCall], at: datetime, state: PlannerState, reasons: list[str]
     ) -> list[PlannedCall]:
-        """A poll's calls without those held back; a call that failed before comes last,
-        after the others had their chance to be answered."""
+        """A poll's calls without those held back (but never all of them); a call that failed
+        before comes last, after the others had their chance to be answered."""
         if not state.held:
             return calls
         held = [c for c in calls if (h := state.held.get(c.key)) is not None and h[1] > at]
+        if len(held) == len(calls):
+            held = []  # a poll holds back some of its calls, never all of them
         if held:
             reasons.append(f"{len(held)} held back")
         retried = [c for c in calls if c.key in state.held and c not in held]
@@ -640,11 +642,13 @@ class Planner:
             extra.extend(PlannedCall(CallKind.METER_SUMMARY, eid) for eid in self.site.meters)
         # A battery works on after sunset: its totals after the night, and its whole day
         # before, hour by hour.
+        # The set-up (no poll yet) read every battery's summary a moment ago.
+        fresh = state.last_poll is None and CallKind.STORAGE_SUMMARY in state.last_ok
         battery = [
             call
             for eid in self.site.storage
             for call in (
-                PlannedCall(CallKind.STORAGE_SUMMARY, eid),
+                *(() if fresh else (PlannedCall(CallKind.STORAGE_SUMMARY, eid),)),
                 PlannedCall(CallKind.STORAGE_HOURLY, eid, yesterday),
             )
         ]
