@@ -12,9 +12,9 @@ first poll brings the evenings of the meters and batteries).
 
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 import logging
-from typing import Any
+from typing import Any, Unpack
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import ConfigEntryState
@@ -38,7 +38,7 @@ from custom_components.apsystems_ema.records import (
 )
 from custom_components.apsystems_ema.state import HALF_CENT, METER_KEYS
 from tests.ha.drive import hourly_rows, settle, statistics_problems, step, unhandled
-from tests.ha.helpers import MORNING, config_entry, setup, state_of
+from tests.ha.helpers import MORNING, STEADY_RECORDER, config_entry, setup, state_of
 from tests.simulator import (
     INSTALLER_PATH,
     STORAGE_PREFIXES,
@@ -49,6 +49,7 @@ from tests.simulator import (
     storage_site,
 )
 from tests.simulator.app import BASE_PATH
+from tests.simulator.solar import Scope
 
 DAY = MORNING.astimezone(demo_site(MORNING).zone).date()
 NEXT = DAY + timedelta(days=1)
@@ -139,8 +140,9 @@ CASES: dict[str, Case] = {
 
 @pytest.fixture
 def recorder_config() -> dict[str, Any]:
-    """Statistics, but no entity states (the tests read them from the state machine)."""
-    return {"exclude": {"domains": ["sensor", "button", "binary_sensor"]}}
+    """Statistics, but no entity states (the tests read them from the state machine), and
+    Home Assistant's own commit interval (the harness commits after every event)."""
+    return {**STEADY_RECORDER, "exclude": {"domains": ["sensor", "button", "binary_sensor"]}}
 
 
 @pytest.fixture(params=list(CASES))
@@ -175,27 +177,27 @@ class Guard:
 
     def __post_init__(self) -> None:
         """Every lifetime sensor of the site, with the API's lifetime of its scope."""
-        sim, sid, truth = self.sim, self.sim.sid, self.sim.truth
-        self.probes[f"{sid}_lifetime_energy"] = truth.lifetime
+        sim, sid, truth = self.sim, self.sim.sid, Lifetimes(self.sim)
+        self.probes[f"{sid}_lifetime_energy"] = truth.production()
         for ecu in sim.site.ecus:
             unique_id = f"{sid}_ecu_{ecu.eid}_lifetime_energy"
-            self.probes[unique_id] = _scoped(truth.lifetime, eid=ecu.eid)
+            self.probes[unique_id] = truth.production(eid=ecu.eid)
             # Its exact day is the sum of its channels' days, each rounded to 2 decimals.
             channels = sum(inv.channels for inv in ecu.inverters)
             self.tolerance[unique_id] = LIFETIME_TOLERANCE + HALF_CENT * channels
             for inv in ecu.inverters:
                 unique_id = f"{sid}_{inv.uid}_lifetime_energy"
-                self.probes[unique_id] = _scoped(truth.lifetime, uid=inv.uid)
+                self.probes[unique_id] = truth.production(uid=inv.uid)
                 self.tolerance[unique_id] = LIFETIME_TOLERANCE + HALF_CENT * inv.channels
         for meter in sim.site.meters:
             for key in METER_KEYS:
                 unique_id = f"{sid}_meter_{meter}_{key}_lifetime"
-                self.probes[unique_id] = _meter(sim, key)
+                self.probes[unique_id] = truth.meter(key)
                 self.settled[unique_id] = self._meter_report(meter)
         for unit in sim.site.storages:
             for key in ("charge", "discharge"):
                 unique_id = f"{sid}_battery_{unit.eid}_{key}_lifetime"
-                self.probes[unique_id] = _battery(sim, unit.eid, key)
+                self.probes[unique_id] = truth.battery(unit.eid, key)
                 self.settled[unique_id] = self._battery_summary
 
     def _meter_report(self, eid: str) -> Callable[[], datetime]:
@@ -225,16 +227,58 @@ class Guard:
                     self.unknown_power.append(f"{unique_id} at {now}")
 
 
-def _scoped(lifetime: Callable[..., float], **scope: str) -> Probe:
-    return lambda at: lifetime(at, **scope)
+class Lifetimes:
+    """The simulator's lifetimes at any instant, the days before it summed once per day
+    (a lifetime is the system's whole life: summing it at every step is the tests' cost)."""
 
+    def __init__(self, sim: Simulator) -> None:
+        """Bind to a simulator."""
+        self.sim = sim
+        self.before: dict[tuple[str, date], Any] = {}
 
-def _meter(sim: Simulator, key: str) -> Probe:
-    return lambda at: float(getattr(sim.truth.meter_summary(at)["lifetime"], key))
+    def _past(self, scope: str, day: date, total: Callable[[date], Any]) -> Any:
+        key = (scope, day)
+        if key not in self.before:
+            self.before[key] = total(day - timedelta(days=1))
+        return self.before[key]
 
+    def production(self, **scope: Unpack[Scope]) -> Probe:
+        """The system's (or an ECU's, an inverter's) lifetime."""
+        truth = self.sim.truth
+        name = repr(sorted(scope.items()))
 
-def _battery(sim: Simulator, eid: str, key: str) -> Probe:
-    return lambda at: float(getattr(sim.truth.storage_summary(eid, at)["lifetime"], key))
+        def lifetime(at: datetime) -> float:
+            day = truth.today(at)
+            created = self.sim.site.create_date
+            past = self._past(name, day, lambda end: truth.range_energy(created, end, **scope))
+            return float(past) + truth.day_energy(day, at, **scope)
+
+        return lifetime
+
+    def meter(self, key: str) -> Probe:
+        """A meter's lifetime of one direction."""
+        truth = self.sim.truth
+
+        def lifetime(at: datetime) -> float:
+            day = truth.today(at)
+            created = self.sim.site.create_date
+            past = self._past("meter", day, lambda end: truth.meter_range(created, end))
+            return float(getattr(past, key) + getattr(truth.meter_day(day, at), key))
+
+        return lifetime
+
+    def battery(self, eid: str, key: str) -> Probe:
+        """A battery's lifetime of one quantity."""
+        truth = self.sim.truth
+
+        def lifetime(at: datetime) -> float:
+            day = truth.today(at)
+            created = self.sim.site.create_date
+            past = self._past(eid, day, lambda end: truth.storage_range(eid, created, end))
+            today = truth.storage_day_totals(eid, day, at)
+            return float(getattr(past, key) + getattr(today, key))
+
+        return lifetime
 
 
 def _at(instant: datetime | None) -> datetime:
