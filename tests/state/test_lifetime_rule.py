@@ -214,3 +214,19 @@ def test_summaries_without_today_parse() -> None:
     assert InverterSummary.from_api({"d1": "1", "t1": "9", "t2": "8"}).today is None
     assert InverterSummary.from_api({}).today is None
     assert InverterSummary.from_api({"d1": "1", "d2": "0.5", "t1": "9", "t2": "8"}).today == 1.5
+
+
+def test_a_summarys_today_caps_the_curves_of_its_day_only() -> None:
+    """The curves' estimate of the summary's day holds no more than the summary's today up
+    to its instant plus what the curve holds after it; the next day is not capped."""
+    totals = Totals()
+    totals.set_summary(DAY, EnergySummary(2.0, 0.0, 0.0, 100.0), at(DAY, 10))
+
+    def until(instant: object) -> float:
+        return 2.5  # the curve says 2.5 kWh by 10:00, the API counted 2.0
+
+    assert totals.cap(DAY, 4.0, until) == pytest.approx(3.5)
+    assert totals.cap(DAY, 1.0, until) == 1.0
+    totals.set_today(DAY + timedelta(days=1), 0.5)
+    assert totals.reference is None
+    assert totals.cap(DAY + timedelta(days=1), 4.0, until) == 4.0

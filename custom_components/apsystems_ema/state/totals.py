@@ -88,6 +88,7 @@ class Totals:
             return
         ended = self.today or 0.0
         self.settle(self.day, ended)
+        self.reference = None  # the summary's today was of the day that ended
         if self.month_start is not None:
             same_month = (day.year, day.month) == (self.day.year, self.day.month)
             self.month_start = self.month_start + ended if same_month else 0.0
