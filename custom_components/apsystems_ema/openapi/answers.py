@@ -39,7 +39,7 @@ Serials are replaced by aliases (:func:`aliases`: ``sid``, ``ecu_1``, ``inverter
 and any text holding a given secret (App ID, App Secret) read ``**REDACTED**``.
 """
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 import json
@@ -203,13 +203,7 @@ def without_secrets(answer: RawAnswer, secrets: Iterable[str] = ()) -> RawAnswer
             return REDACTED
         return value
 
-    return replace(
-        answer,
-        target=hide(answer.target),
-        params=hide(dict(answer.params)),
-        data=hide(answer.data),
-        counts=hide(dict(answer.counts)),
-    )
+    return _rewritten(answer, hide)
 
 
 @dataclass(slots=True)
@@ -324,12 +318,17 @@ def alias(answer: RawAnswer, ids: Mapping[str, str]) -> RawAnswer:
             return [swap(v) for v in value]
         return text(value) if isinstance(value, str) else value
 
+    return _rewritten(answer, swap)
+
+
+def _rewritten(answer: RawAnswer, rewrite: Callable[[Any], Any]) -> RawAnswer:
+    """The answer with its target, parameters, data and counts passed through ``rewrite``."""
     return replace(
         answer,
-        target=text(answer.target),
-        params=swap(dict(answer.params)),
-        data=swap(answer.data),
-        counts=swap(dict(answer.counts)),
+        target=rewrite(answer.target),
+        params=rewrite(dict(answer.params)),
+        data=rewrite(answer.data),
+        counts=rewrite(dict(answer.counts)),
     )
 
 
