@@ -19,6 +19,7 @@ group without its inverter; the rest of the system when there is none) made
 above it; days without enough sun neither count nor break a run.
 """
 
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -104,6 +105,18 @@ class Figure:
         return self.energy / self.expected
 
 
+@dataclass(frozen=True, slots=True)
+class _Ranked:
+    """A group's channels ranked by their energy per unit of share, with running sums of
+    their energies and shares (a reference without some channels in logarithmic time)."""
+
+    values: list[float]
+    channels: list[Channel]
+    energy: list[float]
+    shares: list[float]
+    position: dict[Channel, int]
+
+
 class Day:
     """One closed day's energies against what the model learned."""
 
@@ -121,8 +134,10 @@ class Day:
         self.model = model
         self.group = {c: model.place(c, offset.get(c)) for c in energy}
         self.suspect = suspect
+        self._ranks: dict[tuple[int, int], _Ranked] = {}
         self.dead: set[Channel] = set()
         self.dead = {c for c in energy if self._dead(c)}
+        self._ranks.clear()  # ranked before the dead were known
 
     def _siblings(self, channels: Iterable[Channel]) -> list[Channel]:
         """The channels a unit is compared with for the dead rule: its group without its
@@ -154,30 +169,71 @@ class Day:
             and all(self.energy[c] >= DEAD_KWH for c in units)
         )
 
+    def _ranked(self, group: int, learned: int) -> _Ranked:
+        """The group's channels that may make a reference (learned on ``learned`` days or
+        more, neither dead nor underperforming), ranked by their energy per unit of share."""
+        key = (group, learned)
+        known = self._ranks.get(key)
+        if known is not None:
+            return known
+        share, days = self.model.share, self.model.days
+        members = sorted(
+            (self.energy[c] / share[c], c)
+            for c, g in self.group.items()
+            if g == group
+            and c not in self.dead
+            and share.get(c)
+            and days.get(c, 0) >= learned
+            and not self.suspect(c)
+        )
+        energy, shares = [0.0], [0.0]
+        for _, c in members:
+            energy.append(energy[-1] + self.energy[c])
+            shares.append(shares[-1] + share[c])
+        ranked = _Ranked(
+            [v for v, _ in members],
+            [c for _, c in members],
+            energy,
+            shares,
+            {c: n for n, (_, c) in enumerate(members)},
+        )
+        self._ranks[key] = ranked
+        return ranked
+
     def reference(
         self, group: int, without: set[Channel], *, learned: int = MIN_DAYS
     ) -> float | None:
         """The group's energy per unit of share of the day, over its channels learned on
         ``learned`` days or more but ``without`` (and the dead and underperforming ones),
         those further than :data:`TRIM` from their median left out."""
-        share = self.model.share
-        members = [
-            c
-            for c, g in self.group.items()
-            if g == group
-            and c not in without
-            and c not in self.dead
-            and share.get(c)
-            and self.model.days.get(c, 0) >= learned
-            and not self.suspect(c)
-        ]
-        if not members:
+        ranked = self._ranked(group, learned)
+        removed = sorted(ranked.position[c] for c in without if c in ranked.position)
+        count = len(ranked.values) - len(removed)
+        if count <= 0:
             return None
-        middle = median(self.energy[c] / share[c] for c in members)
+
+        def nth(k: int) -> float:
+            """The ``k``-th smallest value but the removed ones."""
+            for index in removed:
+                if index > k:
+                    break
+                k += 1
+            return ranked.values[k]
+
+        half = count // 2
+        middle = nth(half) if count % 2 else (nth(half - 1) + nth(half)) / 2
         if middle <= 0:
             return None
-        kept = [c for c in members if abs(self.energy[c] / share[c] / middle - 1) <= TRIM]
-        return sum(self.energy[c] for c in kept) / sum(share[c] for c in kept)
+        low = bisect_left(ranked.values, middle * (1 - TRIM))
+        high = bisect_right(ranked.values, middle * (1 + TRIM))
+        energy = ranked.energy[high] - ranked.energy[low]
+        shares = ranked.shares[high] - ranked.shares[low]
+        for index in removed:
+            if low <= index < high:
+                channel = ranked.channels[index]
+                energy -= self.energy[channel]
+                shares -= self.model.share[channel]
+        return energy / shares if shares > 1e-9 else None
 
     def expected(self, channels: Iterable[Channel]) -> Figure | None:
         """The figure of a unit (one channel, or an inverter's channels): None when one of
