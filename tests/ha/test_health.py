@@ -12,6 +12,7 @@ it: the month benchmark counts the calls).
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
+import json
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
@@ -22,6 +23,7 @@ import pytest
 
 from custom_components.apsystems_ema.const import DOMAIN
 from custom_components.apsystems_ema.coordinator import APsystemsCoordinator
+from custom_components.apsystems_ema.diagnostics import async_get_config_entry_diagnostics
 from custom_components.apsystems_ema.health import Health
 from custom_components.apsystems_ema.openapi import BatchEnergy, BatchPower
 from tests.ha.drive import run_until, settle
@@ -169,6 +171,15 @@ async def test_a_dead_module_through_the_integration(
     }
     assert issue.is_fixable is False
     assert len(_issues(hass)) == 1
+    # The diagnostics say what was learned, serials aliased.
+    diagnostics = await async_get_config_entry_diagnostics(hass, entry)
+    learned_now = diagnostics["health"]
+    assert learned_now["groups"] == 1
+    assert learned_now["closed"] == DAY.isoformat()
+    assert len(learned_now["channels"]) == len(healthy) + 1
+    (flagged,) = learned_now["underperforming"]
+    assert flagged.endswith("-2")
+    assert uid not in json.dumps(diagnostics)
 
     # A reload (at night) keeps what was learned and decided, without a call.
     before = coordinator.session.health.as_dict()

@@ -182,3 +182,21 @@ def test_the_window_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     stored = small.as_dict()
     stored["days"] = stored["days"] * 2
     assert len(health_from(stored).days) == WINDOW_DAYS
+
+
+def test_diagnostics_say_what_was_learned() -> None:
+    """Groups (1: the earliest), shares, learned days, flags and open days, in short."""
+    health = learned_health()
+    diagnostics = health.diagnostics()
+    assert diagnostics["groups"] == 3
+    assert diagnostics["good_days"] == len(health.days)
+    assert diagnostics["window"] == [DAY.isoformat(), health.days[-1].day.isoformat()]
+    assert diagnostics["channels"]["e-1"]["group"] == 1
+    assert diagnostics["channels"]["w-2"]["group"] == 3
+    assert diagnostics["channels"]["s-1"]["share"] == pytest.approx(1.0, abs=0.01)
+    assert diagnostics["underperforming"] == ["s-3"]
+    assert diagnostics["open"] == [(DAY + timedelta(days=9)).isoformat()]
+    assert json.loads(json.dumps(diagnostics)) == {
+        **diagnostics,
+        "typical_kwh": {str(k): v for k, v in diagnostics["typical_kwh"].items()},
+    }

@@ -261,6 +261,32 @@ class Health:
         reference = judged.reference(group, set(), learned=1)
         return reference is not None and reference >= SUN_SHARE * typical
 
+    def diagnostics(self) -> dict[str, Any]:
+        """What was learned, in short (for the diagnostics: groups, shares, flags)."""
+        model = self.model
+        return {
+            "threshold": self.threshold,
+            "closed": _iso(self.closed),
+            "window": [record.day.isoformat() for record in self.days[:1] + self.days[-1:]],
+            "good_days": len(self.days),
+            "groups": model.groups,
+            "channels": {
+                _key(c): {
+                    "group": group + 1,
+                    "mean_time": model.offset.get(c),
+                    "share": None if c not in model.share else round(model.share[c], 3),
+                    "days": model.days.get(c, 0),
+                }
+                for c, group in sorted(model.group.items())
+            },
+            "typical_kwh": {g + 1: round(v, 3) for g, v in sorted(model.typical.items())},
+            "underperforming": sorted(
+                [_key(c) for c, v in self.channels.items() if v.on]
+                + [uid for uid, v in self.inverters.items() if v.on]
+            ),
+            "open": [day.isoformat() for day in sorted(self.open)],
+        }
+
     # -- the health file --------------------------------------------------------------------
 
     def as_dict(self) -> dict[str, Any]:
