@@ -17,7 +17,7 @@ in the entry's health file (:meth:`Health.as_dict`, bounded by :func:`window_day
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, time
+from datetime import date, time, timedelta
 from statistics import median
 from typing import TYPE_CHECKING, Any
 
@@ -165,7 +165,7 @@ class Health:
         closed = False
         for day in sorted(self.open):
             ready = day in complete or (last_complete is not None and day < last_complete)
-            if not ready and day > newest.fromordinal(newest.toordinal() - OPEN_DAYS):
+            if not ready and day > newest - timedelta(days=OPEN_DAYS):
                 break
             opened = self.open.pop(day)
             if opened.energy:
