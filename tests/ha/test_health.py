@@ -248,3 +248,30 @@ async def test_new_entities_before_anything_was_learned(
             if enabled:
                 assert hass.states.get(yield_id).state == "unknown"  # type: ignore[union-attr]
     assert _issues(hass) == {}
+
+
+@pytest.mark.parametrize(
+    ("stored", "warning"),
+    [
+        ({"version": 1, "minor_version": 1, "data": {"closed": 20260619}}, "panel health"),
+        ({"version": 2, "minor_version": 0, "data": {}}, "health file"),
+    ],
+)
+async def test_an_unreadable_health_file_starts_afresh(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    simulator: Simulator,
+    hass_storage: dict[str, Any],
+    caplog: pytest.LogCaptureFixture,
+    stored: dict[str, Any],
+    warning: str,
+) -> None:
+    """A damaged health file, or one of another major version, is set aside with one
+    warning: the entry loads and learns anew."""
+    entry = config_entry(simulator, entry_id=ENTRY)
+    hass_storage[HEALTH_FILE] = {"key": HEALTH_FILE, **stored}
+    freezer.move_to(SETUP)
+    coordinator = await setup(hass, simulator, entry)
+    health = coordinator.session.health
+    assert (health.days, health.channels, health.closed) == ([], {}, None)
+    assert f"unreadable stored {warning}" in caplog.text
