@@ -27,6 +27,7 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 import json
 from pathlib import Path
+import random
 import time as clock
 
 from custom_components.apsystems_ema.health import Health
@@ -65,6 +66,7 @@ class Case:
     setup: datetime | None = None  # another set-up than the bench site's ...
     month: tuple[int, int] | None = None  # ... and another month
     seed: int | None = None  # another weather than the bench site's (its seed)
+    spread: float = 0.0  # each module's own day-to-day loss, up to this share (seeded)
 
     def spec(self) -> BenchSite:
         """The month-benchmark site it runs on (its set-up and month, unless the case's)."""
@@ -244,6 +246,25 @@ def _soak() -> tuple[Case, ...]:
             month=(2026, 10),
         ),
     ]
+    cases.append(
+        Case(
+            "a-spread",
+            "a) every module up to 8 % down on its own each day; one 25 % down from the 10th",
+            "a",
+            (ChannelFault(AMS_DS3, 1, _on(10), loss=0.25),),
+            (_channel(AMS_DS3, 1),),
+            13,
+            spread=0.08,
+        )
+    )
+    cases.append(
+        Case(
+            "g-spread",
+            "g) split roof, every module up to 8 % down on its own each day: no fault",
+            "g",
+            spread=0.08,
+        )
+    )
     for seed in (11, 12, 13):
         cases.append(
             Case(
@@ -319,6 +340,20 @@ def _planner(site: Site) -> Planner:
     return Planner(PlannerConfig(quota=QUOTA, entry="bench"), geometry)
 
 
+def _spread(site: Site, spec: BenchSite, spread: float) -> list[ChannelFault]:
+    """Each module's own loss of each day of the run, up to ``spread`` (heat, dew, dust):
+    part of the site, so its figures should stay about 100 %, never on."""
+    rng = random.Random(f"spread/{site.sid}/{spread}")
+    first = spec.setup.astimezone(spec.zone).date()
+    days = (spec.month_end.astimezone(spec.zone).date() - first).days + 1
+    return [
+        ChannelFault(inv.uid, n, day, day, loss=rng.uniform(0.0, spread))
+        for day in (first + timedelta(days=k) for k in range(days))
+        for inv in site.inverters
+        for n in range(1, inv.channels + 1)
+    ]
+
+
 def _truths(site: Site, case: Case) -> tuple[Truth, Truth]:
     """The truth with the case's faults, and without them (what the units would have made)."""
     faulty = replace(site, faults=(*site.faults, *case.faults))
@@ -339,6 +374,8 @@ def run_case(case: Case) -> Result:
     base = spec.systems[0].site
     if case.seed is not None:
         base = replace(base, seed=case.seed)
+    if case.spread:
+        base = replace(base, faults=(*base.faults, *_spread(base, spec, case.spread)))
     zone, setup = spec.zone, spec.setup
     first, end = spec.month_start.astimezone(zone).date(), spec.month_end
     faulty_truth, healthy_truth = _truths(base, case)
