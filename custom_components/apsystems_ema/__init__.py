@@ -20,6 +20,7 @@ from .openapi import (
     APsystemsError,
     APsystemsRequestError,
 )
+from .panel_issues import remove_issues
 from .storage import EntryFiles
 
 PLATFORMS: list[Platform] = [Platform.BINARY_SENSOR, Platform.BUTTON, Platform.SENSOR]
@@ -66,6 +67,7 @@ async def async_remove_entry(hass: HomeAssistant, entry: APsystemsConfigEntry) -
     stay in the recorder, like any sensor's history), and the App ID's call book with the
     App ID's last entry."""
     await EntryFiles(hass, entry.entry_id).async_remove()
+    remove_issues(hass, entry.entry_id)
     app_id = entry.data[CONF_APP_ID]
     others = hass.config_entries.async_entries(DOMAIN)
     if any(e.data.get(CONF_APP_ID) == app_id for e in others if e.entry_id != entry.entry_id):

@@ -24,6 +24,7 @@ from .entity import (
     add_as_devices_come,
 )
 from .openapi import StatusLight
+from .panels import health_binary_sensors
 from .planner.freshness import ecu_reporting, inverter_reporting
 from .state import EcuState, InverterState
 
@@ -154,6 +155,7 @@ def new_binary_sensors(
         entities += [EcuBinarySensor(coordinator, d, eid) for d in ECU_BINARY_SENSORS]
     for uid in new.inverters:
         entities += [InverterBinarySensor(coordinator, d, uid) for d in INVERTER_BINARY_SENSORS]
+    entities += health_binary_sensors(coordinator, new)
     return entities
 
 

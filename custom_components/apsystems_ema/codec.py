@@ -67,6 +67,7 @@ def mapping(value: Any, what: str) -> dict[str, Any]:
 # and the statistics' recovered sums (history). A migration fills what an older file lacks.
 STATE_MINOR = 2
 HISTORY_MINOR = 2
+HEALTH_MINOR = 1  # the panel health file (health/): the learned window and the verdicts
 
 
 def migrate_state(major: int, minor: int, data: Any) -> Any:
@@ -90,4 +91,12 @@ def migrate_history(major: int, minor: int, data: Any) -> Any:
     if minor < 2 and isinstance(data, dict):
         data.setdefault("bases", {})
         data.setdefault("recovering", False)
+    return data
+
+
+def migrate_health(major: int, minor: int, data: Any) -> Any:
+    """The panel health file's data of version ``major``.``minor`` in today's shape (a
+    major version of another shape cannot be read: what was learned starts afresh)."""
+    if major != 1:
+        raise UnreadableError(f"health file version {major}.{minor}")
     return data

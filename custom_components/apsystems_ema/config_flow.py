@@ -40,15 +40,18 @@ from .const import (
     CONF_SID,
     CONF_SUNRISE_OFFSET,
     CONF_SUNSET_OFFSET,
+    CONF_UNDERPERFORMING,
     DEFAULT_OPTIONS,
     DETAILS_HANDOFF,
     DOMAIN,
     MAX_FIXED_INTERVAL,
     MAX_MONTHLY_QUOTA,
     MAX_SUN_OFFSET,
+    MAX_UNDERPERFORMING,
     MIN_FIXED_INTERVAL,
     MIN_MONTHLY_QUOTA,
     MIN_SUN_OFFSET,
+    MIN_UNDERPERFORMING,
     DetailTelemetry,
 )
 from .openapi import (
@@ -126,6 +129,18 @@ OPTIONS_SCHEMA = probatio.Schema(
         ),
         probatio.Required(CONF_IMPORT_STATISTICS): BooleanSelector(),
         probatio.Required(CONF_FOLLOW_SUN): BooleanSelector(),
+        probatio.Required(CONF_UNDERPERFORMING): probatio.All(
+            NumberSelector(
+                NumberSelectorConfig(
+                    min=MIN_UNDERPERFORMING,
+                    max=MAX_UNDERPERFORMING,
+                    step=1,
+                    mode=NumberSelectorMode.BOX,
+                    unit_of_measurement="%",
+                )
+            ),
+            probatio.Coerce(int),
+        ),
     }
 )
 

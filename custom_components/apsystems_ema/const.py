@@ -30,6 +30,7 @@ CONF_SUNSET_OFFSET: Final = "sunset_offset"
 CONF_DETAIL_TELEMETRY: Final = "detail_telemetry"
 CONF_IMPORT_STATISTICS: Final = "import_statistics"
 CONF_FOLLOW_SUN: Final = "follow_sun"
+CONF_UNDERPERFORMING: Final = "underperforming_threshold"
 
 
 class DetailTelemetry(StrEnum):
@@ -61,6 +62,10 @@ DEFAULT_DETAIL_TELEMETRY: Final = DetailTelemetry.ROTATE
 DEFAULT_IMPORT_STATISTICS: Final = True
 # The system's power follows the sun between polls (see planner.freshness.follow_sun).
 DEFAULT_FOLLOW_SUN: Final = True
+# Panel health: a day's relative yield below this (%) is low (see health/judge.py).
+DEFAULT_UNDERPERFORMING: Final = 85
+MIN_UNDERPERFORMING: Final = 50
+MAX_UNDERPERFORMING: Final = 99
 
 DEFAULT_OPTIONS: Final[dict[str, bool | int | str]] = {
     CONF_MONTHLY_QUOTA: DEFAULT_MONTHLY_QUOTA,
@@ -71,4 +76,5 @@ DEFAULT_OPTIONS: Final[dict[str, bool | int | str]] = {
     CONF_DETAIL_TELEMETRY: DEFAULT_DETAIL_TELEMETRY.value,
     CONF_IMPORT_STATISTICS: DEFAULT_IMPORT_STATISTICS,
     CONF_FOLLOW_SUN: DEFAULT_FOLLOW_SUN,
+    CONF_UNDERPERFORMING: DEFAULT_UNDERPERFORMING,
 }

@@ -80,6 +80,7 @@ async def async_get_config_entry_diagnostics(
             for series, days in sorted(coordinator.history.items())
             if days
         },
+        "health": coordinator.session.health.diagnostics(),
         "backfill": {
             "pending": len(coordinator.planner.backfill),
             "next": [c.dated_key for c in coordinator.planner.backfill[:8]],

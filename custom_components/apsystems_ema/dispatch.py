@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from .health import Health
 from .history import by_hour, by_label
 from .openapi import (
     STORAGE_KEYS,
@@ -80,6 +81,7 @@ class Dispatcher:
     client: APsystemsClient
     site: SiteState
     records: HourlyRecords
+    health: Health | None = None  # panel health reads the batch curves and energies too
 
     async def run(self, call: PlannedCall, at: datetime) -> set[str]:
         """Make the call and apply its answer; returns the identifiers of the devices the API
@@ -161,6 +163,8 @@ class Dispatcher:
         slots = ecu_slots(power)
         check(site.day_problem(slots.energy, so_far) or _power_problem(site, target, power))
         inverters.apply_batch_power(site, target, power, at)
+        if self.health is not None:
+            self.health.observe_curve(power)
         if ecu is not None and not closed:
             system_open = not (site.energy.day == power.day and site.energy.exact)
             producing = list(site.producing)
@@ -173,6 +177,8 @@ class Dispatcher:
         check(self.site.day_problem(values, ecu.energy.known_on(day) if ecu else None))
         inverters.apply_batch_energy(self.site, target, energy, at)
         self.records.exact_ecu_day(target, day, sum(values))
+        if self.health is not None:
+            self.health.observe_energy(self.site, target, energy)
 
     async def _inverter_summary(
         self, call: PlannedCall, target: str, day: date, at: datetime

@@ -46,6 +46,7 @@ from .entity import (
     add_as_devices_come,
 )
 from .openapi import STORAGE_KEYS, StatusLight
+from .panels import health_sensors
 from .planner.freshness import follow_sun, live_power
 from .planning import option
 from .state import (
@@ -549,6 +550,7 @@ def new_sensors(coordinator: APsystemsCoordinator, known: NewDevices) -> list[Se
         entities += [MeterSensor(coordinator, d, eid) for d in METER_SENSORS]
     for eid in new.batteries:
         entities += [BatterySensor(coordinator, d, eid) for d in BATTERY_SENSORS]
+    entities += health_sensors(coordinator, new)
     return entities
 
 

@@ -25,9 +25,11 @@ from .const import (
     DETAILS_HANDOFF,
 )
 from .dispatch import Dispatcher
+from .health import Health
 from .openapi import APsystemsApiError, APsystemsClient, APsystemsError, SystemDetails
 from .openapi.answers import LastAnswers
 from .outcomes import Outcomes
+from .panel_issues import sync_issues, threshold
 from .planner import CallBook, CallKind, Plan, PlannedCall, Planner, PlannerState
 from .planner.core import SETUP_ANCHORS
 from .planning import backfill_queue, build_planner, option
@@ -51,6 +53,8 @@ class SiteSession:
         self.site = SiteState(entry.data[CONF_SID])
         self.planner_state = PlannerState()
         self.records = HourlyRecords()  # the hourly energies behind the statistics
+        self.health = Health(threshold(entry))  # panel health: what it learned and decided
+        self._health_seen = self.health.revision  # as last saved and shown in the issues
         # The App ID's call book, shared with its other entries (attached when loaded).
         self.shared: SharedBook | None = None
         self.book = CallBook(since=dt_util.utcnow())
@@ -85,6 +89,9 @@ class SiteSession:
         loaded = await self.files.async_load_records()
         self.records = loaded or HourlyRecords(recovering=ran)
         await self.files.async_load_answers(self.answers)
+        self.health = await self.files.async_load_health(threshold(self.entry))
+        self._health_seen = self.health.revision
+        sync_issues(self.hass, self.entry.entry_id, self.health, set(self.site.inverters))
         self.planner = self.make_planner()
         await self.import_changed()  # what was kept while the import was off, or not yet sent
 
@@ -102,12 +109,17 @@ class SiteSession:
         if self.answers.changed:
             self.answers.changed = False
             self.files.save_answers_later(self.answers.as_dict)
+        if self.health.revision != self._health_seen:
+            self._health_seen = self.health.revision
+            self.files.save_health_later(self.health.as_dict)
+            sync_issues(self.hass, self.entry.entry_id, self.health, set(self.site.inverters))
 
     async def async_close(self) -> None:
         """Write everything now and leave the App ID's call book (unload or stop)."""
         await self.files.async_save_state(self._payload())
         await self.files.async_save_history(self._history_payload())
         await self.files.async_save_answers(self.answers.as_dict())
+        await self.files.async_save_health(self.health.as_dict())
         if self.shared is not None:
             await async_detach(self.hass, self.entry.data[CONF_APP_ID], self.entry.entry_id)
             self.shared = None
@@ -235,7 +247,7 @@ class SiteSession:
 
     async def _call(self, call: PlannedCall, at: datetime) -> None:
         """One API call, folded into the site state and the hourly records."""
-        gone = await Dispatcher(self.client, self.site, self.records).run(call, at)
+        gone = await Dispatcher(self.client, self.site, self.records, self.health).run(call, at)
         if call.kind in (CallKind.INVENTORY, CallKind.METERS):
             gone |= self.site.orphans(self.outcomes.registered(), self.site.local_day(at))
         if gone:

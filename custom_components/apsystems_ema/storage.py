@@ -1,6 +1,6 @@
 """The entry's files under ``.storage``: the site state with the planner's memory, the
-hourly history behind the statistics, and the last raw answer of each endpoint kind (for
-diagnostics). Unreadable files start that part afresh."""
+hourly history behind the statistics, the last raw answer of each endpoint kind (for
+diagnostics) and what panel health learned. Unreadable files start that part afresh."""
 
 from collections.abc import Callable
 from typing import Any
@@ -11,6 +11,7 @@ from homeassistant.helpers.storage import Store
 
 from . import codec
 from .const import DOMAIN, LOGGER
+from .health import Health, health_from
 from .openapi.answers import LastAnswers
 from .planner import PlannerState
 from .records import HourlyRecords
@@ -20,6 +21,7 @@ STORE_VERSION = 1
 SAVE_DELAY = 10  # seconds
 HISTORY_SAVE_DELAY = 60  # seconds; only past days' changes are worth writing
 ANSWERS_SAVE_DELAY = 60  # seconds; diagnostics' raw answers
+HEALTH_SAVE_DELAY = 60  # seconds; panel health changes with the polls and the closing
 
 type Payload = Callable[[], dict[str, Any]]
 
@@ -58,7 +60,7 @@ async def _async_read(store: Store[dict[str, Any]], what: str) -> dict[str, Any]
 
 
 class EntryFiles:
-    """The three files of one config entry."""
+    """The files of one config entry."""
 
     def __init__(self, hass: HomeAssistant, entry_id: str) -> None:
         """Name the entry's files (nothing is read yet)."""
@@ -70,6 +72,9 @@ class EntryFiles:
         )
         self.answers: Store[dict[str, Any]] = Store(
             hass, STORE_VERSION, f"{DOMAIN}.{entry_id}.answers"
+        )
+        self.health = VersionedStore(
+            hass, f"{DOMAIN}.{entry_id}.health", codec.HEALTH_MINOR, codec.migrate_health
         )
         self.found = False  # the state file was there when loaded
 
@@ -115,6 +120,24 @@ class EntryFiles:
             except ValueError as err:
                 LOGGER.warning("Ignoring unreadable stored answers (%s)", err)
 
+    async def async_load_health(self, threshold: float) -> Health:
+        """What panel health learned (nothing when there is no file or it is unreadable)."""
+        stored = await _async_read(self.health, "health file")
+        if stored:
+            try:
+                return health_from(stored, threshold)
+            except (KeyError, TypeError, ValueError, AttributeError) as err:
+                LOGGER.warning("Ignoring unreadable stored panel health (%s)", err)
+        return Health(threshold)
+
+    def save_health_later(self, payload: Payload) -> None:
+        """Write what panel health learned a minute from now."""
+        self.health.async_delay_save(payload, HEALTH_SAVE_DELAY)
+
+    async def async_save_health(self, payload: dict[str, Any]) -> None:
+        """Write what panel health learned now."""
+        await self.health.async_save(payload)
+
     def save_state_later(self, payload: Payload) -> None:
         """Write the state a few seconds from now (later changes join the same write)."""
         self.state.async_delay_save(payload, SAVE_DELAY)
@@ -140,7 +163,8 @@ class EntryFiles:
         await self.answers.async_save(payload)
 
     async def async_remove(self) -> None:
-        """Delete the three files (the entry is deleted)."""
+        """Delete the files (the entry is deleted)."""
         await self.state.async_remove()
         await self.history.async_remove()
         await self.answers.async_remove()
+        await self.health.async_remove()

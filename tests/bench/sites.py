@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from tests.simulator import Ecu, Inverter, Site, Storage
+from tests.simulator import ChannelFault, Ecu, Inverter, Site, Storage
 
 QUOTA = 1000
 YEAR = 2026
@@ -173,6 +173,38 @@ BATTERY_SITE = Site(
     storages=(Storage("216200660002"),),
 )
 
+SPLIT_SITE = Site(
+    sid="AZ8E9F0A1B2C",
+    timezone="Europe/Amsterdam",
+    latitude=52.38,
+    longitude=4.64,
+    create_date=_created(date(YEAR, 6, 30)),
+    # A split roof: on the first ECU 4 DS3 on the east side (410 W modules, their noon 90
+    # minutes before the sun's) and 2 on the west side (440 W, 90 minutes after); on the
+    # second a QT2D facing south, whose third module is shaded every morning from 7 to
+    # 10:30 (60 % less: a chimney, as installed), and a QT2D on the west side (430 W).
+    ecus=(
+        Ecu(
+            "216000770001",
+            (
+                *(Inverter(f"80{7_100_001 + i:010d}", "DS3", 0, 410.0, -90) for i in range(4)),
+                *(Inverter(f"80{7_100_005 + i:010d}", "DS3", 0, 440.0, 90) for i in range(2)),
+            ),
+        ),
+        Ecu(
+            "216000770002",
+            (
+                Inverter("900007200001", "QT2D", peak_w=430.0),
+                Inverter("900007200002", "QT2D", peak_w=430.0, facing_minutes=90),
+            ),
+        ),
+    ),
+    meters=("215000770003",),
+    seed=5238,
+    base_load_w=320.0,
+    faults=(ChannelFault("900007200001", 3, loss=0.6, hours=(7.0, 10.5)),),
+)
+
 SITES: tuple[BenchSite, ...] = (
     BenchSite(
         "a",
@@ -215,6 +247,14 @@ SITES: tuple[BenchSite, ...] = (
         "f) Amsterdam, July: PV + storage (1 ECU with 4 DS3; a storage ECU with an 11.5 kWh "
         "battery), set up at noon on 30 June with default options",
         (System(BATTERY_SITE),),
+        datetime(YEAR, 6, 30, 12, 0, tzinfo=AMSTERDAM),
+        (YEAR, 7),
+    ),
+    BenchSite(
+        "g",
+        "g) Haarlem, July: a split roof (2 ECUs: 4 DS3 east, 2 DS3 and a QT2D west, a QT2D "
+        "south with a module shaded every morning) + meter, set up at noon on 30 June",
+        (System(SPLIT_SITE),),
         datetime(YEAR, 6, 30, 12, 0, tzinfo=AMSTERDAM),
         (YEAR, 7),
     ),

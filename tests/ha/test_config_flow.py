@@ -30,6 +30,7 @@ from custom_components.apsystems_ema.const import (
     CONF_SID,
     CONF_SUNRISE_OFFSET,
     CONF_SUNSET_OFFSET,
+    CONF_UNDERPERFORMING,
     DEFAULT_OPTIONS,
     DOMAIN,
     DetailTelemetry,
@@ -511,15 +512,24 @@ async def test_options_flow(
         CONF_DETAIL_TELEMETRY: "off",
         CONF_IMPORT_STATISTICS: False,
         CONF_FOLLOW_SUN: False,
+        CONF_UNDERPERFORMING: 80,
     }
     result = await hass.config_entries.options.async_configure(
-        result["flow_id"], {**options, CONF_MONTHLY_QUOTA: 5000.0, CONF_FIXED_INTERVAL: 15.0}
+        result["flow_id"],
+        {
+            **options,
+            CONF_MONTHLY_QUOTA: 5000.0,
+            CONF_FIXED_INTERVAL: 15.0,
+            CONF_UNDERPERFORMING: 80.0,
+        },
     )
     await hass.async_block_till_done()
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert mock_config_entry.options == options
     assert type(mock_config_entry.options[CONF_MONTHLY_QUOTA]) is int
     assert type(mock_config_entry.options[CONF_FIXED_INTERVAL]) is int
+    assert type(mock_config_entry.options[CONF_UNDERPERFORMING]) is int
+    assert mock_config_entry.runtime_data.session.health.threshold == 0.8
     assert mock_config_entry.state is ConfigEntryState.LOADED
     assert details_calls(simulator) == 1  # the reload restored the stored state
 
@@ -538,6 +548,8 @@ async def test_options_flow(
         (CONF_SUNRISE_OFFSET, -121),
         (CONF_SUNSET_OFFSET, 121),
         (CONF_DETAIL_TELEMETRY, "all"),
+        (CONF_UNDERPERFORMING, 49),
+        (CONF_UNDERPERFORMING, 100),
     ],
 )
 async def test_options_flow_out_of_range(

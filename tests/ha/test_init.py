@@ -5,6 +5,7 @@ from typing import Any
 
 from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import issue_registry as ir
 import pytest
 from pytest_homeassistant_custom_component.common import (  # type: ignore[import-untyped]
     MockConfigEntry,
@@ -47,20 +48,31 @@ async def test_removing_the_entry_deletes_its_files(
     simulator: Simulator,
     mock_config_entry: MockConfigEntry,
 ) -> None:
-    """Unloading writes the state, history and answers files; deleting the entry deletes
-    them."""
+    """Unloading writes the state, history, answers and panel health files; deleting the
+    entry deletes them, and its panel health issues."""
     mock_config_entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
     await hass.async_block_till_done()
     key = f"{DOMAIN}.{mock_config_entry.entry_id}"
     assert await hass.config_entries.async_unload(mock_config_entry.entry_id)
-    assert {key, f"{key}.history", f"{key}.answers"} <= set(hass_storage)
+    assert {key, f"{key}.history", f"{key}.answers", f"{key}.health"} <= set(hass_storage)
+    issue = f"underperforming_{mock_config_entry.entry_id}_806000001234_1"
+    ir.async_create_issue(
+        hass,
+        DOMAIN,
+        issue,
+        is_fixable=False,
+        severity=ir.IssueSeverity.WARNING,
+        translation_key="underperforming_channel",
+    )
 
     await hass.config_entries.async_remove(mock_config_entry.entry_id)
     await hass.async_block_till_done()
     assert key not in hass_storage
     assert f"{key}.history" not in hass_storage
     assert f"{key}.answers" not in hass_storage
+    assert f"{key}.health" not in hass_storage
+    assert ir.async_get(hass).async_get_issue(DOMAIN, issue) is None
 
 
 @pytest.mark.parametrize("code", [2001, 2003, 3002, 4000])

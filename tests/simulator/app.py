@@ -984,7 +984,12 @@ class Simulator:
     def _batch(self, req: _Request) -> Json:
         eid = self._ecu(req)
         level = self._level(req, ("power", "energy"))
-        day = self._date(req, "hourly")
+        return self.batch_data(eid, self._date(req, "hourly"), req.now, level)
+
+    def batch_data(self, eid: str, day: date, now: datetime, level: str) -> Json:
+        """The batch endpoint's ``data`` for one ECU's inverters on ``day`` as of ``now``:
+        every channel's day energy (``level`` "energy") or power curve ("power"). Also what
+        the pure benchmarks feed the integration's parsers, without HTTP."""
         ecu = self.site.ecu(eid)
         inverters = ecu.inverters if ecu is not None else ()
         if level == "energy":
@@ -995,14 +1000,12 @@ class Simulator:
                     continue  # silent all day: no entry
                 for ch in range(1, inv.channels + 1):
                     if cut is None:
-                        kwh = self.truth.day_energy(day, req.now, uid=inv.uid, channel=ch)
+                        kwh = self.truth.day_energy(day, now, uid=inv.uid, channel=ch)
                     else:
-                        kwh = sum(
-                            self.truth.slot_energy(day, req.now, uid=inv.uid, channel=ch)[:cut]
-                        )
+                        kwh = sum(self.truth.slot_energy(day, now, uid=inv.uid, channel=ch)[:cut])
                     energy.append(f"{inv.uid}-{ch}-" + fmt(kwh, 2))
             return {"energy": energy}
-        window = self.truth.window(day, req.now)
+        window = self.truth.window(day, now)
         power: dict[str, list[str | None]] = {}
         for inv in inverters:
             cut = self._silent_cut(inv.uid, day)

@@ -47,11 +47,47 @@ class Inverter:
     channels: int = 0
     peak_w: float = 400.0
     """Nameplate power of one channel's module, W (clear-sky noon output is a bit lower)."""
+    facing_minutes: int = 0
+    """Where its modules face: their noon this many minutes after the sun's (negative: an
+    east roof, earlier; positive: a west roof, later); 0 faces the sun's noon (south)."""
 
     def __post_init__(self) -> None:
         """Fill the channel count from the model."""
         if self.channels <= 0:
             object.__setattr__(self, "channels", MODEL_CHANNELS.get(self.model, 2))
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelFault:
+    """What takes part of a channel's production, or all of it, over some days: a module
+    degraded by a share (``loss`` 0.25: 25 % less), shaded for some hours (``hours``), or
+    dead (``loss`` 1.0: the channel reports 0 W).
+
+    ``channel`` None: every channel of the inverter. ``start`` / ``end``: the first and the
+    last day it applies (None: since the installation / for good; a fault without a
+    ``start`` is part of the site as installed, e.g. a corner shaded every morning).
+    ``hours``: the local hours ``(from, to)`` it applies in (None: all day)."""
+
+    uid: str
+    channel: int | None = None
+    start: date | None = None
+    end: date | None = None
+    loss: float = 1.0
+    hours: tuple[float, float] | None = None
+
+    def __post_init__(self) -> None:
+        """A loss is a share of the power."""
+        if not 0.0 <= self.loss <= 1.0:
+            raise ValueError(f"loss {self.loss} is not within 0..1")
+
+    def applies(self, uid: str, channel: int, day: date) -> bool:
+        """Whether it takes from that channel on ``day``."""
+        return (
+            uid == self.uid
+            and self.channel in (None, channel)
+            and (self.start is None or day >= self.start)
+            and (self.end is None or day <= self.end)
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,12 +166,15 @@ class Site:
     authorization_code: str | None = field(default=None, repr=False)
     """The EMA visitor-access code the details carry when the owner enabled it (None: the
     key is absent). A secret: never in a repr."""
+    faults: Sequence[ChannelFault] = ()
+    """What takes production from some channels (every total is still the channels' sum)."""
 
     def __post_init__(self) -> None:
         """Normalise sequences to tuples and validate the timezone."""
         object.__setattr__(self, "ecus", tuple(self.ecus))
         object.__setattr__(self, "meters", tuple(self.meters))
         object.__setattr__(self, "storages", tuple(self.storages))
+        object.__setattr__(self, "faults", tuple(self.faults))
         ZoneInfo(self.timezone)
 
     @property

@@ -30,6 +30,10 @@ SLOTS_PER_DAY = 24 * 60 // SLOT_MINUTES
 SLOTS_PER_HOUR = 60 // SLOT_MINUTES
 _SLOT_KWH_PER_W = SLOT_MINUTES / 60 / 1000
 _MIN_SIN_ELEVATION = 0.02  # ~1.1 degrees: nothing is produced below
+# Modules facing east or west see a sun below this height (~6 degrees) at a slant: their
+# power ramps up from sunrise (and down to sunset) like the sun's height.
+_FACING_SLANT = 0.1
+_PRODUCTIONS_KEPT = 50_000  # a truth's remembered productions (scope and day) at most
 
 
 class Scope(TypedDict, total=False):
@@ -131,9 +135,13 @@ def _weather(seed: int, day: date) -> tuple[float, float, float, float, float, f
     )
 
 
-@lru_cache(maxsize=512)
-def unit_curve(latitude: float, longitude: float, timezone: str, seed: int, day: date) -> DayCurve:
-    """The unit curve of ``day`` (cached)."""
+def _sun_power(
+    latitude: float, longitude: float, timezone: str, seed: int, day: date, facing: int
+) -> list[float]:
+    """The power (W per W-peak) at each slot label of modules facing the sun's noon, or
+    ``facing`` minutes after it (before it, negative): their sun is the sun of that time,
+    the sky the day's at this time, and they wake and sleep with the real sun (which they
+    see at a slant near the horizon)."""
     zone = ZoneInfo(timezone)
     offset = datetime.combine(day, time(12), zone).utcoffset()
     offset_h = offset.total_seconds() / 3600 if offset is not None else 0.0
@@ -177,7 +185,17 @@ def unit_curve(latitude: float, longitude: float, timezone: str, seed: int, day:
             clouds = 1 - variability * (0.5 + 0.5 * math.sin(two_pi * hour / p1 + ph1)) * (
                 0.5 + 0.5 * math.sin(two_pi * hour / p2 + ph2)
             )
-            power[i] = min(1.0, 1.05 * s**1.2) * clearness * clouds
+            if facing:
+                seen = a + b * math.cos((hour - facing / 60 + shift - 12) * k)
+                slant = min(1.0, s / _FACING_SLANT)
+                power[i] = min(1.0, 1.05 * max(seen, 0.0) ** 1.2) * slant * clearness * clouds
+            else:
+                power[i] = min(1.0, 1.05 * s**1.2) * clearness * clouds
+    return power
+
+
+def _day_curve(power: list[float]) -> DayCurve:
+    """A day's curve from its powers: each slot's energy the trapezoid since the one before."""
     energy = [0.0] * SLOTS_PER_DAY
     previous = 0.0
     for i, p in enumerate(power):
@@ -193,10 +211,84 @@ def unit_curve(latitude: float, longitude: float, timezone: str, seed: int, day:
     )
 
 
+@lru_cache(maxsize=512)
+def unit_curve(latitude: float, longitude: float, timezone: str, seed: int, day: date) -> DayCurve:
+    """The unit curve of ``day`` (cached)."""
+    return _day_curve(_sun_power(latitude, longitude, timezone, seed, day, 0))
+
+
+type Shape = tuple[int, tuple[tuple[float, float, float], ...]]
+"""How one channel's curve differs from the unit curve on a day: where its modules face
+(minutes, see :attr:`~.site.Inverter.facing_minutes`) and the losses of its faults, each
+``(share lost, from hour, to hour)`` (local hours; ``0, 24`` for all day)."""
+PLAIN: Shape = (0, ())
+"""The unit curve itself: facing the sun's noon, nothing lost."""
+
+type Production = tuple[tuple[Shape, float], ...]
+"""The channels of a scope on a day by their shape: each shape with its channels' W-peak."""
+
+
+@lru_cache(maxsize=2048)
+def shaped_curve(
+    latitude: float, longitude: float, timezone: str, seed: int, day: date, shape: Shape
+) -> DayCurve:
+    """The curve (per W-peak) of channels of ``shape`` on ``day`` (cached)."""
+    if shape == PLAIN:
+        return unit_curve(latitude, longitude, timezone, seed, day)
+    facing, losses = shape
+    if facing:
+        power = _sun_power(latitude, longitude, timezone, seed, day, facing)
+    else:
+        power = list(unit_curve(latitude, longitude, timezone, seed, day).power)
+    for i in range(SLOTS_PER_DAY):
+        hour = i / SLOTS_PER_HOUR
+        for share, start, end in losses:
+            if start <= hour < end:
+                power[i] *= 1.0 - share
+    return _day_curve(power)
+
+
+@lru_cache(maxsize=16384)
+def shaped_total(
+    latitude: float, longitude: float, timezone: str, seed: int, day: date, shape: Shape
+) -> float:
+    """The day's energy per W-peak of channels of ``shape`` (cached apart from the curves)."""
+    if shape == PLAIN:
+        return unit_total(latitude, longitude, timezone, seed, day)
+    return shaped_curve(latitude, longitude, timezone, seed, day, shape).total
+
+
 @lru_cache(maxsize=8192)
 def unit_total(latitude: float, longitude: float, timezone: str, seed: int, day: date) -> float:
     """The day's unit energy, kWh per W-peak (cached separately from the curves)."""
     return unit_curve(latitude, longitude, timezone, seed, day).total
+
+
+@lru_cache(maxsize=256)
+def production_curve(
+    latitude: float, longitude: float, timezone: str, seed: int, day: date, production: Production
+) -> DayCurve:
+    """The curve of a scope's channels (W and kWh, not per W-peak): each shape's curve times
+    its W-peak, summed (cached)."""
+    curves = [
+        (shaped_curve(latitude, longitude, timezone, seed, day, shape), scale)
+        for shape, scale in production
+    ]
+    if len(curves) == 1:
+        curve, scale = curves[0]
+        return DayCurve(
+            power=tuple(p * scale for p in curve.power),
+            energy=tuple(e * scale for e in curve.energy),
+            total=curve.total * scale,
+            first=curve.first,
+            last=curve.last,
+        )
+    power = [sum(c.power[i] * w for c, w in curves) for i in range(SLOTS_PER_DAY)]
+    energy = [sum(c.energy[i] * w for c, w in curves) for i in range(SLOTS_PER_DAY)]
+    lit = [i for i, e in enumerate(energy) if e > 0]
+    return DayCurve(
+        tuple(power), tuple(energy), sum(energy), lit[0] if lit else None, lit[-1] if lit else None
+    )
 
 
 def _consumption_profile() -> tuple[float, ...]:
@@ -216,8 +308,8 @@ _PROFILE = _consumption_profile()
 _PROFILE_SUM = sum(_PROFILE)
 
 
-type MeterKey = tuple[float, float, str, int, float, float, date]
-"""(latitude, longitude, timezone, seed, system W-peak, base load W, day)."""
+type MeterKey = tuple[float, float, str, int, Production, float, date]
+"""(latitude, longitude, timezone, seed, the system's production, base load W, day)."""
 
 
 def _load(seed: int, day: date) -> tuple[float, int]:
@@ -230,14 +322,14 @@ def _load(seed: int, day: date) -> tuple[float, int]:
 @lru_cache(maxsize=64)
 def meter_day(key: MeterKey) -> MeterDay:
     """5-minute meter samples of one day for a site (cached)."""
-    latitude, longitude, timezone, seed, scale_w, base_w, day = key
-    curve = unit_curve(latitude, longitude, timezone, seed, day)
+    latitude, longitude, timezone, seed, production, base_w, day = key
+    curve = production_curve(latitude, longitude, timezone, seed, day, production)
     factor, shift = _load(seed, day)
     load = base_w * factor
     consumed_w = tuple(load * _PROFILE[(i - shift) % SLOTS_PER_DAY] for i in range(SLOTS_PER_DAY))
-    produced_w = tuple(p * scale_w for p in curve.power)
+    produced_w = curve.power
     consumed = tuple(w * _SLOT_KWH_PER_W for w in consumed_w)
-    produced = tuple(e * scale_w for e in curve.energy)
+    produced = curve.energy
     imported = tuple(max(c - p, 0.0) for c, p in zip(consumed, produced, strict=True))
     exported = tuple(max(p - c, 0.0) for c, p in zip(consumed, produced, strict=True))
     return MeterDay(consumed_w, produced_w, consumed, produced, imported, exported)
@@ -247,8 +339,12 @@ def meter_day(key: MeterKey) -> MeterDay:
 def meter_day_totals(key: MeterKey) -> MeterTotals:
     """A full day's meter totals (cached; the same sums as :func:`meter_day`, computed
     without building the day's lists: only daylight slots can export)."""
-    latitude, longitude, timezone, seed, scale_w, base_w, day = key
-    curve = unit_curve(latitude, longitude, timezone, seed, day)
+    latitude, longitude, timezone, seed, production, base_w, day = key
+    if len(production) == 1:  # one shape: its curve times its W-peak, without the lists
+        shape, scale_w = production[0]
+        curve = shaped_curve(latitude, longitude, timezone, seed, day, shape)
+    else:
+        curve, scale_w = production_curve(*key[:4], day, production), 1.0
     factor, shift = _load(seed, day)
     load_kwh = base_w * factor * _SLOT_KWH_PER_W
     consumed = load_kwh * _PROFILE_SUM
@@ -294,6 +390,10 @@ class Truth:
         self.zone = ZoneInfo(site.timezone)
         self._key = (site.latitude, site.longitude, site.timezone, site.seed)
         self.system_scale = self.scale()
+        # Every channel faces the sun's noon and has no fault: every scope is the unit curve
+        # times its W-peak.
+        self._plain = not site.faults and all(inv.facing_minutes == 0 for inv in site.inverters)
+        self._productions: dict[tuple[date, str | None, str | None, int | None], Production] = {}
 
     # ---------------------------------------------------------------- scopes and time
     def scale(self, **scope: Unpack[Scope]) -> float:
@@ -350,35 +450,101 @@ class Truth:
         return range(curve.first, min(curve.last + 1, upto))
 
     # ---------------------------------------------------------------- production
+    def shape(self, inverter: Inverter, channel: int, day: date) -> Shape:
+        """How a channel's curve differs from the unit curve on ``day``: where its modules
+        face and what its faults take (see :data:`Shape`)."""
+        losses = tuple(
+            (fault.loss, *(fault.hours or (0.0, 24.0)))
+            for fault in self.site.faults
+            if fault.applies(inverter.uid, channel, day)
+        )
+        return (inverter.facing_minutes, losses)
+
+    def production(self, day: date, **scope: Unpack[Scope]) -> Production:
+        """The scope's channels on ``day`` by their shape, each with its W-peak: one shape
+        (the unit curve) on a site whose modules all face the sun's noon without a fault."""
+        if self._plain:
+            return ((PLAIN, self.scale(**scope)),)
+        key = (day, scope.get("eid"), scope.get("uid"), scope.get("channel"))
+        known = self._productions.get(key)
+        if known is not None:
+            return known
+        self.scale(**scope)  # a scope that names nothing raises KeyError
+        eid, uid, channel = key[1:]
+        shapes: dict[Shape, float] = {}
+        for ecu in self.site.ecus:
+            if eid is not None and ecu.eid != eid:
+                continue
+            for inv in ecu.inverters:
+                if uid is not None and inv.uid != uid:
+                    continue
+                for ch in range(1, inv.channels + 1):
+                    if channel is not None and ch != channel:
+                        continue
+                    shape = self.shape(inv, ch, day)
+                    shapes[shape] = shapes.get(shape, 0.0) + inv.peak_w * channel_factor(
+                        inv.uid, ch
+                    )
+        production = tuple(shapes.items()) or ((PLAIN, 0.0),)
+        if len(self._productions) > _PRODUCTIONS_KEPT:
+            self._productions.clear()
+        self._productions[key] = production
+        return production
+
+    def _curves(self, day: date, **scope: Unpack[Scope]) -> list[tuple[DayCurve, float]]:
+        """Each shape's curve of the scope on ``day`` with its W-peak."""
+        return [
+            (shaped_curve(*self._key, day, shape), scale)
+            for shape, scale in self.production(day, **scope)
+        ]
+
     def slot_energy(
         self, day: date, at: datetime | None = None, **scope: Unpack[Scope]
     ) -> list[float]:
         """The 288 five-minute energies of the day (zero after ``at``), kWh."""
-        s = self.scale(**scope)
+        curves = self._curves(day, **scope)
         upto = self.slots_until(day, at)
-        return [e * s if i < upto else 0.0 for i, e in enumerate(self.curve(day).energy)]
+        if len(curves) == 1:
+            curve, s = curves[0]
+            return [e * s if i < upto else 0.0 for i, e in enumerate(curve.energy)]
+        return [
+            sum(c.energy[i] * s for c, s in curves) if i < upto else 0.0
+            for i in range(SLOTS_PER_DAY)
+        ]
 
     def slot_power(self, day: date, **scope: Unpack[Scope]) -> list[float]:
         """The 288 instantaneous powers of the day, W."""
-        s = self.scale(**scope)
-        return [p * s for p in self.curve(day).power]
+        curves = self._curves(day, **scope)
+        if len(curves) == 1:
+            curve, s = curves[0]
+            return [p * s for p in curve.power]
+        return [sum(c.power[i] * s for c, s in curves) for i in range(SLOTS_PER_DAY)]
 
     def hourly(self, day: date, at: datetime | None = None, **scope: Unpack[Scope]) -> list[float]:
         """The 24 hourly energies of the day, kWh."""
         slots = self.slot_energy(day, at, **scope)
         return [sum(slots[h * SLOTS_PER_HOUR : (h + 1) * SLOTS_PER_HOUR]) for h in range(24)]
 
-    def _unit_day(self, day: date, at: datetime | None) -> float:
+    def _shaped_day(self, day: date, at: datetime | None, shape: Shape) -> float:
+        """A day's energy per W-peak of channels of ``shape`` (up to ``at``)."""
         upto = self.slots_until(day, at)
         if upto == 0:
             return 0.0
         if upto == SLOTS_PER_DAY:
-            return unit_total(*self._key, day)
-        return sum(self.curve(day).energy[:upto])
+            return shaped_total(*self._key, day, shape)
+        return sum(shaped_curve(*self._key, day, shape).energy[:upto])
+
+    def _unit_day(self, day: date, at: datetime | None) -> float:
+        return self._shaped_day(day, at, PLAIN)
 
     def day_energy(self, day: date, at: datetime | None = None, **scope: Unpack[Scope]) -> float:
         """Energy of one day, kWh."""
-        return self._unit_day(day, at) * self.scale(**scope)
+        if self._plain:
+            return self._unit_day(day, at) * self.scale(**scope)
+        return sum(
+            self._shaped_day(day, at, shape) * scale
+            for shape, scale in self.production(day, **scope)
+        )
 
     def range_energy(
         self, start: date, end: date, at: datetime | None = None, **scope: Unpack[Scope]
@@ -387,8 +553,10 @@ class Truth:
         start = max(start, self.site.create_date)
         if at is not None:
             end = min(end, self.today(at))
-        unit = sum(self._unit_day(d, at) for d in _days(start, end))
-        return unit * self.scale(**scope)
+        if self._plain:
+            unit = sum(self._unit_day(d, at) for d in _days(start, end))
+            return unit * self.scale(**scope)
+        return sum(self.day_energy(d, at, **scope) for d in _days(start, end))
 
     def summary(self, at: datetime, **scope: Unpack[Scope]) -> Totals:
         """Today / month / year / lifetime at ``at``, kWh."""
@@ -436,7 +604,7 @@ class Truth:
 
     # ---------------------------------------------------------------- meter
     def _meter_key(self, day: date) -> MeterKey:
-        return (*self._key, self.system_scale, self.site.base_load_w, day)
+        return (*self._key, self.production(day), self.site.base_load_w, day)
 
     def meter_samples(self, day: date) -> MeterDay:
         """The meter's 5-minute samples (all 288) of a day."""

@@ -40,6 +40,7 @@ from .solar import (
     _load,
     _month_start,
     days_in_month,
+    production_curve,
     summed,
     unit_curve,
 )
@@ -149,8 +150,10 @@ class StorageDay:
         return self.soc_kwh[-1]
 
 
-type StorageKey = tuple[float, float, str, int, float, float, date, Storage]
-"""(latitude, longitude, timezone, seed, PV W-peak, base load W, creation day, storage)."""
+type StorageKey = tuple[float, float, str, int, float | Site, float, date, Storage]
+"""(latitude, longitude, timezone, seed, PV, base load W, creation day, storage). The PV is
+the W-peak of the unit curve, or the site whose production it is (its modules face east or
+west, or have faults: the sum of its channels)."""
 
 
 class StorageModel:
@@ -168,10 +171,18 @@ class StorageModel:
         self._starts: list[float] = [capacity * self.storage.initial_soc_pct / 100]
         self._totals: list[StorageTotals] = []
         self._days: OrderedDict[date, StorageDay] = OrderedDict()
+        self._pv: Truth | None = None  # the production of a site whose channels differ
 
     def _simulate(self, day: date, start_kwh: float) -> StorageDay:
-        latitude, longitude, timezone, seed, pv_w, base_w, _created, storage = self.key
-        curve = unit_curve(latitude, longitude, timezone, seed, day)
+        latitude, longitude, timezone, seed, pv, base_w, _created, storage = self.key
+        if isinstance(pv, Site):
+            if self._pv is None:
+                self._pv = Truth(pv)
+            production = self._pv.production(day)
+            curve = production_curve(latitude, longitude, timezone, seed, day, production)
+            pv_w = 1.0
+        else:
+            curve, pv_w = unit_curve(latitude, longitude, timezone, seed, day), pv
         factor, shift = _load(seed, day)
         load_kwh = base_w * factor * SLOT_KWH_PER_W
         max_charge = storage.max_charge_w * SLOT_KWH_PER_W
@@ -298,8 +309,8 @@ class StorageTruth(Truth):
         unit = self.site.storage(eid)
         if unit is None:
             raise KeyError(eid)
-        pv_w = unit.pv_peak_w or self.system_scale
-        return storage_model((*self._key, pv_w, self.site.base_load_w, self.site.create_date, unit))
+        pv: float | Site = unit.pv_peak_w or (self.system_scale if self._plain else self.site)
+        return storage_model((*self._key, pv, self.site.base_load_w, self.site.create_date, unit))
 
     def storage_day(self, eid: str, day: date) -> StorageDay:
         """Every slot of ``day`` (regardless of "now")."""

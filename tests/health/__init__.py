@@ -1,0 +1,1 @@
+"""Pure tests of panel health (the learner and its decisions) and their helpers."""
