@@ -83,23 +83,35 @@ def series_name(sid: str, series: str) -> str:
     return f"APsystems {NAMES.get(what, what).format(device)}"
 
 
-def _sum_before(hass: HomeAssistant, stat_id: str, start: datetime) -> float:
-    """The statistic's sum at its last row before ``start`` (0 without one)."""
+def _sums_before(hass: HomeAssistant, starts: dict[str, datetime]) -> dict[str, float]:
+    """Each statistic's sum at its last row before its start (0 without one), in one
+    query: a read waits for the recorder's next commit, so it is asked once."""
     result = statistics_during_period(
-        hass, start - LOOKBACK, start, {stat_id}, "hour", None, {"sum"}
+        hass,
+        min(starts.values()) - LOOKBACK,
+        max(starts.values()),
+        set(starts),
+        "hour",
+        None,
+        {"sum"},
     )
-    found = result.get(stat_id, [])
-    return float(found[-1].get("sum") or 0.0) if found else 0.0
+    sums: dict[str, float] = {}
+    for stat_id, start in starts.items():
+        before = [row for row in result.get(stat_id, []) if row["start"] < start.timestamp()]
+        sums[stat_id] = float(before[-1].get("sum") or 0.0) if before else 0.0
+    return sums
 
 
-async def async_sum_before(hass: HomeAssistant, stat_id: str, start: datetime) -> float:
-    """The recorder's sum of a statistic before ``start`` (0 without a row, or when the
-    recorder cannot be read now)."""
+async def async_sums_before(
+    hass: HomeAssistant, starts: dict[str, datetime]
+) -> dict[str, float] | None:
+    """The recorder's sum of each statistic before its start (0 without a row); None
+    when the recorder cannot be read now."""
     try:
-        return await get_instance(hass).async_add_executor_job(_sum_before, hass, stat_id, start)
+        return await get_instance(hass).async_add_executor_job(_sums_before, hass, starts)
     except SQLAlchemyError as err:
-        LOGGER.debug("Cannot read the sum of %s before %s: %s", stat_id, start, err)
-        return 0.0
+        LOGGER.debug("Cannot read the statistics' sums before %s: %s", starts, err)
+        return None
 
 
 @callback
@@ -151,12 +163,21 @@ async def async_import_changed(
         save()
     if not enabled or not records.changed:
         return
-    for series, day in records.take_changed().items():
-        days = records.days(series)
-        base = records.base(series)
-        if base is None and days:
-            # Recovering from lost files: continue the recorder's sum, never restart at 0.
-            start = day_start(min(days), zone_of(site.timezone))
-            base = await async_sum_before(hass, statistic_id(site.sid, series), start)
-            records.set_base(series, base)
-        async_import_series(hass, site.sid, site.timezone, series, days, day, base or 0.0)
+    changed = records.take_changed()
+    zone = zone_of(site.timezone)
+    # Recovering from lost files: continue the recorder's sums, never restart at 0.
+    starts = {
+        statistic_id(site.sid, series): day_start(min(days), zone)
+        for series in changed
+        if records.base(series) is None and (days := records.days(series))
+    }
+    sums = await async_sums_before(hass, starts) if starts else {}
+    for series, day in changed.items():
+        stat_id = statistic_id(site.sid, series)
+        if stat_id in starts:
+            if sums is None:  # unreadable now: the series waits for the next import
+                records.changed[series] = min(day, records.changed.get(series, day))
+                continue
+            records.set_base(series, sums[stat_id])
+        base = records.base(series) or 0.0
+        async_import_series(hass, site.sid, site.timezone, series, records.days(series), day, base)

@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 import logging
 from typing import Any
+from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
@@ -21,7 +22,9 @@ import pytest
 from pytest_homeassistant_custom_component.common import (  # type: ignore[import-untyped]
     MockConfigEntry,
 )
+from sqlalchemy.exc import SQLAlchemyError
 
+from custom_components.apsystems_ema import statistics
 from custom_components.apsystems_ema.const import DOMAIN
 from custom_components.apsystems_ema.coordinator import APsystemsCoordinator
 from custom_components.apsystems_ema.openapi.errors import CODE_MESSAGES
@@ -397,17 +400,20 @@ async def test_a_clock_that_is_off_raises_a_repair_not_a_reauth(
     assert simulator.calls[-1].code == 0
 
 
+@pytest.mark.parametrize("busy_reads", [0, 1])
 async def test_lost_files_keep_totals_and_sums(
     hass: HomeAssistant,
     hass_storage: dict[str, Any],
     freezer: FrozenDateTimeFactory,
     simulator: Simulator,
     mock_config_entry: MockConfigEntry,
+    busy_reads: int,
 ) -> None:
     """Overnight the integration's state file is damaged and its history file lost, and
     the API's summary then gives a lifetime a little below what was shown: no lifetime
     sensor goes back (each keeps its last recorded state as a floor), and every statistic's
-    running sum continues the recorded one (no negative hour, no restart at 0)."""
+    running sum continues the recorded one (no negative hour, no restart at 0), also when
+    the recorder cannot be read at the first try (``busy_reads``: the series wait)."""
     freezer.move_to(NIGHT)
     coordinator = await setup(hass, simulator, mock_config_entry)
     watch = Watch(hass, lifetime_ids(simulator))
@@ -418,9 +424,20 @@ async def test_lost_files_keep_totals_and_sums(
     hass_storage[key] = {"version": 1, "key": key, "data": {"site": [], "planner": 7}}
     hass_storage.pop(f"{key}.history", None)
     simulator.inject(Fault(endpoint="summary", scale=0.99, times=None))
-    coordinator = await setup(hass, simulator, mock_config_entry)
-    watch.sample()
-    await run_until(hass, freezer, simulator, coordinator, END + timedelta(days=1), watch)
+    read = statistics.statistics_during_period
+    reads: list[bool] = []
+
+    def busy_then_read(*args: Any) -> Any:
+        reads.append(len(reads) >= busy_reads)
+        if not reads[-1]:
+            raise SQLAlchemyError("the pool's lock timed out")
+        return read(*args)
+
+    with patch.object(statistics, "statistics_during_period", busy_then_read):
+        coordinator = await setup(hass, simulator, mock_config_entry)
+        watch.sample()
+        await run_until(hass, freezer, simulator, coordinator, END + timedelta(days=1), watch)
+    assert reads.count(False) == busy_reads
     assert watch.decreases == []
     series = [PRODUCTION, *(ecu_series(e.eid) for e in simulator.site.ecus)]
     series += [f"{m}_{s}" for m in simulator.site.meters for s in ("grid_import", "consumption")]
@@ -428,3 +445,4 @@ async def test_lost_files_keep_totals_and_sums(
         rows = await hourly_rows(hass, coordinator, DAY - timedelta(days=1), 3, name)
         assert statistics_problems(rows) == [], name
         assert len(rows) > 24, name
+    assert 0 < reads.count(True) < len(series) / 2  # the series' sums are read together
