@@ -53,6 +53,7 @@ HELD_KINDS = frozenset(
     }
 )
 HOLD_MAX = timedelta(days=1)
+HOLD_DOUBLINGS = 6  # HOLD_BASE * 2**6 is past HOLD_MAX
 REFUSED_AGAIN_AFTER = timedelta(hours=1)  # a refused answer is asked for again an hour later
 CLOSING_KINDS = frozenset({CallKind.SYSTEM_HOURLY, CallKind.BATCH_ENERGY})
 ONE_DAY = timedelta(days=1)
@@ -752,7 +753,9 @@ class Planner:
             return False
         failures = state.held.get(call.key, (0, at))[0] + 1
         answered = state.answered_at is not None and state.answered_at >= plan.at
-        until = at + min(HOLD_BASE * 2 ** (failures - 1), HOLD_MAX) if answered else at
+        # The doubling stops at HOLD_MAX (a week of failures must not overflow the delay).
+        hold = min(HOLD_BASE * 2 ** min(failures - 1, HOLD_DOUBLINGS), HOLD_MAX)
+        until = at + hold if answered else at
         state.held = {**state.held, call.key: (failures, until)}
         return answered
 
