@@ -53,7 +53,6 @@ HELD_KINDS = frozenset(
     }
 )
 HOLD_MAX = timedelta(days=1)
-HOLD_DOUBLINGS = 6  # HOLD_BASE * 2**6 is past HOLD_MAX
 REFUSED_AGAIN_AFTER = timedelta(hours=1)  # a refused answer is asked for again an hour later
 CLOSING_KINDS = frozenset({CallKind.SYSTEM_HOURLY, CallKind.BATCH_ENERGY})
 ONE_DAY = timedelta(days=1)
@@ -110,6 +109,13 @@ class Budget:
     def fast(self) -> int:
         """Calls the fast loop may still spend this month."""
         return self.remaining - self.committed
+
+
+def doubled(base: timedelta, times: int, ceiling: timedelta) -> timedelta:
+    """``base`` doubled ``times`` times, at most ``ceiling`` (the exponent stops at 16, so a
+    month of failures in a row cannot overflow the delay)."""
+    factor: int = 2 ** min(times, 16)
+    return min(base * factor, ceiling)
 
 
 class Planner:
@@ -734,8 +740,8 @@ class Planner:
         if failure is Failure.BAD_REQUEST and call.target is not None and not call.backfill:
             state.inventory_at = None if listed_at and at - listed_at >= ONE_DAY else listed_at
         state.errors += 1
-        factor = 2 ** min(state.errors - 1, 16)
-        state.backoff_until = at + min(self.config.backoff_base * factor, self.config.backoff_max)
+        backoff = doubled(self.config.backoff_base, state.errors - 1, self.config.backoff_max)
+        state.backoff_until = at + backoff
         return failure in GO_ON
 
     @staticmethod
@@ -753,9 +759,7 @@ class Planner:
             return False
         failures = state.held.get(call.key, (0, at))[0] + 1
         answered = state.answered_at is not None and state.answered_at >= plan.at
-        # The doubling stops at HOLD_MAX (a week of failures must not overflow the delay).
-        hold = min(HOLD_BASE * 2 ** min(failures - 1, HOLD_DOUBLINGS), HOLD_MAX)
-        until = at + hold if answered else at
+        until = at + doubled(HOLD_BASE, failures - 1, HOLD_MAX) if answered else at
         state.held = {**state.held, call.key: (failures, until)}
         return answered
 
