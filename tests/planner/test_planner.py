@@ -1191,3 +1191,25 @@ def test_the_status_light_is_read_once_a_day_after_solar_noon() -> None:
     assert len(details) >= 30  # the first day's light came with the set-up
     assert latest == polls
     assert 900 < used <= 1000
+
+
+def test_a_device_failing_for_weeks_is_held_at_most_a_day() -> None:
+    """A meter whose curve fails at every poll while the ECU answers: held back 30 min, then
+    doubling, never more than a day, however long the failures last (a month of them once
+    overflowed the delay)."""
+    planner = Planner(PlannerConfig(), site(meters=1))
+    state = PlannerState()
+    at = local(date(2025, 6, 10), 12).astimezone(UTC)
+    book = book_at(at)
+    holds = []
+    for _ in range(40):
+        plan = Plan(at, PlanKind.POLL, planner.poll_calls(at.date()), "poll", at.date())
+        batch, meter = plan.calls
+        assert planner.record(batch, at, book, state, plan=plan)
+        assert planner.record(meter, at, book, state, failure=Failure.SERVER, plan=plan)
+        until = planner.held_until(meter, state)
+        assert until is not None
+        holds.append(until - at)
+        at = until
+    assert holds[:3] == [timedelta(minutes=30), timedelta(hours=1), timedelta(hours=2)]
+    assert max(holds) == holds[-1] == timedelta(days=1)

@@ -111,6 +111,13 @@ class Budget:
         return self.remaining - self.committed
 
 
+def doubled(base: timedelta, times: int, ceiling: timedelta) -> timedelta:
+    """``base`` doubled ``times`` times, at most ``ceiling`` (the exponent stops at 16, so a
+    month of failures in a row cannot overflow the delay)."""
+    factor: int = 2 ** min(times, 16)
+    return min(base * factor, ceiling)
+
+
 class Planner:
     """Plans API calls for one site (one entry). Pure: it reads the call book and its state,
     the caller runs the calls and reports each one to :meth:`record`."""
@@ -733,8 +740,8 @@ class Planner:
         if failure is Failure.BAD_REQUEST and call.target is not None and not call.backfill:
             state.inventory_at = None if listed_at and at - listed_at >= ONE_DAY else listed_at
         state.errors += 1
-        factor = 2 ** min(state.errors - 1, 16)
-        state.backoff_until = at + min(self.config.backoff_base * factor, self.config.backoff_max)
+        backoff = doubled(self.config.backoff_base, state.errors - 1, self.config.backoff_max)
+        state.backoff_until = at + backoff
         return failure in GO_ON
 
     @staticmethod
@@ -752,7 +759,7 @@ class Planner:
             return False
         failures = state.held.get(call.key, (0, at))[0] + 1
         answered = state.answered_at is not None and state.answered_at >= plan.at
-        until = at + min(HOLD_BASE * 2 ** (failures - 1), HOLD_MAX) if answered else at
+        until = at + doubled(HOLD_BASE, failures - 1, HOLD_MAX) if answered else at
         state.held = {**state.held, call.key: (failures, until)}
         return answered
 
