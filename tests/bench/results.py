@@ -149,6 +149,10 @@ class SiteFigures:
     lifetime_ahead: Stat = field(default_factory=Stat)
     """The system's lifetime above the API's (beyond its rounding), kWh, all day: one value
     per sample it was above (``n``: how many; none is the lifetime rule kept)."""
+    system_lifetime: dict[str, float] = field(default_factory=dict)
+    """Per SID, the lifetime's mean minutes behind in daylight."""
+    longest_gap: dict[str, float] = field(default_factory=dict)
+    """Per SID, the longest stretch of daylight (minutes) without a poll in the month."""
 
     def as_json(self) -> dict[str, Any]:
         """Plain JSON."""

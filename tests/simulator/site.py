@@ -130,6 +130,12 @@ class Site:
     authorization_code: str | None = field(default=None, repr=False)
     """The EMA visitor-access code the details carry when the owner enabled it (None: the
     key is absent). A secret: never in a repr."""
+    sky: str = ""
+    """A measured sky (a file of ``tests/simulator/skies``) that draws the production
+    instead of the formula; empty: the formula (see :mod:`.solar`)."""
+    declared_kw: float | None = None
+    """The capacity the details declare when it is not the modules' nameplate (an
+    installer's figure typed before an extension, say); None: the nameplate."""
 
     def __post_init__(self) -> None:
         """Normalise sequences to tuples and validate the timezone."""
@@ -137,6 +143,8 @@ class Site:
         object.__setattr__(self, "meters", tuple(self.meters))
         object.__setattr__(self, "storages", tuple(self.storages))
         ZoneInfo(self.timezone)
+        if self.sky and self.storages:
+            raise ValueError("a measured sky draws no battery (its model takes the formula)")
 
     @property
     def zone(self) -> ZoneInfo:

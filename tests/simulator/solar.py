@@ -8,6 +8,10 @@ Each channel is ``peak_w * channel_factor(uid, channel)`` watts of that curve, s
 aggregate is a sum of per-channel 5-minute samples: ECU = sum of its channels, hourly = sum
 of 12 slots, day = sum of the hours, month = sum of days, and so on.
 
+A site with a measured ``sky`` (a file of ``skies/``, see :func:`measured_curve`) takes its
+unit curve from measured production instead of the formula; every sum above still derives
+from it, so they agree just the same.
+
 Slot ``i`` is labelled ``HH:mm`` = ``i * 5`` minutes after local midnight; its power is the
 instantaneous power at that time and its energy the energy of the 5 minutes ending then
 (trapezoid). "Today" counts the slots whose label is not after "now".
@@ -17,7 +21,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, fields
 from datetime import date, datetime, time
 from functools import lru_cache
+import json
 import math
+from pathlib import Path
 import random
 from typing import TypedDict, Unpack
 import zlib
@@ -131,9 +137,53 @@ def _weather(seed: int, day: date) -> tuple[float, float, float, float, float, f
     )
 
 
+SKIES = Path(__file__).with_name("skies")
+
+
+@lru_cache(maxsize=8)
+def measured_sky(name: str) -> dict[int, tuple[float, ...]]:
+    """A measured sky (``skies/<name>.json``, written by ``scripts/skies_from_pvdata.py``):
+    per day of its month, 288 powers per W-peak on the local 5-minute slots."""
+    data = json.loads((SKIES / f"{name}.json").read_text())
+    days = {int(day): tuple(float(v) for v in values) for day, values in data["days"].items()}
+    if not days or any(len(v) != SLOTS_PER_DAY for v in days.values()):
+        raise ValueError(f"the sky {name} has no 288 slots a day")
+    return days
+
+
+def _curve_of(power: list[float]) -> DayCurve:
+    """A day's unit curve from its powers: energies by the trapezoid, first and last slot."""
+    energy = [0.0] * SLOTS_PER_DAY
+    previous = 0.0
+    for i, p in enumerate(power):
+        energy[i] = (previous + p) / 2 * _SLOT_KWH_PER_W
+        previous = p
+    lit = [i for i, e in enumerate(energy) if e > 0]
+    return DayCurve(
+        power=tuple(power),
+        energy=tuple(energy),
+        total=sum(energy),
+        first=lit[0] if lit else None,
+        last=lit[-1] if lit else None,
+    )
+
+
+def measured_curve(sky: str, day: date) -> DayCurve:
+    """The unit curve of ``day`` under a measured sky: the measured day of the same day of
+    the month (the last measured day for a later one), so every day of the site's life has
+    a real day's shape and its sums stay consistent."""
+    days = measured_sky(sky)
+    power = days.get(day.day) or days[max(days)]
+    return _curve_of([max(0.0, p) for p in power])
+
+
 @lru_cache(maxsize=512)
-def unit_curve(latitude: float, longitude: float, timezone: str, seed: int, day: date) -> DayCurve:
-    """The unit curve of ``day`` (cached)."""
+def unit_curve(
+    latitude: float, longitude: float, timezone: str, seed: int, day: date, sky: str = ""
+) -> DayCurve:
+    """The unit curve of ``day`` (cached): the formula's, or the measured ``sky``'s."""
+    if sky:
+        return measured_curve(sky, day)
     zone = ZoneInfo(timezone)
     offset = datetime.combine(day, time(12), zone).utcoffset()
     offset_h = offset.total_seconds() / 3600 if offset is not None else 0.0
@@ -178,25 +228,15 @@ def unit_curve(latitude: float, longitude: float, timezone: str, seed: int, day:
                 0.5 + 0.5 * math.sin(two_pi * hour / p2 + ph2)
             )
             power[i] = min(1.0, 1.05 * s**1.2) * clearness * clouds
-    energy = [0.0] * SLOTS_PER_DAY
-    previous = 0.0
-    for i, p in enumerate(power):
-        energy[i] = (previous + p) / 2 * _SLOT_KWH_PER_W
-        previous = p
-    lit = [i for i, e in enumerate(energy) if e > 0]
-    return DayCurve(
-        power=tuple(power),
-        energy=tuple(energy),
-        total=sum(energy),
-        first=lit[0] if lit else None,
-        last=lit[-1] if lit else None,
-    )
+    return _curve_of(power)
 
 
 @lru_cache(maxsize=8192)
-def unit_total(latitude: float, longitude: float, timezone: str, seed: int, day: date) -> float:
+def unit_total(
+    latitude: float, longitude: float, timezone: str, seed: int, day: date, sky: str = ""
+) -> float:
     """The day's unit energy, kWh per W-peak (cached separately from the curves)."""
-    return unit_curve(latitude, longitude, timezone, seed, day).total
+    return unit_curve(latitude, longitude, timezone, seed, day, sky).total
 
 
 def _consumption_profile() -> tuple[float, ...]:
@@ -216,8 +256,8 @@ _PROFILE = _consumption_profile()
 _PROFILE_SUM = sum(_PROFILE)
 
 
-type MeterKey = tuple[float, float, str, int, float, float, date]
-"""(latitude, longitude, timezone, seed, system W-peak, base load W, day)."""
+type MeterKey = tuple[float, float, str, int, float, float, date, str]
+"""(latitude, longitude, timezone, seed, system W-peak, base load W, day, sky)."""
 
 
 def _load(seed: int, day: date) -> tuple[float, int]:
@@ -230,8 +270,8 @@ def _load(seed: int, day: date) -> tuple[float, int]:
 @lru_cache(maxsize=64)
 def meter_day(key: MeterKey) -> MeterDay:
     """5-minute meter samples of one day for a site (cached)."""
-    latitude, longitude, timezone, seed, scale_w, base_w, day = key
-    curve = unit_curve(latitude, longitude, timezone, seed, day)
+    latitude, longitude, timezone, seed, scale_w, base_w, day, sky = key
+    curve = unit_curve(latitude, longitude, timezone, seed, day, sky)
     factor, shift = _load(seed, day)
     load = base_w * factor
     consumed_w = tuple(load * _PROFILE[(i - shift) % SLOTS_PER_DAY] for i in range(SLOTS_PER_DAY))
@@ -247,8 +287,8 @@ def meter_day(key: MeterKey) -> MeterDay:
 def meter_day_totals(key: MeterKey) -> MeterTotals:
     """A full day's meter totals (cached; the same sums as :func:`meter_day`, computed
     without building the day's lists: only daylight slots can export)."""
-    latitude, longitude, timezone, seed, scale_w, base_w, day = key
-    curve = unit_curve(latitude, longitude, timezone, seed, day)
+    latitude, longitude, timezone, seed, scale_w, base_w, day, sky = key
+    curve = unit_curve(latitude, longitude, timezone, seed, day, sky)
     factor, shift = _load(seed, day)
     load_kwh = base_w * factor * _SLOT_KWH_PER_W
     consumed = load_kwh * _PROFILE_SUM
@@ -339,7 +379,7 @@ class Truth:
 
     def curve(self, day: date) -> DayCurve:
         """The unit curve of a day."""
-        return unit_curve(*self._key, day)
+        return unit_curve(*self._key, day, self.site.sky)
 
     def window(self, day: date, at: datetime | None = None) -> range:
         """Slots reported by the minutely endpoints: first upload to last (or to ``at``)."""
@@ -373,7 +413,7 @@ class Truth:
         if upto == 0:
             return 0.0
         if upto == SLOTS_PER_DAY:
-            return unit_total(*self._key, day)
+            return unit_total(*self._key, day, self.site.sky)
         return sum(self.curve(day).energy[:upto])
 
     def day_energy(self, day: date, at: datetime | None = None, **scope: Unpack[Scope]) -> float:
@@ -436,7 +476,7 @@ class Truth:
 
     # ---------------------------------------------------------------- meter
     def _meter_key(self, day: date) -> MeterKey:
-        return (*self._key, self.system_scale, self.site.base_load_w, day)
+        return (*self._key, self.system_scale, self.site.base_load_w, day, self.site.sky)
 
     def meter_samples(self, day: date) -> MeterDay:
         """The meter's 5-minute samples (all 288) of a day."""
@@ -522,7 +562,7 @@ class Truth:
     def warm(self, at: datetime) -> None:
         """Compute (and cache) every day's totals up to ``at``, so requests stay fast."""
         for d in _days(self.site.create_date, self.today(at)):
-            unit_total(*self._key, d)
+            unit_total(*self._key, d, self.site.sky)
             if self.site.meters:
                 meter_day_totals(self._meter_key(d))
 
