@@ -8,7 +8,7 @@ buttons, the locks); everything it runs goes through :class:`SiteSession`.
 """
 
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from homeassistant.config_entries import ConfigEntry
@@ -235,11 +235,16 @@ class SiteSession:
 
     async def _call(self, call: PlannedCall, at: datetime) -> None:
         """One API call, folded into the site state and the hourly records."""
-        gone = await Dispatcher(self.client, self.site, self.records).run(call, at)
+        dispatcher = Dispatcher(self.client, self.site, self.records, self._learn)
+        gone = await dispatcher.run(call, at)
         if call.kind in (CallKind.INVENTORY, CallKind.METERS):
             gone |= self.site.orphans(self.outcomes.registered(), self.site.local_day(at))
         if gone:
             self.outcomes.remove_devices(gone)
+
+    def _learn(self, eid: str, day: date, samples: list[tuple[datetime, float | None]]) -> None:
+        """An ECU's curve of the day into the system's envelope (what its power follows)."""
+        self.planner_state.envelope.learn(day, eid, samples)
 
     async def import_changed(self) -> None:
         """Send the changed statistics series (kept while the import is off)."""
