@@ -598,8 +598,8 @@ def site_figures(run: Run) -> SiteFigures:
             ours[name].add(own[name])
         system_lifetime[sid] = own["lifetime_minutes"].stat().mean or 0.0
         polls = [c.at for c in system.calls if c.endpoint == "batch_power"]
-        begin = max(run.start, spec.month_start)
-        longest_gap[sid] = poll_gaps(polls, daylight, begin, min(run.end, spec.month_end))
+        # From the set-up on (its day is where several systems starved each other).
+        longest_gap[sid] = poll_gaps(polls, daylight, run.start, min(run.end, spec.month_end))
         measured.add(_measured_power(system.site, shown, timeline, sampling))
         tol = 0.01 * (len(system.site.ecus) + 1)
         ahead.add(_ahead(shown["lifetime_energy"], sampling, timeline, timeline.lifetime(), tol))

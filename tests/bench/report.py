@@ -338,7 +338,7 @@ def render(fig: SiteFigures) -> list[str]:
         lines.append(
             "| per system: lifetime minutes behind (mean) / longest daylight without a poll (h) | "
             + ", ".join(
-                f"{sid[-4:]}: {_num(minutes)} / {_num(fig.longest_gap.get(sid, 0.0) / 60, 2)}"
+                f"{sid[:5]}: {_num(minutes)} / {_num(fig.longest_gap.get(sid, 0.0) / 60, 2)}"
                 for sid, minutes in fig.system_lifetime.items()
             )
             + f" | - | | {checks.get('systems', '')} {checks.get('gap', '')} |"

@@ -152,7 +152,8 @@ class SiteFigures:
     system_lifetime: dict[str, float] = field(default_factory=dict)
     """Per SID, the lifetime's mean minutes behind in daylight."""
     longest_gap: dict[str, float] = field(default_factory=dict)
-    """Per SID, the longest stretch of daylight (minutes) without a poll in the month."""
+    """Per SID, the longest stretch of daylight (minutes) without a poll, from the set-up to
+    the month's end."""
 
     def as_json(self) -> dict[str, Any]:
         """Plain JSON."""

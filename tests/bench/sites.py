@@ -298,10 +298,10 @@ SITES: tuple[BenchSite, ...] = (
         BenchSite(
             f"m{count}",
             f"m{count}) {count} systems on one App ID (Utrecht, 1 ECU each, every third "
-            "with a meter), all added at 10:00 on a June morning",
+            "with a meter), July, all added at 10:00 on 30 June with default options",
             _many(count),
-            datetime(YEAR, 6, 10, 10, 0, tzinfo=AMSTERDAM),
-            (YEAR, 6),
+            datetime(YEAR, 6, 30, 10, 0, tzinfo=AMSTERDAM),
+            (YEAR, 7),
         )
         for count in (2, 5, 12)
     ),

@@ -164,8 +164,11 @@ class Planner:
         share = book.share(self.config.entry)
         start, end = period(of)
         quota = self.config.quota
-        assumed = round(book.assumed(quota, of) * share)
-        used = book.used(start, now, self.config.entry) + assumed
+        # Its share of what the App ID is assumed to have spent before the book began, of
+        # which its own set-up's calls are a part.
+        entry = self.config.entry
+        assumed = max(round(book.even(quota, of) * share) - book.excused_in(of, entry), 0)
+        used = book.used(start, now, entry) + assumed
         left = max(quota - book.spent(quota, of, now), 0)
         spendable = left if prev is None else min(left, prev.left)
         return Quota(floor(quota * share), used, spendable, start, end, prev, left)
@@ -189,14 +192,16 @@ class Planner:
         while self.daylight.midnight(day) < end:
             window = self.daylight.window(day)
             if window is not None and window.end > now:
-                daylight += (window.end - max(window.start, now)).total_seconds()
+                # The period's daylight only: after its end the next period pays.
+                daylight += max((min(window.end, end) - max(window.start, now)).total_seconds(), 0)
                 if not self._first_done(window, state):
                     committed += first
             if window is not None and state.detail_day != day:
                 committed += self.detail_per_day(day, q.quota)
             if window is not None and window.end > now and self._light_day(state) != day:
                 committed += 1  # the status light's daily details
-            committed += len(self.closing_calls(day, state))
+            if self.closing_at(day) < end:  # a closing after the period's end is the next's
+                committed += len(self.closing_calls(day, state))
             day += ONE_DAY
         committed += self._inventory_due(now, end, state) * len(self._inventory_calls())
         remaining = min(q.quota - q.used, q.period_left) - self.reserve(now, q)
@@ -697,17 +702,19 @@ class Planner:
         plan: Plan | None = None,
         attempts: int = 1,
         manual: bool = False,
+        setup: bool = False,
     ) -> bool:
         """Count one attempted call (failures count too) and learn from its outcome.
 
         ``failure`` says how the call failed (None: it succeeded; see ``Failure``). Pass the
         plan the call belongs to (None for button calls), how many requests it took (a
-        dropped connection's request is sent twice) and whether a button asked for it.
+        dropped connection's request is sent twice), whether a button asked for it and
+        whether the set-up made it (see :class:`~.book.CallBook`).
         Returns whether the rest of the plan should still run (False after quota,
         throttling and transport, auth and server failures).
         """
         at = _utc(at)
-        book.record(at, self.config.entry, max(attempts, 1))
+        book.record(at, self.config.entry, max(attempts, 1), setup=setup)
         if manual:
             day = self.daylight.local_day(at)
             used = state.manual_used if state.manual_day == day else 0
