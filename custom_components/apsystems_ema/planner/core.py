@@ -180,15 +180,22 @@ class Planner:
         base = self.config.quota if q is None else q.quota
         return ceil(base * self.config.reserve_fraction * share)
 
-    def budget(self, now: datetime, book: CallBook, state: PlannerState) -> Budget:
-        """The period's budget at ``now``."""
-        return self._budget(_utc(now), self.quota(book, now), state)
+    def budget(
+        self, now: datetime, book: CallBook, state: PlannerState, *, history: bool = True
+    ) -> Budget:
+        """The period's budget at ``now`` (see :meth:`_budget`)."""
+        return self._budget(_utc(now), self.quota(book, now), state, history=history)
 
-    def _budget(self, now: datetime, q: Quota, state: PlannerState) -> Budget:
+    def _budget(
+        self, now: datetime, q: Quota, state: PlannerState, *, history: bool = True
+    ) -> Budget:
+        """The period's budget; with ``history``, the history the backfill queue will fetch
+        at the period's closings counts among its fixed calls, so the polls' interval is
+        the same all month instead of stretching once history has been fetched."""
         end = q.end
         first = self.first_cost()
-        committed, daylight = 0, 0.0
-        day = self.daylight.local_day(now)
+        committed, daylight, closings = 0, 0.0, 0
+        day = today = self.daylight.local_day(now)
         while self.daylight.midnight(day) < end:
             window = self.daylight.window(day)
             if window is not None and window.end > now:
@@ -202,7 +209,12 @@ class Planner:
                 committed += 1  # the status light's daily details
             if self.closing_at(day) < end:  # a closing after the period's end is the next's
                 committed += len(self.closing_calls(day, state))
+                # History at the closings of the days to come (today's takes what today's
+                # polls leave: a set-up day is not squeezed).
+                closings += day > today
             day += ONE_DAY
+        if history:
+            committed += min(len(self.backfill), self.config.backfill_per_day * closings)
         committed += self._inventory_due(now, end, state) * len(self._inventory_calls())
         remaining = min(q.quota - q.used, q.period_left) - self.reserve(now, q)
         return Budget(remaining, committed, daylight)
@@ -523,7 +535,7 @@ class Planner:
         """Up to ``backfill_per_day`` history calls, only as far as spare budget goes: never
         into the fixed calls the month still needs nor into the retry half of the reserve
         (the closing's own calls are part of those fixed calls)."""
-        budget = self._budget(at, q, state)
+        budget = self._budget(at, q, state, history=False)
         keep = budget.committed + ceil(self.reserve(at, q) / 2)
         spare = min(q.quota - q.used - keep, q.left - keep)
         count = max(0, min(self.config.backfill_per_day, len(self.backfill), spare))
