@@ -21,7 +21,7 @@ from typing import Any, Self
 
 from ..codec import mapping, number
 
-BIN_MINUTES = 30
+BIN_MINUTES = 15
 BINS = 24 * 60 // BIN_MINUTES
 WINDOW_DAYS = 14  # the envelope of a fortnight: the sun's path hardly moves in that time
 MIN_DAYS = 3  # days before today it needs to know (one clear hour each is enough)
