@@ -113,6 +113,17 @@ def targets(fig: SiteFigures) -> list[Target]:
                 f"≤ {MAX_SOC_STALENESS:g}",
             )
         )
+    if fig.statistics_days:
+        inexact = {sid: n - ok for sid, (ok, n) in fig.statistics_days.items() if ok < n}
+        common.append(
+            Target(
+                "statistics",
+                "exact statistics: every closed day's imported hours are the API's, every system",
+                not inexact,
+                ", ".join(f"{sid[:5]}: {n} days off" for sid, n in inexact.items()) or "all",
+                "all days",
+            )
+        )
     if len(fig.system_lifetime) > 1:
         worst = max(fig.system_lifetime.values())
         gap = max(fig.longest_gap.values(), default=0.0)
@@ -334,6 +345,12 @@ def render(fig: SiteFigures) -> list[str]:
         f"{_ratio(ours.inverter_error.mean, theirs.inverter_error.mean)} | |",
     ]
     lines += _battery_rows(fig.battery, checks)
+    if fig.statistics_days:
+        lines.append(
+            "| imported hourly production equal to the API's: closed days, per system | "
+            + ", ".join(f"{sid[:5]}: {ok} of {n}" for sid, (ok, n) in fig.statistics_days.items())
+            + f" | - | | {checks.get('statistics', '')} |"
+        )
     if len(fig.system_lifetime) > 1:
         lines.append(
             "| per system: lifetime minutes behind (mean) / longest daylight without a poll (h) | "

@@ -152,6 +152,8 @@ class SiteFigures:
     system_lifetime: dict[str, float] = field(default_factory=dict)
     """Per SID, the lifetime's mean minutes behind in daylight."""
     longest_gap: dict[str, float] = field(default_factory=dict)
+    statistics_days: dict[str, list[int]] = field(default_factory=dict)
+    """Per SID, [days whose imported hourly production is the truth's, closed days]."""
     """Per SID, the longest stretch of daylight (minutes) without a poll, from the set-up to
     the month's end."""
 
