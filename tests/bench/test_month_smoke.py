@@ -87,7 +87,7 @@ async def test_two_days_of_site_a(
     lines = render(figures)
     assert lines[0].startswith("### a)")
     assert any(line.startswith("a) ") for line in lines)
-    assert len(targets(figures)) == 6
+    assert len(targets(figures)) == 8
     assert figures.battery is None
     assert any(line.startswith("| battery state of charge") and "| — |" in line for line in lines)
     assert SiteFigures.from_json(json.loads(json.dumps(figures.as_json()))) == figures
@@ -128,7 +128,15 @@ async def test_two_days_of_site_f(
         "battery last report: age of the reading shown",
     }
     verdicts = targets(figures)
-    assert [t.key for t in verdicts] == ["quota", "2005", "burst", "restart", "soc"]
+    assert [t.key for t in verdicts] == [
+        "quota",
+        "2005",
+        "burst",
+        "ahead",
+        "restart",
+        "soc",
+        "statistics",
+    ]
     lines = render(figures)
     assert lines[0].startswith("### f)")
     assert any(line.startswith("f) ") and "state of charge" in line for line in lines)
