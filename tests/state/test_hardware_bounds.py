@@ -45,27 +45,28 @@ def curve(eid: str, watts: float, *, glitch: float | None = None) -> BatchPower:
 
 
 def test_ratings_per_model_and_a_generous_default() -> None:
-    assert inverter_bound("DS3") == 880 * RATING_MARGIN
-    assert inverter_bound("DS3-L") == 768 * RATING_MARGIN  # the longest known prefix
-    assert inverter_bound("QT2D") == 2000 * RATING_MARGIN
+    # The larger of the data sheet's rating and CHANNEL_W per channel, with the margin.
+    assert inverter_bound("DS3D", 2) == 1800 * RATING_MARGIN  # the longest known prefix
+    assert inverter_bound("DS3", 2) == 2 * CHANNEL_W * RATING_MARGIN
+    assert inverter_bound("QT2D") == 4 * CHANNEL_W * RATING_MARGIN  # its model's 4 channels
     assert inverter_bound("XYZ-9", 2) == 2 * CHANNEL_W * RATING_MARGIN
     assert inverter_bound(None) == 4 * CHANNEL_W * RATING_MARGIN
     assert channel_bound("XYZ-9", 2) == CHANNEL_W * RATING_MARGIN
-    assert channel_bound("DS3") == inverter_bound("DS3")
+    assert channel_bound("DS3D") == 1800 * RATING_MARGIN
 
 
 def test_an_extended_system_delivers_more_than_its_declared_capacity() -> None:
     """6005 W at noon on a system declared at 3.84 kW (1.5 times that: 5760 W, which refused
-    it) is within what its 8 DS3 can deliver (8 x 880 W, with the margin 8800 W)."""
+    it) is within what its 8 DS3 can deliver (16 channels of 750 W, with the margin 18 kW)."""
     state = extended()
-    assert state.max_power_w == 8 * 880 * RATING_MARGIN
+    assert state.max_power_w == 16 * CHANNEL_W * RATING_MARGIN
     state.ecus["E1"].power_w = 3000.0
     power, problem = plausible_power(state, "E2", curve("E2", 375.625))  # 3005 W
     assert problem is None
     assert power == curve("E2", 375.625)
     # Its energies are no longer bounded by the declared capacity either.
     assert state.plausible_day(6.0 * 12)
-    assert state.capacity_w == pytest.approx(8 * 880)
+    assert state.capacity_w == pytest.approx(16 * CHANNEL_W)
 
 
 def test_one_impossible_figure_is_dropped_the_rest_kept() -> None:

@@ -107,7 +107,8 @@ def test_refused_summaries_say_why() -> None:
 def test_power_beyond_the_hardware_is_named() -> None:
     """A batch power curve is refused when its ECU's slot or the system with the other
     ECUs' power exceeds what their inverters can deliver (their ratings with a margin: E2's
-    QT2 1800 W, 2250 W; the system's 2 DS3 and a QT2, 4450 W), or when its impossible
+    QT2's 4 channels of 750 W, 4500 W; the system's 2 DS3 and a QT2, 9000 W), or when its
+    impossible
     figures are more than a glitch; a glitch is dropped, the rest kept."""
     state = started()  # E1 shows 500 W
     times = (time(12, 0), time(12, 5))
@@ -121,10 +122,10 @@ def test_power_beyond_the_hardware_is_named() -> None:
     assert problem(curve(500.0, 500.0, 500.0, 400.0)) is None
     assert problem(curve(550.0, 550.0, 550.0, 550.0)) is None  # 2200 W: within the margin
     assert problem(curve(1400.0, 1400.0, 1400.0, 1400.0)) == (
-        "the ECU's power of 5600 W, more than the 2250 W the system can deliver"
+        "the ECU's power of 5600 W, more than the 4500 W the system can deliver"
     )
-    state.ecus["E1"].power_w = 2300.0
+    state.ecus["E1"].power_w = 7000.0
     assert problem(curve(550.0, 550.0, 550.0, 550.0)) == (
-        "the system's power of 4500 W, more than the 4450 W the system can deliver"
+        "the system's power of 9200 W, more than the 9000 W the system can deliver"
     )
     assert "channel power of 640000 W" in str(problem(curve(6400.0 * 100)))

@@ -4,8 +4,9 @@ would lift a never-decreasing lifetime for good. A power curve loses only its im
 figures, unless they are too many to be a glitch (then it is refused whole).
 
 Power is bounded by the hardware, not by the capacity the details declare (an installer's
-figure, often typed before an extension): an inverter cannot deliver more than its rating,
-known per model (``MODEL_RATINGS``), or else ``CHANNEL_W`` per channel, generously.
+figure, often typed before an extension): an inverter cannot deliver more than the larger of
+its rating, known per model (``MODEL_RATINGS``), and ``CHANNEL_W`` per channel, generously (a
+model's name may hide a stronger variant; the bound only has to refuse the absurd).
 """
 
 from collections.abc import Iterable, Mapping
@@ -30,14 +31,22 @@ MODEL_RATINGS: dict[str, float] = {
     "QT2": 1800.0,
 }
 # Channels per model (the API lists a channel per module input).
-MODEL_CHANNELS: dict[str, int] = {"QS1": 4, "QT2": 4, "QT2D": 4, "YC1000": 4}
+MODEL_CHANNELS: dict[str, int] = {
+    "DS3": 2,
+    "EZ1": 2,
+    "YC600": 2,
+    "QS1": 4,
+    "QT2": 4,
+    "YC1000": 4,
+}
 # An unknown model: this much per channel (no micro-inverter's input reaches it) and this
 # many channels until its curve says.
 CHANNEL_W = 750.0
 DEFAULT_CHANNELS = 4
-# Above its rating an inverter delivers nothing (it clips); the margin covers the API's
-# averaging and rounding, and a data sheet's VA against W.
-RATING_MARGIN = 1.25
+# Above its rating an inverter delivers nothing (it clips); the margin is generous: the API's
+# averaging and rounding, a data sheet's VA against W, and a model name that hides a stronger
+# variant (a "DS3" that is a DS3-H) must never refuse a real answer.
+RATING_MARGIN = 1.5
 # A curve with more impossible figures than this share (of those with a value) is not a
 # glitch: it is refused whole (an answer scaled by 100 or a million stays out).
 GLITCH_SHARE = 0.05
@@ -51,22 +60,20 @@ def _model_key(model: str | None, table: Mapping[str, object]) -> str | None:
 
 def inverter_bound(model: str | None, channels: int = 0) -> float:
     """The most an inverter of ``model`` with ``channels`` inputs can deliver (W), with the
-    margin: its rating where the model is known, else ``CHANNEL_W`` per channel."""
+    margin: the larger of its rating (where the model is known) and ``CHANNEL_W`` per
+    channel (the channels it reported, else its model's, else ``DEFAULT_CHANNELS``)."""
     key = _model_key(model, MODEL_RATINGS)
-    if key is not None:
-        return MODEL_RATINGS[key] * RATING_MARGIN
+    rating = MODEL_RATINGS[key] if key is not None else 0.0
     count = channels or MODEL_CHANNELS.get(_model_key(model, MODEL_CHANNELS) or "", 0)
-    return CHANNEL_W * RATING_MARGIN * (count or DEFAULT_CHANNELS)
+    return max(rating, CHANNEL_W * (count or DEFAULT_CHANNELS)) * RATING_MARGIN
 
 
 def channel_bound(model: str | None, channels: int = 0) -> float:
-    """The most one input of such an inverter can deliver (W): the whole inverter's bound
-    (one input may carry most of it), at most ``CHANNEL_W`` with the margin for an unknown
-    model."""
+    """The most one input of such an inverter can deliver (W): ``CHANNEL_W`` with the
+    margin, or its rating with the margin where that is more (a large inverter's input)."""
     key = _model_key(model, MODEL_RATINGS)
-    if key is None:
-        return CHANNEL_W * RATING_MARGIN
-    return inverter_bound(model, channels)
+    rating = MODEL_RATINGS[key] if key is not None else 0.0
+    return max(rating, CHANNEL_W) * RATING_MARGIN
 
 
 def glitches(values: Iterable[float | None], bound: float) -> tuple[int, int]:
