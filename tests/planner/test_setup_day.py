@@ -13,6 +13,7 @@ from custom_components.apsystems_ema.planner import (
     CallKind,
     DetailMode,
     PlanKind,
+    PlannedCall,
     Planner,
     PlannerConfig,
     PlannerState,
@@ -135,3 +136,25 @@ def test_the_quota_holds_with_the_set_ups_excused() -> None:
     run(book, planners, states, at, 40)
     start, end = period(at)
     assert book.used(start, end) - book.excused_in(at) + even <= 1000
+
+
+def test_history_comes_in_proportion_to_the_share() -> None:
+    """Each closing adds history calls in proportion to the entry's share of the quota (at
+    least one): two systems do not both spend a whole system's history pace."""
+    at = datetime(2026, 7, 10, 8, 0, tzinfo=UTC)
+    book, planners, states = systems(2, at)
+    history = tuple(
+        PlannedCall(CallKind.SYSTEM_HOURLY, None, at.date() - timedelta(days=n), backfill=True)
+        for n in range(1, 30)
+    )
+    for planner in planners:
+        planner.backfill = history
+    night = datetime(2026, 7, 10, 21, 0, tzinfo=UTC)
+    shares = [book.share(p.config.entry) for p in planners]
+    for planner, state, share in zip(planners, states, shares, strict=True):
+        state.last_poll = night - timedelta(hours=1)
+        plan = planner.next_plan(night, book, state)
+        assert plan.kind is PlanKind.CLOSING
+        added = [c for c in plan.calls if c.backfill]
+        assert len(added) == max(1, round(planner.config.backfill_per_day * share))
+        assert len(added) < planner.config.backfill_per_day

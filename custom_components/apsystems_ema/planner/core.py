@@ -214,7 +214,7 @@ class Planner:
                 closings += day > today
             day += ONE_DAY
         if history:
-            committed += min(len(self.backfill), self.config.backfill_per_day * closings)
+            committed += min(len(self.backfill), self._history_per_day(q) * closings)
         committed += self._inventory_due(now, end, state) * len(self._inventory_calls())
         remaining = min(q.quota - q.used, q.period_left) - self.reserve(now, q)
         return Budget(remaining, committed, daylight)
@@ -538,8 +538,14 @@ class Planner:
         budget = self._budget(at, q, state, history=False)
         keep = budget.committed + ceil(self.reserve(at, q) / 2)
         spare = min(q.quota - q.used - keep, q.left - keep)
-        count = max(0, min(self.config.backfill_per_day, len(self.backfill), spare))
+        count = max(0, min(self._history_per_day(q), len(self.backfill), spare))
         return self.backfill[:count]
+
+    def _history_per_day(self, q: Quota) -> int:
+        """History calls a closing may add: ``backfill_per_day`` for the whole quota, in
+        proportion for an entry's share of it (at least one)."""
+        share = q.quota / max(self.config.quota, 1)
+        return max(1, round(self.config.backfill_per_day * share))
 
     def _poll(self, start: datetime, q: Quota, state: PlannerState) -> Plan | None:
         found = self._next_poll_time(start, q, state)
