@@ -64,8 +64,9 @@ def mapping(value: Any, what: str) -> dict[str, Any]:
 
 
 # The files' minor versions: 2 added the devices' lifecycle and the inverters' lifetimes (state),
-# and the statistics' recovered sums (history). A migration fills what an older file lacks.
-STATE_MINOR = 2
+# and the statistics' recovered sums (history); 3 the planner's production envelope (state).
+# A migration fills what an older file lacks.
+STATE_MINOR = 3
 HISTORY_MINOR = 2
 HEALTH_MINOR = 1  # the panel health file (health/): the learned window and the verdicts
 
@@ -81,6 +82,8 @@ def migrate_state(major: int, minor: int, data: Any) -> Any:
             if isinstance(inverter, dict):
                 inverter.setdefault("anchored", None)
                 inverter.setdefault("last_report", None)
+    if minor < 3 and isinstance(data, dict) and isinstance(data.get("planner"), dict):
+        data["planner"].setdefault("envelope", {})  # learnt from the next polls on
     return data
 
 

@@ -6,7 +6,7 @@ counts as failed (``Failure.BAD_ANSWER``) and nothing it held is kept.
 """
 
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from .health import Health
@@ -37,7 +37,24 @@ from .state import (
     ecu_slots,
     inverter as inverters,
     meter as meters,
+    zone_of,
 )
+from .state.limits import glitches, too_many
+
+# An ECU's curve of the day as instants and its power (W), for the envelope to learn from.
+type CurveSink = Callable[[str, date, list[tuple[datetime, float | None]]], None]
+
+
+def ecu_power(power: BatchPower, zone_name: str) -> list[tuple[datetime, float | None]]:
+    """An ECU's power at each point of its batch curve: its channels summed (None where none
+    has a value)."""
+    zone = zone_of(zone_name)
+    channels = [values for series in power.power.values() for values in series.values()]
+    out: list[tuple[datetime, float | None]] = []
+    for i, at in enumerate(power.times):
+        values = [value for v in channels if i < len(v) and (value := v[i]) is not None]
+        out.append((datetime.combine(power.day, at, zone), sum(values) if values else None))
+    return out
 
 
 def check(problem: str | None) -> None:
@@ -57,19 +74,42 @@ def _lifetime_days(site: SiteState, at: datetime) -> int:
     return max((site.local_day(at) - created).days + 1, 1) if created else LIFETIME_DAYS
 
 
-def _power_problem(site: SiteState, eid: str, power: BatchPower) -> str | None:
-    """Why an ECU's batch power curve cannot be real: a channel, all of them together in one
-    5-minute slot, or the system with the other ECUs' power, beyond what the system can
-    deliver."""
-    channels = [values for series in power.power.values() for values in series.values()]
+def plausible_power(site: SiteState, eid: str, power: BatchPower) -> tuple[BatchPower, str | None]:
+    """An ECU's batch power curve without its impossible figures (a channel's power below 0
+    or beyond what its inverter can deliver: its rating, see :mod:`.state.limits`), and why
+    it cannot be real when they are more than a glitch, or when its ECU, or the system with
+    the other ECUs' power, is beyond what their inverters can deliver."""
+    bad = total = 0
+    kept: dict[str, dict[int, tuple[float | None, ...]]] = {}
+    for uid, series in power.power.items():
+        bound = site.channel_bound(uid)
+        for number, values in series.items():
+            found, count = glitches(values, bound)
+            bad, total = bad + found, total + count
+            kept.setdefault(uid, {})[number] = tuple(
+                None if v is not None and (v < 0 or v > bound) else v for v in values
+            )
+    if too_many(bad, total):
+        figures = [
+            v for s in power.power.values() for vs in s.values() for v in vs if v is not None
+        ]
+        worst = max(figures, key=abs, default=0.0)
+        if worst < 0:
+            return power, f"negative channel power of {worst:g} W ({bad} of {total} figures)"
+        bound = max((site.channel_bound(uid) for uid in power.power), default=0.0)
+        return power, (
+            f"channel power of {worst:g} W, more than the {bound:g} W the system can deliver "
+            f"to a channel ({bad} of {total} figures)"
+        )
+    power = replace(power, power=kept)
+    channels = [values for series in kept.values() for values in series.values()]
     totals = [
         sum(values[i] or 0.0 for values in channels if i < len(values))
         for i in range(len(power.times))
     ]
     others = sum(e.power_w or 0.0 for other, e in site.producing.items() if other != eid)
-    return (
-        site.power_problem("channel power", (v for values in channels for v in values))
-        or site.power_problem("the ECU's power", totals)
+    return power, (
+        site.power_problem("the ECU's power", totals, site.ecu_max_power_w(eid))
         or site.power_problem("the system's power", totals[-1:] and [totals[-1] + others])
     )
 
@@ -82,6 +122,7 @@ class Dispatcher:
     site: SiteState
     records: HourlyRecords
     health: Health | None = None  # panel health reads the batch curves and energies too
+    on_curve: CurveSink | None = None  # each ECU's curve of the day, once it is accepted
 
     async def run(self, call: PlannedCall, at: datetime) -> set[str]:
         """Make the call and apply its answer; returns the identifiers of the devices the API
@@ -141,7 +182,7 @@ class Dispatcher:
 
     async def _ecu_curve(self, call: PlannedCall, target: str, day: date, at: datetime) -> None:
         curve = await self.client.get_ecu_minutely(target, day)
-        check(self.site.power_problem("ECU power", curve.power))
+        check(self.site.power_problem("ECU power", curve.power, self.site.ecu_max_power_w(target)))
         ecu = self.site.ecus.get(target)
         known = [curve.today, ecu.energy.known_on(curve.day) if ecu else None]
         check(self.site.day_problem(curve.energy, max((k for k in known if k), default=None)))
@@ -160,11 +201,17 @@ class Dispatcher:
         closed = ecu is not None and ecu.energy.day == power.day and ecu.energy.exact
         # A closed day's curve only refreshes the power (its energy is the API's own).
         so_far = None if ecu is None or closed else ecu.energy.known_on(power.day)
+        cleaned, problem = plausible_power(site, target, power)
+        if problem is not None:  # an energy beyond reason says why first
+            check(site.day_problem(ecu_slots(power).energy, so_far) or problem)
+        power = cleaned
         slots = ecu_slots(power)
-        check(site.day_problem(slots.energy, so_far) or _power_problem(site, target, power))
+        check(site.day_problem(slots.energy, so_far))
         inverters.apply_batch_power(site, target, power, at)
         if self.health is not None:
             self.health.observe_curve(power)
+        if self.on_curve is not None:
+            self.on_curve(target, power.day, ecu_power(power, site.timezone))
         if ecu is not None and not closed:
             system_open = not (site.energy.day == power.day and site.energy.exact)
             producing = list(site.producing)

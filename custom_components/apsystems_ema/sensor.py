@@ -4,10 +4,11 @@ Each device type has one entity class and a static tuple of descriptions whose `
 reads that device's state (the system's read the coordinator).
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from homeassistant.components.sensor import (
     RestoreSensor,
@@ -47,7 +48,7 @@ from .entity import (
 )
 from .openapi import STORAGE_KEYS, StatusLight
 from .panels import health_sensors
-from .planner.freshness import follow_sun, live_power
+from .planner.freshness import follow_envelope, live_power
 from .planning import option
 from .state import (
     METER_KEYS,
@@ -101,7 +102,8 @@ def current(
     sun: bool = False,
 ) -> float | None:
     """A power reading as the current power (see :mod:`.planner.freshness`); with ``sun``,
-    carried along the sun since it was measured (when the option is on)."""
+    carried along the system's learnt envelope (the sun's height until it learnt enough)
+    since it was measured (when the option is on)."""
     now = dt_util.utcnow()
     daylight = coordinator.planner.daylight
     value = live_power(
@@ -114,9 +116,13 @@ def current(
     )
     if not sun or not sun_option(coordinator):
         return value
-    capacity = coordinator.site.capacity_kw
-    return follow_sun(
-        value, sample, now, daylight=daylight, limit_w=capacity * 1000 if capacity else None
+    return follow_envelope(
+        value,
+        sample,
+        now,
+        daylight=daylight,
+        envelope=coordinator.planner_state.envelope,
+        limit_w=coordinator.site.capacity_w,
     )
 
 
@@ -487,6 +493,35 @@ class SystemSensor(SystemEntity, APsystemsSensor[APsystemsCoordinator]):
     entity_description: APsystemsSensorDescription[APsystemsCoordinator]
 
 
+# The Power sensor's attributes: what was measured, when, and whether the state is an estimate.
+MEASURED_POWER = "measured_power"
+MEASURED_AT = "measured_at"
+ESTIMATED = "estimated"
+ROUNDING_W = 0.05  # a shown power is rounded to 0.1 W
+
+
+class SystemPowerSensor(SystemSensor):
+    """The system's Power: measured at each poll, following its envelope in between. Its
+    attributes say what was measured and when, and whether the state is an estimate, so an
+    automation can choose; they change with every poll and every 5 minutes, so the recorder
+    leaves them out."""
+
+    _unrecorded_attributes = frozenset({MEASURED_POWER, MEASURED_AT, ESTIMATED})
+
+    @property
+    def extra_state_attributes(self) -> Mapping[str, Any]:
+        """The measured power (W) and its sample's time; whether the state is estimated."""
+        site = self.coordinator.site
+        measured, at = site.power_w, site.last_data
+        shown = self.native_value
+        return {
+            MEASURED_POWER: None if measured is None else round(measured, 1),
+            MEASURED_AT: None if at is None else at.isoformat(),
+            ESTIMATED: isinstance(shown, int | float)
+            and (measured is None or abs(shown - measured) > ROUNDING_W),
+        }
+
+
 class EcuSensor(EcuEntity, APsystemsSensor[EcuState]):
     """A sensor of a producing ECU."""
 
@@ -539,7 +574,10 @@ def new_sensors(coordinator: APsystemsCoordinator, known: NewDevices) -> list[Se
     new = known.arrivals(coordinator.site)
     entities: list[SensorEntity] = []
     if new.system:
-        entities += [SystemSensor(coordinator, d) for d in SYSTEM_SENSORS]
+        entities += [
+            (SystemPowerSensor if d.follows_sun else SystemSensor)(coordinator, d)
+            for d in SYSTEM_SENSORS
+        ]
     for eid in new.ecus:
         entities += [EcuSensor(coordinator, d, eid) for d in ECU_SENSORS]
     for uid in new.inverters:

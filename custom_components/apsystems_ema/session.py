@@ -8,7 +8,7 @@ buttons, the locks); everything it runs goes through :class:`SiteSession`.
 """
 
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from homeassistant.config_entries import ConfigEntry
@@ -137,13 +137,15 @@ class SiteSession:
         if isinstance(handed, SystemDetails):
             # The config flow just fetched them: use its answer, count its call.
             self.site.apply_details(handed, now)
-            self.planner.record(PlannedCall(CallKind.DETAILS), now, self.book, self.planner_state)
+            self.planner.record(
+                PlannedCall(CallKind.DETAILS), now, self.book, self.planner_state, setup=True
+            )
         calls = self.planner.bootstrap_calls(
             now, self.planner_state, details=isinstance(handed, SystemDetails)
         )
         try:
             if calls and calls[0].kind is CallKind.DETAILS:
-                await self.async_run(calls[:1])
+                await self.async_run(calls[:1], setup=True)
                 calls = calls[1:]
             if not calls or not self.site.ecus:
                 return
@@ -151,15 +153,15 @@ class SiteSession:
                 # Days before the installation are history (backfill), not closings; the day
                 # of the installation is closed tonight or caught up tomorrow morning.
                 self.planner_state.closed_day = self.site.local_day(now) - timedelta(days=1)
-            await self.async_run(calls)
+            await self.async_run(calls, setup=True)
             # The system's, each ECU's and (up to SETUP_ANCHORS) each inverter's lifetime at
             # the start of today: from then on the counters roll forward day by day. Fetched
             # now, lifetimes are known at once, also when the integration is added at night.
-            await self.async_run(self.unknown_lifetimes(inverters=SETUP_ANCHORS))
-            await self.async_run(self.planner.battery_readings())
+            await self.async_run(self.unknown_lifetimes(inverters=SETUP_ANCHORS), setup=True)
+            await self.async_run(self.planner.battery_readings(), setup=True)
             if option(self.entry, CONF_IMPORT_STATISTICS) and self.site.producing:
                 today = self.site.local_day(dt_util.utcnow())
-                await self.async_run(self.planner.first_history(today))
+                await self.async_run(self.planner.first_history(today), setup=True)
         finally:
             if not self.site.ecus:
                 await self.files.async_save_state(self._payload())
@@ -185,9 +187,15 @@ class SiteSession:
         )
 
     async def async_run(
-        self, calls: Iterable[PlannedCall], plan: Plan | None = None, *, manual: bool = False
+        self,
+        calls: Iterable[PlannedCall],
+        plan: Plan | None = None,
+        *,
+        manual: bool = False,
+        setup: bool = False,
     ) -> None:
-        """Run calls in order; every attempt is recorded in the call book."""
+        """Run calls in order; every attempt is recorded in the call book (``setup``: as the
+        set-up's)."""
         succeeded = False
         held_now: set[str] = set()
         inventory_before = self._inventory()
@@ -210,6 +218,7 @@ class SiteSession:
                 plan=plan,
                 attempts=max(self.client.requests - sent, 1),
                 manual=manual,
+                setup=setup,
             )
             if call.backfill and (failure is None or isinstance(failure, APsystemsApiError)):
                 self.records.answered.add(call.dated_key)  # an answer, even "no data": final
@@ -247,11 +256,16 @@ class SiteSession:
 
     async def _call(self, call: PlannedCall, at: datetime) -> None:
         """One API call, folded into the site state and the hourly records."""
-        gone = await Dispatcher(self.client, self.site, self.records, self.health).run(call, at)
+        dispatcher = Dispatcher(self.client, self.site, self.records, self.health, self._learn)
+        gone = await dispatcher.run(call, at)
         if call.kind in (CallKind.INVENTORY, CallKind.METERS):
             gone |= self.site.orphans(self.outcomes.registered(), self.site.local_day(at))
         if gone:
             self.outcomes.remove_devices(gone)
+
+    def _learn(self, eid: str, day: date, samples: list[tuple[datetime, float | None]]) -> None:
+        """An ECU's curve of the day into the system's envelope (what its power follows)."""
+        self.planner_state.envelope.learn(day, eid, samples)
 
     async def import_changed(self) -> None:
         """Send the changed statistics series (kept while the import is off)."""

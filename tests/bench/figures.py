@@ -57,6 +57,7 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+import itertools
 from math import ceil
 import statistics
 
@@ -362,6 +363,48 @@ def _power(
     return stale, errors
 
 
+STATISTICS_ROUNDING = 0.011
+"""kWh an imported hour may differ from the truth: the API's hourly list has 2 decimals."""
+
+
+def exact_days(system: SystemRun, timeline: Timeline, first: date, last: date) -> tuple[int, int]:
+    """(days of ``first``..``last`` whose imported hourly production matches the truth hour by
+    hour within the API's rounding, those days)."""
+    exact = total = 0
+    day = first
+    while day <= last:
+        total += 1
+        hours = system.production.get(day)
+        truth = timeline.truth.hourly(day)
+        if hours is not None and len(hours) <= len(truth):
+            hours = [*hours, *[0.0] * (len(truth) - len(hours))]  # the closing's list ends then
+            exact += all(
+                abs(h - t) <= STATISTICS_ROUNDING for h, t in zip(hours, truth, strict=True)
+            )
+        day += timedelta(days=1)
+    return exact, total
+
+
+def poll_gaps(calls: list[datetime], daylight: Daylight, start: datetime, end: datetime) -> float:
+    """The longest stretch of daylight (minutes) in ``[start, end)`` without a poll (a call
+    of ``calls``): from the start or a poll to the next poll or the end, counting only the
+    time between sunrise and sunset."""
+    marks = sorted([start, *(at for at in calls if start <= at < end), end])
+    longest = 0.0
+    for first, second in itertools.pairwise(marks):
+        lit = 0.0
+        day = first.astimezone(daylight.zone).date()
+        while (sun := daylight.sun(day)) is None or sun[0] < second:
+            if sun is not None:
+                lo, hi = max(first, sun[0]), min(second, sun[1])
+                lit += max((hi - lo).total_seconds(), 0.0)
+            day += timedelta(days=1)
+            if datetime.combine(day, time(0), daylight.zone) > second:
+                break
+        longest = max(longest, lit / 60)
+    return longest
+
+
 # -- the anchor -----------------------------------------------------------------------------
 
 
@@ -555,6 +598,11 @@ def site_figures(run: Run) -> SiteFigures:
     intervals: list[int] = []
     measured = Values()
     ahead = Values()
+    system_lifetime: dict[str, float] = {}
+    longest_gap: dict[str, float] = {}
+    statistics_days: dict[str, list[int]] = {}
+    # Closed days: from the set-up day to the day before the run's last (its closing ran).
+    closed_last = (run.end - timedelta(hours=12)).astimezone(zone).date() - timedelta(days=1)
     for system in run.systems:
         timeline = Timeline(system.site, first, last)
         daylight = Daylight(system.site)
@@ -569,7 +617,17 @@ def site_figures(run: Run) -> SiteFigures:
         ]
         sid = system.site.sid
         shown = {k.removeprefix(f"{sid}_"): v for k, v in system.values.items()}
-        _system_figures(system.site, shown, timeline, sampling, ours)
+        own = {name: Values() for name in FIGURES}
+        _system_figures(system.site, shown, timeline, sampling, own)
+        for name in FIGURES:
+            ours[name].add(own[name])
+        system_lifetime[sid] = own["lifetime_minutes"].stat().mean or 0.0
+        polls = [c.at for c in system.calls if c.endpoint == "batch_power"]
+        # From the set-up on (its day is where several systems starved each other).
+        longest_gap[sid] = poll_gaps(polls, daylight, run.start, min(run.end, spec.month_end))
+        statistics_days[sid] = list(
+            exact_days(system, timeline, run.start.astimezone(zone).date(), closed_last)
+        )
         measured.add(_measured_power(system.site, shown, timeline, sampling))
         tol = 0.01 * (len(system.site.ecus) + 1)
         ahead.add(_ahead(shown["lifetime_energy"], sampling, timeline, timeline.lifetime(), tol))
@@ -605,6 +663,9 @@ def site_figures(run: Run) -> SiteFigures:
         if has_battery
         else None,
         lifetime_ahead=ahead.stat(),
+        system_lifetime=system_lifetime,
+        longest_gap=longest_gap,
+        statistics_days=statistics_days,
     )
 
 

@@ -31,7 +31,7 @@ the restart if that comes sooner: none of them would have been made without the 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 import logging
 
 from freezegun import api as freezegun_api
@@ -48,6 +48,7 @@ from custom_components.apsystems_ema.const import (
     DOMAIN,
 )
 from custom_components.apsystems_ema.coordinator import APsystemsCoordinator
+from custom_components.apsystems_ema.records import PRODUCTION
 from custom_components.apsystems_ema.state import METER_KEYS
 from tests.bench.sites import QUOTA, BenchSite
 from tests.ha.drive import settle, step
@@ -122,6 +123,9 @@ class SystemRun:
     calls: list[CallRecord]
     values: dict[str, list[float | None]]
     """Per unique id, the value shown at each sample instant (None: no number)."""
+    production: dict[date, list[float]] = field(default_factory=dict)
+    """The hourly solar production the integration holds for its statistics at the run's
+    end, per local day."""
 
 
 @dataclass
@@ -300,8 +304,10 @@ async def _run_site(
                 _sample(run, reader, now)
                 next_sample = _next_sample(now)
         refreshes.stop()
-        for entry in entries:
+        for system, entry in zip(run.systems, entries, strict=True):
             if entry.state is ConfigEntryState.LOADED:
+                records = entry.runtime_data.records
+                system.production = {d: list(v) for d, v in records.days(PRODUCTION).items()}
                 await hass.config_entries.async_unload(entry.entry_id)
         await hass.async_block_till_done(wait_background_tasks=True)
     finally:

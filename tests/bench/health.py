@@ -104,6 +104,8 @@ CASES: tuple[Case, ...] = (
             ("e", "e) Utrecht, July (the App ID's first system)"),
             ("f", "f) Amsterdam, July, PV + battery"),
             ("g", "g) Haarlem, July, split roof"),
+            ("h", "h) Golden, July as measured (real sky)"),
+            ("i", "i) Golden, July's measured clouds on an east roof (real sky)"),
         )
     ),
     Case(

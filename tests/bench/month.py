@@ -11,7 +11,7 @@ site is printed, then PASS/FAIL per target; a FAIL does not fail the process.
 
 Options::
 
-    --site a,b,...   the sites to run (default: all, a to g)
+    --site a,b,...   the sites to run (default: all, a to i, m2, m5, m12)
     --days N         only the first N days after each set-up (quick iteration)
     --json FILE      also write every figure as JSON
     --jobs N         worker processes the sites are shared among (default 2)
@@ -47,7 +47,20 @@ LEGEND = (
     "percentage points; lifetime charged / discharged energy behind the truth. —: no battery.",
 )
 #: Relative cost of a site's month (for sharing the sites out among workers).
-COST = {"a": 3.0, "b": 3.0, "c": 2.0, "d": 4.5, "e": 4.0, "f": 3.0, "g": 3.0}
+COST = {
+    "a": 3.0,
+    "b": 3.0,
+    "c": 2.0,
+    "d": 4.5,
+    "e": 4.0,
+    "f": 3.0,
+    "g": 3.0,
+    "h": 3.0,
+    "i": 3.0,
+    "m2": 3.0,
+    "m5": 6.0,
+    "m12": 12.0,
+}
 
 
 def build_parser() -> argparse.ArgumentParser:

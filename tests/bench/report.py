@@ -26,6 +26,10 @@ MAX_INVERTER_STALENESS = 60.0
 MAX_POWER_ERROR = 0.15
 MAX_SOC_STALENESS = 60.0
 BURST = 2.0
+# Several systems on one App ID: each one's lifetime within 3 times the single system's
+# (site a: 55 min), and none left without a poll for more than 3 hours of daylight.
+MAX_SYSTEM_LIFETIME = 3 * 55.0
+MAX_GAP_MINUTES = 180.0
 NO_BATTERY = "—"
 
 
@@ -109,6 +113,36 @@ def targets(fig: SiteFigures) -> list[Target]:
                 f"≤ {MAX_SOC_STALENESS:g}",
             )
         )
+    if fig.statistics_days:
+        inexact = {sid: n - ok for sid, (ok, n) in fig.statistics_days.items() if ok < n}
+        common.append(
+            Target(
+                "statistics",
+                "exact statistics: every closed day's imported hours are the API's, every system",
+                not inexact,
+                ", ".join(f"{sid[:5]}: {n} days off" for sid, n in inexact.items()) or "all",
+                "all days",
+            )
+        )
+    if len(fig.system_lifetime) > 1:
+        worst = max(fig.system_lifetime.values())
+        gap = max(fig.longest_gap.values(), default=0.0)
+        common += [
+            Target(
+                "systems",
+                f"every system's lifetime <= {MAX_SYSTEM_LIFETIME:g} min behind (3x site a)",
+                worst <= MAX_SYSTEM_LIFETIME,
+                f"worst {_num(worst)} min",
+                f"≤ {MAX_SYSTEM_LIFETIME:g}",
+            ),
+            Target(
+                "gap",
+                f"no system without a poll for more than {MAX_GAP_MINUTES / 60:g} h of daylight",
+                gap <= MAX_GAP_MINUTES,
+                f"longest {_num(gap / 60, 2)} h",
+                f"≤ {MAX_GAP_MINUTES / 60:g} h",
+            ),
+        ]
     if fig.key != "a":
         return [
             Target(
@@ -311,6 +345,24 @@ def render(fig: SiteFigures) -> list[str]:
         f"{_ratio(ours.inverter_error.mean, theirs.inverter_error.mean)} | |",
     ]
     lines += _battery_rows(fig.battery, checks)
+    if fig.statistics_days:
+        lines.append(
+            "| imported hourly production equal to the API's: closed days, per system | "
+            + ", ".join(f"{sid[:5]}: {ok} of {n}" for sid, (ok, n) in fig.statistics_days.items())
+            + f" | - | | {checks.get('statistics', '')} |"
+        )
+    if len(fig.system_lifetime) > 1:
+        lines.append(
+            "| per system: lifetime minutes behind (mean) / longest daylight without a poll (h) | "
+            + ", ".join(
+                f"{sid[:5]}: {_num(minutes)} / {_num(fig.longest_gap.get(sid, 0.0) / 60, 2)}"
+                for sid, minutes in fig.system_lifetime.items()
+            )
+            + f" | - | | {checks.get('systems', '')} {checks.get('gap', '')} |"
+        )
+    else:
+        gap = max(fig.longest_gap.values(), default=0.0)
+        lines.append(f"| longest daylight without a poll (h) | {_num(gap / 60, 2)} | - | | |")
     for row in fig.extra:
         share = (
             f" ({100 * row.ours.mean / fig.daylight_power_w:.1f} %)"

@@ -149,6 +149,13 @@ class SiteFigures:
     lifetime_ahead: Stat = field(default_factory=Stat)
     """The system's lifetime above the API's (beyond its rounding), kWh, all day: one value
     per sample it was above (``n``: how many; none is the lifetime rule kept)."""
+    system_lifetime: dict[str, float] = field(default_factory=dict)
+    """Per SID, the lifetime's mean minutes behind in daylight."""
+    longest_gap: dict[str, float] = field(default_factory=dict)
+    statistics_days: dict[str, list[int]] = field(default_factory=dict)
+    """Per SID, [days whose imported hourly production is the truth's, closed days]."""
+    """Per SID, the longest stretch of daylight (minutes) without a poll, from the set-up to
+    the month's end."""
 
     def as_json(self) -> dict[str, Any]:
         """Plain JSON."""

@@ -92,6 +92,7 @@ def _created(setup: date) -> date:
 
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
+DENVER = ZoneInfo("America/Denver")
 OSLO = ZoneInfo("Europe/Oslo")
 ROME = ZoneInfo("Europe/Rome")
 
@@ -205,6 +206,65 @@ SPLIT_SITE = Site(
     faults=(ChannelFault("900007200001", 3, loss=0.6, hours=(7.0, 10.5)),),
 )
 
+# Real skies (tests/simulator/skies, README: the benchmark's provenance): measured production
+# of an array in Golden, Colorado, instead of the formula. Never the SERF East array (its
+# July 2016 is the held-out check).
+GOLDEN_SOUTH_SITE = Site(
+    sid="US4G5H6J7K8L",
+    timezone="America/Denver",
+    latitude=39.74,
+    longitude=-105.18,
+    create_date=_created(date(YEAR, 6, 30)),
+    ecus=(
+        _ecu("216000770001", "QT2D", 2, 7_100_001, 430.0),
+        _ecu("216000770002", "DS3", 3, 7_200_001, 420.0),
+    ),
+    meters=("215000770003",),
+    seed=3974,
+    base_load_w=300.0,
+    sky="golden_south_2021_07",
+)
+
+GOLDEN_EAST_SITE = Site(
+    sid="US9M8N7P6Q5R",
+    timezone="America/Denver",
+    latitude=39.74,
+    longitude=-105.18,
+    create_date=_created(date(YEAR, 6, 30)),
+    # An east-facing roof (azimuth 90°, tilt 25°) under July 2022's measured sky.
+    ecus=(
+        _ecu("216000880001", "DS3", 3, 8_100_001, 420.0),
+        _ecu("216000880002", "DS3", 3, 8_200_001, 420.0),
+    ),
+    seed=3975,
+    sky="golden_east_2022_07",
+)
+
+
+def _many(count: int) -> tuple[System, ...]:
+    """``count`` small systems around Utrecht (1 ECU, 2 to 4 DS3 each; every third with a
+    meter), all on one App ID with default options."""
+    systems = []
+    for n in range(count):
+        eid = f"2160009{n:02d}001"
+        meters = (f"2150009{n:02d}002",) if n % 3 == 0 else ()
+        systems.append(
+            System(
+                Site(
+                    sid=f"AZM{n:02d}A1B2C3D",
+                    timezone="Europe/Amsterdam",
+                    latitude=52.09 + 0.01 * n,
+                    longitude=5.12,
+                    create_date=_created(date(YEAR, 6, 30)),
+                    ecus=(_ecu(eid, "DS3", 2 + n % 3, 9_000_001 + 1000 * n, 410.0),),
+                    meters=meters,
+                    seed=6000 + n,
+                )
+            )
+        )
+    return tuple(systems)
+
+
 SITES: tuple[BenchSite, ...] = (
     BenchSite(
         "a",
@@ -257,6 +317,33 @@ SITES: tuple[BenchSite, ...] = (
         (System(SPLIT_SITE),),
         datetime(YEAR, 6, 30, 12, 0, tzinfo=AMSTERDAM),
         (YEAR, 7),
+    ),
+    BenchSite(
+        "h",
+        "h) real sky: Golden (Colorado), July as measured (PVDAQ system 15, 2021): 2 ECUs "
+        "(2 QT2D, 3 DS3) + meter ECU, south-facing, set up at noon on 30 June",
+        (System(GOLDEN_SOUTH_SITE),),
+        datetime(YEAR, 6, 30, 12, 0, tzinfo=DENVER),
+        (YEAR, 7),
+    ),
+    BenchSite(
+        "i",
+        "i) real sky: Golden, July 2022's measured clouds on an east-facing roof: 2 ECUs "
+        "(6 DS3), no meter, set up at noon on 30 June",
+        (System(GOLDEN_EAST_SITE),),
+        datetime(YEAR, 6, 30, 12, 0, tzinfo=DENVER),
+        (YEAR, 7),
+    ),
+    *(
+        BenchSite(
+            f"m{count}",
+            f"m{count}) {count} systems on one App ID (Utrecht, 1 ECU each, every third "
+            "with a meter), July, all added at 10:00 on 30 June with default options",
+            _many(count),
+            datetime(YEAR, 6, 30, 10, 0, tzinfo=AMSTERDAM),
+            (YEAR, 7),
+        )
+        for count in (2, 5, 12)
     ),
 )
 

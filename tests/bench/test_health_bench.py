@@ -26,6 +26,16 @@ def test_goal(key: str) -> None:
     assert "| met:" in table[2]
 
 
+def test_a_real_sky_raises_no_alarm() -> None:
+    """A July of measured thunderstorm afternoons on an east roof (bench site i, no fault):
+    its cloudy days are judged or skipped, and no unit is ever flagged."""
+    result = run_case(BY_CASE["i"])
+    assert result.ok
+    assert result.false_alarms == []
+    assert result.figures > 300
+    assert result.mean_error < 1.0
+
+
 def test_command_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """An unknown case is refused; a run prints the table and writes the JSON."""
     with pytest.raises(SystemExit, match="unknown case"):

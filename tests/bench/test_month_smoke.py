@@ -87,7 +87,7 @@ async def test_two_days_of_site_a(
     lines = render(figures)
     assert lines[0].startswith("### a)")
     assert any(line.startswith("a) ") for line in lines)
-    assert len(targets(figures)) == 7
+    assert len(targets(figures)) == 8
     assert figures.lifetime_ahead.n == 0  # the lifetime rule: never above the API's
     assert figures.battery is None
     assert any(line.startswith("| battery state of charge") and "| — |" in line for line in lines)
@@ -129,7 +129,15 @@ async def test_two_days_of_site_f(
         "battery last report: age of the reading shown",
     }
     verdicts = targets(figures)
-    assert [t.key for t in verdicts] == ["quota", "2005", "burst", "ahead", "restart", "soc"]
+    assert [t.key for t in verdicts] == [
+        "quota",
+        "2005",
+        "burst",
+        "ahead",
+        "restart",
+        "soc",
+        "statistics",
+    ]
     lines = render(figures)
     assert lines[0].startswith("### f)")
     assert any(line.startswith("f) ") and "state of charge" in line for line in lines)

@@ -5,14 +5,21 @@ from datetime import timedelta
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import entity_registry as er
 from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import (  # type: ignore[import-untyped]
     MockConfigEntry,
 )
 
-from custom_components.apsystems_ema.const import CONF_FOLLOW_SUN
+from custom_components.apsystems_ema.const import CONF_FOLLOW_SUN, DOMAIN
 from custom_components.apsystems_ema.coordinator import APsystemsCoordinator
 from custom_components.apsystems_ema.planner.freshness import follow_sun
+from custom_components.apsystems_ema.sensor import (
+    ESTIMATED,
+    MEASURED_AT,
+    MEASURED_POWER,
+    SystemPowerSensor,
+)
 from tests.ha.helpers import MORNING, advance, setup, state_of
 from tests.simulator import Simulator
 
@@ -81,3 +88,41 @@ async def test_with_the_option_off_the_last_measured_power_stands(
     await advance(hass, freezer, BETWEEN_POLLS)
     assert len(simulator.calls) == calls
     assert float(state_of(hass, f"{simulator.sid}_power")) == measured
+
+
+def _attributes(hass: HomeAssistant, unique_id: str) -> dict[str, object]:
+    registry = er.async_get(hass)
+    entity_id = registry.async_get_entity_id("sensor", DOMAIN, unique_id)
+    assert entity_id is not None
+    state = hass.states.get(entity_id)
+    assert state is not None
+    return dict(state.attributes)
+
+
+async def test_the_power_says_what_was_measured_and_whether_it_is_estimated(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    simulator: Simulator,
+    coordinator: APsystemsCoordinator,
+) -> None:
+    """measured_power (W) and measured_at (the sample's time) beside the state; estimated
+    while the state follows the envelope (or the sun) between polls; the recorder leaves
+    the three out."""
+    sid = simulator.sid
+    measured, sample = coordinator.site.power_w, coordinator.site.last_data
+    assert measured is not None
+    assert sample is not None
+    attributes = _attributes(hass, f"{sid}_power")
+    assert attributes[MEASURED_POWER] == round(measured, 1)
+    assert attributes[MEASURED_AT] == sample.isoformat()
+    assert attributes[ESTIMATED] is False  # just measured: the state is the measurement
+    await advance(hass, freezer, BETWEEN_POLLS)
+    attributes = _attributes(hass, f"{sid}_power")
+    assert float(state_of(hass, f"{sid}_power")) != measured
+    assert attributes[MEASURED_POWER] == round(measured, 1)
+    assert attributes[MEASURED_AT] == sample.isoformat()
+    assert attributes[ESTIMATED] is True
+    assert {MEASURED_POWER, MEASURED_AT, ESTIMATED} <= SystemPowerSensor._unrecorded_attributes
+    # Another device's power has no such attributes.
+    inverter = simulator.site.inverters[0].uid
+    assert MEASURED_POWER not in _attributes(hass, f"{sid}_{inverter}_power")

@@ -166,7 +166,7 @@ def test_history_never_eats_into_what_the_month_still_needs() -> None:
     p = planner()
     p.backfill = history(10)
     state = PlannerState(last_poll=NIGHT - timedelta(hours=3), closed_day=TODAY - timedelta(1))
-    budget = p.budget(NIGHT, book_at(), state)
+    budget = p.budget(NIGHT, book_at(), state, history=False)
     keep = budget.committed + -(-p.reserve(NIGHT) // 2)
     for spare in (0, 2, 7):
         plan = p.next_plan(NIGHT, book_at(p.config.quota - keep - spare), state)

@@ -143,7 +143,7 @@ def test_round_trip() -> None:
     book.weights = {"A": 2.5, "B": 1.0}
     data = json.loads(json.dumps(book.as_dict()))
     # The weights are kept: a restart does not hand the first entry back the whole quota.
-    assert set(data) == {"since", "hours", "exhausted_at", "weights"}
+    assert set(data) == {"since", "hours", "exhausted_at", "weights", "excused"}
     again = CallBook.from_dict(data)
     assert again.since == book.since
     assert again.hours == book.hours

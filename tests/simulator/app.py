@@ -729,7 +729,7 @@ class Simulator:
         details: dict[str, Any] = {
             "sid": site.sid,
             "create_date": site.create_date.isoformat(),
-            "capacity": f"{site.capacity_kw:.2f}",
+            "capacity": f"{site.declared_kw or site.capacity_kw:.2f}",
             "type": site.system_type,
             "timezone": site.timezone,
             "ecu": site.listed_ecus,

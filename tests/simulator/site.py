@@ -168,6 +168,12 @@ class Site:
     key is absent). A secret: never in a repr."""
     faults: Sequence[ChannelFault] = ()
     """What takes production from some channels (every total is still the channels' sum)."""
+    sky: str = ""
+    """A measured sky (a file of ``tests/simulator/skies``) that draws the production
+    instead of the formula; empty: the formula (see :mod:`.solar`)."""
+    declared_kw: float | None = None
+    """The capacity the details declare when it is not the modules' nameplate (an
+    installer's figure typed before an extension, say); None: the nameplate."""
 
     def __post_init__(self) -> None:
         """Normalise sequences to tuples and validate the timezone."""
@@ -176,6 +182,8 @@ class Site:
         object.__setattr__(self, "storages", tuple(self.storages))
         object.__setattr__(self, "faults", tuple(self.faults))
         ZoneInfo(self.timezone)
+        if self.sky and self.storages:
+            raise ValueError("a measured sky draws no battery (its model takes the formula)")
 
     @property
     def zone(self) -> ZoneInfo:

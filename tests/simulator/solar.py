@@ -8,6 +8,10 @@ Each channel is ``peak_w * channel_factor(uid, channel)`` watts of that curve, s
 aggregate is a sum of per-channel 5-minute samples: ECU = sum of its channels, hourly = sum
 of 12 slots, day = sum of the hours, month = sum of days, and so on.
 
+A site with a measured ``sky`` (a file of ``skies/``, see :func:`measured_curve`) takes its
+unit curve from measured production instead of the formula; every sum above still derives
+from it, so they agree just the same.
+
 Slot ``i`` is labelled ``HH:mm`` = ``i * 5`` minutes after local midnight; its power is the
 instantaneous power at that time and its energy the energy of the 5 minutes ending then
 (trapezoid). "Today" counts the slots whose label is not after "now".
@@ -17,7 +21,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, fields
 from datetime import date, datetime, time
 from functools import lru_cache
+import json
 import math
+from pathlib import Path
 import random
 from typing import TypedDict, Unpack
 import zlib
@@ -135,6 +141,29 @@ def _weather(seed: int, day: date) -> tuple[float, float, float, float, float, f
     )
 
 
+SKIES = Path(__file__).with_name("skies")
+
+
+@lru_cache(maxsize=8)
+def measured_sky(name: str) -> dict[int, tuple[float, ...]]:
+    """A measured sky (``skies/<name>.json``, written by ``scripts/skies_from_pvdata.py``):
+    per day of its month, 288 powers per W-peak on the local 5-minute slots."""
+    data = json.loads((SKIES / f"{name}.json").read_text())
+    days = {int(day): tuple(float(v) for v in values) for day, values in data["days"].items()}
+    if not days or any(len(v) != SLOTS_PER_DAY for v in days.values()):
+        raise ValueError(f"the sky {name} has no 288 slots a day")
+    return days
+
+
+def measured_curve(sky: str, day: date) -> DayCurve:
+    """The unit curve of ``day`` under a measured sky: the measured day of the same day of
+    the month (the last measured day for a later one), so every day of the site's life has
+    a real day's shape and its sums stay consistent."""
+    days = measured_sky(sky)
+    power = days.get(day.day) or days[max(days)]
+    return _day_curve([max(0.0, p) for p in power])
+
+
 def _sun_power(
     latitude: float, longitude: float, timezone: str, seed: int, day: date, facing: int
 ) -> list[float]:
@@ -212,8 +241,12 @@ def _day_curve(power: list[float]) -> DayCurve:
 
 
 @lru_cache(maxsize=512)
-def unit_curve(latitude: float, longitude: float, timezone: str, seed: int, day: date) -> DayCurve:
-    """The unit curve of ``day`` (cached)."""
+def unit_curve(
+    latitude: float, longitude: float, timezone: str, seed: int, day: date, sky: str = ""
+) -> DayCurve:
+    """The unit curve of ``day`` (cached): the formula's, or the measured ``sky``'s."""
+    if sky:
+        return measured_curve(sky, day)
     return _day_curve(_sun_power(latitude, longitude, timezone, seed, day, 0))
 
 
@@ -230,16 +263,23 @@ type Production = tuple[tuple[Shape, float], ...]
 
 @lru_cache(maxsize=2048)
 def shaped_curve(
-    latitude: float, longitude: float, timezone: str, seed: int, day: date, shape: Shape
+    latitude: float,
+    longitude: float,
+    timezone: str,
+    seed: int,
+    day: date,
+    shape: Shape,
+    sky: str = "",
 ) -> DayCurve:
-    """The curve (per W-peak) of channels of ``shape`` on ``day`` (cached)."""
+    """The curve (per W-peak) of channels of ``shape`` on ``day`` (cached). A measured
+    ``sky`` already holds its modules' orientation: only the losses apply to it."""
     if shape == PLAIN:
-        return unit_curve(latitude, longitude, timezone, seed, day)
+        return unit_curve(latitude, longitude, timezone, seed, day, sky)
     facing, losses = shape
-    if facing:
+    if facing and not sky:
         power = _sun_power(latitude, longitude, timezone, seed, day, facing)
     else:
-        power = list(unit_curve(latitude, longitude, timezone, seed, day).power)
+        power = list(unit_curve(latitude, longitude, timezone, seed, day, sky).power)
     for i in range(SLOTS_PER_DAY):
         hour = i / SLOTS_PER_HOUR
         for share, start, end in losses:
@@ -250,28 +290,42 @@ def shaped_curve(
 
 @lru_cache(maxsize=16384)
 def shaped_total(
-    latitude: float, longitude: float, timezone: str, seed: int, day: date, shape: Shape
+    latitude: float,
+    longitude: float,
+    timezone: str,
+    seed: int,
+    day: date,
+    shape: Shape,
+    sky: str = "",
 ) -> float:
     """The day's energy per W-peak of channels of ``shape`` (cached apart from the curves)."""
     if shape == PLAIN:
-        return unit_total(latitude, longitude, timezone, seed, day)
-    return shaped_curve(latitude, longitude, timezone, seed, day, shape).total
+        return unit_total(latitude, longitude, timezone, seed, day, sky)
+    return shaped_curve(latitude, longitude, timezone, seed, day, shape, sky).total
 
 
 @lru_cache(maxsize=8192)
-def unit_total(latitude: float, longitude: float, timezone: str, seed: int, day: date) -> float:
+def unit_total(
+    latitude: float, longitude: float, timezone: str, seed: int, day: date, sky: str = ""
+) -> float:
     """The day's unit energy, kWh per W-peak (cached separately from the curves)."""
-    return unit_curve(latitude, longitude, timezone, seed, day).total
+    return unit_curve(latitude, longitude, timezone, seed, day, sky).total
 
 
 @lru_cache(maxsize=256)
 def production_curve(
-    latitude: float, longitude: float, timezone: str, seed: int, day: date, production: Production
+    latitude: float,
+    longitude: float,
+    timezone: str,
+    seed: int,
+    day: date,
+    production: Production,
+    sky: str = "",
 ) -> DayCurve:
     """The curve of a scope's channels (W and kWh, not per W-peak): each shape's curve times
     its W-peak, summed (cached)."""
     curves = [
-        (shaped_curve(latitude, longitude, timezone, seed, day, shape), scale)
+        (shaped_curve(latitude, longitude, timezone, seed, day, shape, sky), scale)
         for shape, scale in production
     ]
     if len(curves) == 1:
@@ -308,8 +362,8 @@ _PROFILE = _consumption_profile()
 _PROFILE_SUM = sum(_PROFILE)
 
 
-type MeterKey = tuple[float, float, str, int, Production, float, date]
-"""(latitude, longitude, timezone, seed, the system's production, base load W, day)."""
+type MeterKey = tuple[float, float, str, int, Production, float, date, str]
+"""(latitude, longitude, timezone, seed, the system's production, base load W, day, sky)."""
 
 
 def _load(seed: int, day: date) -> tuple[float, int]:
@@ -322,8 +376,8 @@ def _load(seed: int, day: date) -> tuple[float, int]:
 @lru_cache(maxsize=64)
 def meter_day(key: MeterKey) -> MeterDay:
     """5-minute meter samples of one day for a site (cached)."""
-    latitude, longitude, timezone, seed, production, base_w, day = key
-    curve = production_curve(latitude, longitude, timezone, seed, day, production)
+    latitude, longitude, timezone, seed, production, base_w, day, sky = key
+    curve = production_curve(latitude, longitude, timezone, seed, day, production, sky)
     factor, shift = _load(seed, day)
     load = base_w * factor
     consumed_w = tuple(load * _PROFILE[(i - shift) % SLOTS_PER_DAY] for i in range(SLOTS_PER_DAY))
@@ -339,12 +393,12 @@ def meter_day(key: MeterKey) -> MeterDay:
 def meter_day_totals(key: MeterKey) -> MeterTotals:
     """A full day's meter totals (cached; the same sums as :func:`meter_day`, computed
     without building the day's lists: only daylight slots can export)."""
-    latitude, longitude, timezone, seed, production, base_w, day = key
+    latitude, longitude, timezone, seed, production, base_w, day, sky = key
     if len(production) == 1:  # one shape: its curve times its W-peak, without the lists
         shape, scale_w = production[0]
-        curve = shaped_curve(latitude, longitude, timezone, seed, day, shape)
+        curve = shaped_curve(latitude, longitude, timezone, seed, day, shape, sky)
     else:
-        curve, scale_w = production_curve(*key[:4], day, production), 1.0
+        curve, scale_w = production_curve(*key[:4], day, production, sky), 1.0
     factor, shift = _load(seed, day)
     load_kwh = base_w * factor * _SLOT_KWH_PER_W
     consumed = load_kwh * _PROFILE_SUM
@@ -439,7 +493,7 @@ class Truth:
 
     def curve(self, day: date) -> DayCurve:
         """The unit curve of a day."""
-        return unit_curve(*self._key, day)
+        return unit_curve(*self._key, day, self.site.sky)
 
     def window(self, day: date, at: datetime | None = None) -> range:
         """Slots reported by the minutely endpoints: first upload to last (or to ``at``)."""
@@ -494,7 +548,7 @@ class Truth:
     def _curves(self, day: date, **scope: Unpack[Scope]) -> list[tuple[DayCurve, float]]:
         """Each shape's curve of the scope on ``day`` with its W-peak."""
         return [
-            (shaped_curve(*self._key, day, shape), scale)
+            (shaped_curve(*self._key, day, shape, self.site.sky), scale)
             for shape, scale in self.production(day, **scope)
         ]
 
@@ -531,8 +585,8 @@ class Truth:
         if upto == 0:
             return 0.0
         if upto == SLOTS_PER_DAY:
-            return shaped_total(*self._key, day, shape)
-        return sum(shaped_curve(*self._key, day, shape).energy[:upto])
+            return shaped_total(*self._key, day, shape, self.site.sky)
+        return sum(shaped_curve(*self._key, day, shape, self.site.sky).energy[:upto])
 
     def _unit_day(self, day: date, at: datetime | None) -> float:
         return self._shaped_day(day, at, PLAIN)
@@ -604,7 +658,7 @@ class Truth:
 
     # ---------------------------------------------------------------- meter
     def _meter_key(self, day: date) -> MeterKey:
-        return (*self._key, self.production(day), self.site.base_load_w, day)
+        return (*self._key, self.production(day), self.site.base_load_w, day, self.site.sky)
 
     def meter_samples(self, day: date) -> MeterDay:
         """The meter's 5-minute samples (all 288) of a day."""
@@ -690,7 +744,7 @@ class Truth:
     def warm(self, at: datetime) -> None:
         """Compute (and cache) every day's totals up to ``at``, so requests stay fast."""
         for d in _days(self.site.create_date, self.today(at)):
-            unit_total(*self._key, d)
+            unit_total(*self._key, d, self.site.sky)
             if self.site.meters:
                 meter_day_totals(self._meter_key(d))
 

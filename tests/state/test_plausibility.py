@@ -2,7 +2,7 @@
 
 from datetime import date, time
 
-from custom_components.apsystems_ema.dispatch import _power_problem
+from custom_components.apsystems_ema.dispatch import plausible_power
 from custom_components.apsystems_ema.openapi import BatchEnergy, BatchPower, EnergySummary
 from custom_components.apsystems_ema.state import (
     SiteState,
@@ -104,19 +104,28 @@ def test_refused_summaries_say_why() -> None:
     assert state.energy.known_on(date(2026, 1, 1)) is None
 
 
-def test_power_beyond_the_capacity_is_named() -> None:
-    """A batch power curve is refused when a channel, the ECU's slot or the system with the
-    other ECUs' power exceeds 1.5 times the capacity (4.2 kW: 6300 W)."""
+def test_power_beyond_the_hardware_is_named() -> None:
+    """A batch power curve is refused when its ECU's slot or the system with the other
+    ECUs' power exceeds what their inverters can deliver (their ratings with a margin: E2's
+    QT2's 4 channels of 750 W, 4500 W; the system's 2 DS3 and a QT2, 9000 W), or when its
+    impossible
+    figures are more than a glitch; a glitch is dropped, the rest kept."""
     state = started()  # E1 shows 500 W
     times = (time(12, 0), time(12, 5))
 
     def curve(*values: float) -> BatchPower:
         return BatchPower(DAY, times, {"U3": {n: (v, v) for n, v in enumerate(values, 1)}})
 
-    assert _power_problem(state, "E2", curve(1400.0, 1400.0, 1400.0, 1400.0)) is None
-    problem = _power_problem(state, "E2", curve(1500.0, 1500.0, 1500.0, 1400.0))
-    assert problem == "the system's power of 6400 W, more than the 6300 W the system can deliver"
-    assert _power_problem(state, "E2", curve(1700.0, 1700.0, 1700.0, 1700.0)) == (
-        "the ECU's power of 6800 W, more than the 6300 W the system can deliver"
+    def problem(power: BatchPower, eid: str = "E2") -> str | None:
+        return plausible_power(state, eid, power)[1]
+
+    assert problem(curve(500.0, 500.0, 500.0, 400.0)) is None
+    assert problem(curve(550.0, 550.0, 550.0, 550.0)) is None  # 2200 W: within the margin
+    assert problem(curve(1400.0, 1400.0, 1400.0, 1400.0)) == (
+        "the ECU's power of 5600 W, more than the 4500 W the system can deliver"
     )
-    assert "channel power of 6400 W" in str(_power_problem(state, "E2", curve(6400.0)))
+    state.ecus["E1"].power_w = 7000.0
+    assert problem(curve(550.0, 550.0, 550.0, 550.0)) == (
+        "the system's power of 9200 W, more than the 9000 W the system can deliver"
+    )
+    assert "channel power of 640000 W" in str(problem(curve(6400.0 * 100)))

@@ -434,16 +434,19 @@ def test_meter_without_totals_and_older_samples() -> None:
 
 
 def test_power_and_meter_bounds() -> None:
-    """Production power beyond 1.5 times the capacity, meter power beyond 100 kW, meter
-    energies beyond what that gives in their period, or today's meter totals grown faster
-    than that: each named with its field and value."""
-    state = site()  # 4.2 kW
-    assert state.power_problem("channel power", [100.0, None, 6300.0]) is None
-    problem = state.power_problem("channel power", [100.0, 6301.0])
-    assert problem == "channel power of 6301 W, more than the 6300 W the system can deliver"
-    state.capacity_kw = None
-    assert state.power_problem("x", [99_000.0]) is None
-    assert state.power_problem("x", [100_001.0]) is not None
+    """Production power beyond what the inverters can deliver (2 DS3 and a QT2: 9000 W with
+    the margin; before the inverter list 1.5 times the capacity), meter power beyond 100 kW,
+    meter energies beyond what that gives in their period, or today's meter totals grown
+    faster than that: each named with its field and value."""
+    state = site()  # 4.2 kW declared
+    assert state.power_problem("channel power", [100.0, None, 9000.0]) is None
+    problem = state.power_problem("channel power", [100.0, 9001.0])
+    assert problem == "channel power of 9001 W, more than the 9000 W the system can deliver"
+    unlisted = SiteState("S", capacity_kw=4.2)
+    assert unlisted.max_power_w == 6300.0
+    unlisted.capacity_kw = None
+    assert unlisted.power_problem("x", [99_000.0]) is None
+    assert unlisted.power_problem("x", [100_001.0]) is not None
 
     def curve(power: float, energy: float, today: float) -> MeterMinutely:
         totals = MeterTotals(today, today, today, today)

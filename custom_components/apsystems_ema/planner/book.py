@@ -12,7 +12,11 @@ and neither month can be overrun whichever zone the API uses.
 
 A book started in the middle of a period does not know what was spent on the App ID before
 (another tool, an earlier installation): it assumes the quota was spent at an even rate until
-then, so a first month spends at an ordinary daily rate.
+then, so a first month spends at an ordinary daily rate. The set-ups' own calls (the
+details, lists and lifetimes every system reads once when it is added) are taken as part of
+that assumed spending, not on top of it: otherwise a set-up late in the month, or several
+systems added together, would spend the rest of the month's even share at once and leave
+nothing to poll with until the month turns.
 """
 
 from dataclasses import dataclass, field
@@ -63,11 +67,17 @@ class CallBook:
     # Each entry's weight (what one of its polls costs), kept while the entry exists, also
     # while it is not loaded: a restart does not hand a moment's whole quota to the first.
     weights: dict[str, float] = field(default_factory=dict)
+    # Per entry, the calls its set-up made while the book's first period ran (see the
+    # module's doc).
+    excused: dict[str, int] = field(default_factory=dict)
 
     # -- counting -------------------------------------------------------------------------
 
-    def record(self, at: datetime, entry: str, count: int = 1) -> None:
-        """Count ``count`` calls of ``entry`` at ``at`` (every attempt counts)."""
+    def record(self, at: datetime, entry: str, count: int = 1, *, setup: bool = False) -> None:
+        """Count ``count`` calls of ``entry`` at ``at`` (every attempt counts); a ``setup``
+        call of the book's first period counts as part of the spending assumed before it."""
+        if setup and _utc(self.since) > period(at)[0]:
+            self.excused[entry] = self.excused.get(entry, 0) + count
         key = _utc(at).strftime(_HOUR)
         per_entry = self.hours.setdefault(key, {})
         per_entry[entry] = per_entry.get(entry, 0) + count
@@ -86,14 +96,29 @@ class CallBook:
             if entry is None or name == entry
         )
 
-    def assumed(self, quota: int, at: datetime) -> int:
-        """Calls assumed spent in the period of ``at`` before the book began: the quota at
-        an even rate until then (none for a period the book saw from its start)."""
+    def even(self, quota: int, at: datetime) -> float:
+        """The quota at an even rate from the start of the period of ``at`` until the book
+        began (0 for a period the book saw from its start)."""
         start, end = period(at)
         since = _utc(self.since)
         if since <= start:
+            return 0.0
+        return quota * (min(since, end) - start) / (end - start)
+
+    def excused_in(self, at: datetime, entry: str | None = None) -> int:
+        """The set-ups' calls (``entry``'s, or all) taken as part of the spending assumed in
+        the period of ``at``: in the book's first period only."""
+        if _utc(self.since) <= period(at)[0]:
             return 0
-        return round(quota * (min(since, end) - start) / (end - start))
+        if entry is not None:
+            return self.excused.get(entry, 0)
+        return sum(self.excused.values())
+
+    def assumed(self, quota: int, at: datetime) -> int:
+        """Calls assumed spent in the period of ``at`` before the book began: the quota at
+        an even rate until then (none for a period the book saw from its start), of which
+        the set-ups' own calls are a part."""
+        return max(round(self.even(quota, at)) - self.excused_in(at), 0)
 
     def spent(self, quota: int, at: datetime, until: datetime | None = None) -> int:
         """The App ID's calls in the period of ``at`` until ``until`` (default ``at``),
@@ -125,6 +150,7 @@ class CallBook:
             "hours": self.hours,
             "weights": self.weights,
             "exhausted_at": None if self.exhausted_at is None else self.exhausted_at.isoformat(),
+            "excused": self.excused,
         }
 
     @classmethod
@@ -145,6 +171,10 @@ class CallBook:
                 hours=hours,
                 weights=weights,
                 exhausted_at=None if exhausted is None else datetime.fromisoformat(exhausted),
+                excused={
+                    str(k): count(v, f"excused.{k}")
+                    for k, v in mapping(data.get("excused", {}), "excused").items()
+                },
             )
         except (KeyError, TypeError, AttributeError) as err:
             raise ValueError(f"unreadable call book: {err!r}") from err

@@ -171,8 +171,11 @@ class Planner:
         share = book.share(self.config.entry)
         start, end = period(of)
         quota = self.config.quota
-        assumed = round(book.assumed(quota, of) * share)
-        used = book.used(start, now, self.config.entry) + assumed
+        # Its share of what the App ID is assumed to have spent before the book began, of
+        # which its own set-up's calls are a part.
+        entry = self.config.entry
+        assumed = max(round(book.even(quota, of) * share) - book.excused_in(of, entry), 0)
+        used = book.used(start, now, entry) + assumed
         left = max(quota - book.spent(quota, of, now), 0)
         spendable = left if prev is None else min(left, prev.left)
         return Quota(floor(quota * share), used, spendable, start, end, prev, left)
@@ -184,27 +187,41 @@ class Planner:
         base = self.config.quota if q is None else q.quota
         return ceil(base * self.config.reserve_fraction * share)
 
-    def budget(self, now: datetime, book: CallBook, state: PlannerState) -> Budget:
-        """The period's budget at ``now``."""
-        return self._budget(_utc(now), self.quota(book, now), state)
+    def budget(
+        self, now: datetime, book: CallBook, state: PlannerState, *, history: bool = True
+    ) -> Budget:
+        """The period's budget at ``now`` (see :meth:`_budget`)."""
+        return self._budget(_utc(now), self.quota(book, now), state, history=history)
 
-    def _budget(self, now: datetime, q: Quota, state: PlannerState) -> Budget:
+    def _budget(
+        self, now: datetime, q: Quota, state: PlannerState, *, history: bool = True
+    ) -> Budget:
+        """The period's budget; with ``history``, the history the backfill queue will fetch
+        at the period's closings counts among its fixed calls, so the polls' interval is
+        the same all month instead of stretching once history has been fetched."""
         end = q.end
         first = self.first_cost()
-        committed, daylight = 0, 0.0
-        day = self.daylight.local_day(now)
+        committed, daylight, closings = 0, 0.0, 0
+        day = today = self.daylight.local_day(now)
         while self.daylight.midnight(day) < end:
             window = self.daylight.window(day)
             if window is not None and window.end > now:
-                daylight += (window.end - max(window.start, now)).total_seconds()
+                # The period's daylight only: after its end the next period pays.
+                daylight += max((min(window.end, end) - max(window.start, now)).total_seconds(), 0)
                 if not self._first_done(window, state):
                     committed += first
             if window is not None and state.detail_day != day:
                 committed += self.detail_per_day(day, q.quota)
             if window is not None and window.end > now and self._light_day(state) != day:
                 committed += 1  # the status light's daily details
-            committed += len(self.closing_calls(day, state))
+            if self.closing_at(day) < end:  # a closing after the period's end is the next's
+                committed += len(self.closing_calls(day, state))
+                # History at the closings of the days to come (today's takes what today's
+                # polls leave: a set-up day is not squeezed).
+                closings += day > today
             day += ONE_DAY
+        if history:
+            committed += min(len(self.backfill), self._history_per_day(q) * closings)
         committed += self._inventory_due(now, end, state) * len(self._inventory_calls())
         remaining = min(q.quota - q.used, q.period_left) - self.reserve(now, q)
         return Budget(remaining, committed, daylight)
@@ -525,11 +542,17 @@ class Planner:
         """Up to ``backfill_per_day`` history calls, only as far as spare budget goes: never
         into the fixed calls the month still needs nor into the retry half of the reserve
         (the closing's own calls are part of those fixed calls)."""
-        budget = self._budget(at, q, state)
+        budget = self._budget(at, q, state, history=False)
         keep = budget.committed + ceil(self.reserve(at, q) / 2)
         spare = min(q.quota - q.used - keep, q.left - keep)
-        count = max(0, min(self.config.backfill_per_day, len(self.backfill), spare))
+        count = max(0, min(self._history_per_day(q), len(self.backfill), spare))
         return self.backfill[:count]
+
+    def _history_per_day(self, q: Quota) -> int:
+        """History calls a closing may add: ``backfill_per_day`` for the whole quota, in
+        proportion for an entry's share of it (at least one)."""
+        share = q.quota / max(self.config.quota, 1)
+        return max(1, round(self.config.backfill_per_day * share))
 
     def _poll(self, start: datetime, q: Quota, state: PlannerState) -> Plan | None:
         found = self._next_poll_time(start, q, state)
@@ -704,17 +727,19 @@ class Planner:
         plan: Plan | None = None,
         attempts: int = 1,
         manual: bool = False,
+        setup: bool = False,
     ) -> bool:
         """Count one attempted call (failures count too) and learn from its outcome.
 
         ``failure`` says how the call failed (None: it succeeded; see ``Failure``). Pass the
         plan the call belongs to (None for button calls), how many requests it took (a
-        dropped connection's request is sent twice) and whether a button asked for it.
+        dropped connection's request is sent twice), whether a button asked for it and
+        whether the set-up made it (see :class:`~.book.CallBook`).
         Returns whether the rest of the plan should still run (False after quota,
         throttling and transport, auth and server failures).
         """
         at = _utc(at)
-        book.record(at, self.config.entry, max(attempts, 1))
+        book.record(at, self.config.entry, max(attempts, 1), setup=setup)
         if manual:
             day = self.daylight.local_day(at)
             used = state.manual_used if state.manual_day == day else 0

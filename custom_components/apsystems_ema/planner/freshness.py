@@ -9,6 +9,7 @@ current. For production only daylight counts, and outside daylight the productio
 
 from datetime import date, datetime, timedelta
 
+from .envelope import Envelope
 from .sun import Daylight
 
 STALE_POLLS = 3
@@ -72,6 +73,55 @@ def follow_sun(
     if then < LOW_SUN:
         return value
     carried = value * min(daylight.height(now) / then, MAX_RISE)
+    if limit_w is not None and limit_w > 0:
+        carried = min(carried, limit_w)
+    return round(carried, 1)
+
+
+# -- the system's power along its own envelope ---------------------------------------------
+#
+# Once the system learnt its envelope (see :mod:`.envelope`), its power between polls follows
+# that instead of the sun: the share of the envelope measured at the sample (the clouds, as
+# they were) times the envelope now. Before the day's first poll, the share of the day before.
+
+# Below this share of the envelope's peak, the envelope at the sample is taken as this much
+# (dawn and dusk: a share of almost nothing says little).
+LOW_ENVELOPE = 0.05
+# A sample is at most this much above its envelope (clouds' edges reflect more sunlight).
+MAX_INDEX = 1.3
+
+
+def follow_envelope(
+    value: float | None,
+    sample: datetime | None,
+    now: datetime,
+    *,
+    daylight: Daylight,
+    envelope: Envelope,
+    limit_w: float | None = None,
+) -> float | None:
+    """The power ``value`` (W, measured at ``sample``) carried to ``now`` along the system's
+    envelope: ``value / envelope(sample) * envelope(now)``; a sample of an earlier day
+    (before today's first poll) gives the envelope now times that day's clearness. Until the
+    envelope knows enough days, the sun's height (:func:`follow_sun`)."""
+    if value is None or sample is None or now <= sample:
+        return value
+    today = daylight.local_day(now)
+    here = envelope.at(now, today)
+    if here is None:
+        return follow_sun(value, sample, now, daylight=daylight, limit_w=limit_w)
+    before = daylight.local_day(sample)
+    if before < today:
+        clearness = envelope.clearness(before, today)
+        if clearness is None or daylight.height(now) <= 0:
+            return value
+        carried = clearness * here
+    else:
+        then = envelope.at(sample, today) or 0.0
+        index = min(
+            max(value, 0.0) / max(then, LOW_ENVELOPE * envelope.peak(today), 1.0), MAX_INDEX
+        )
+        carried = index * here
     if limit_w is not None and limit_w > 0:
         carried = min(carried, limit_w)
     return round(carried, 1)

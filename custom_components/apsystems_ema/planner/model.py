@@ -10,6 +10,7 @@ from enum import StrEnum
 from typing import Any, Self
 
 from ..codec import count, mapping, opt_day, opt_instant
+from .envelope import Envelope
 
 
 class CallKind(StrEnum):
@@ -171,6 +172,9 @@ class PlannerState:
     # asked again before). Left out of the polls until then, asked last after it.
     held: dict[str, tuple[int, datetime]] = field(default_factory=dict)
     answered_at: datetime | None = None  # the last call that succeeded
+    # The system's production envelope, learnt from the curves the polls fetch: what its
+    # power follows between polls.
+    envelope: Envelope = field(default_factory=Envelope)
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-able form."""
@@ -193,6 +197,7 @@ class PlannerState:
             "last_ok": {str(k): v.isoformat() for k, v in self.last_ok.items()},
             "held": {k: [n, until.isoformat()] for k, (n, until) in self.held.items()},
             "answered_at": _iso(self.answered_at),
+            "envelope": self.envelope.as_dict(),
         }
 
     @classmethod
@@ -225,4 +230,5 @@ class PlannerState:
                 for k, (n, until) in mapping(data.get("held", {}), "held").items()
             },
             answered_at=opt_instant(data.get("answered_at"), "answered_at"),
+            envelope=Envelope.from_dict(data.get("envelope", {})),
         )

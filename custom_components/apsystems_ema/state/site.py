@@ -20,7 +20,15 @@ from .battery import StorageState, battery_from
 from .curves import zone_of
 from .ecu import EcuState, ecu_from
 from .inverter import InverterState, inverter_from
-from .limits import NO_CAPACITY_W, POWER_MARGIN, SHORT_DAY_KWH, SHORT_DAY_RATIO
+from .limits import (
+    NO_CAPACITY_W,
+    POWER_MARGIN,
+    RATING_MARGIN,
+    SHORT_DAY_KWH,
+    SHORT_DAY_RATIO,
+    channel_bound,
+    inverter_bound,
+)
 from .meter import MeterState, meter_from
 from .totals import Totals, rounding, totals_from
 
@@ -112,19 +120,29 @@ class SiteState:
         """The system-local date at an instant (the API's dates are system-local)."""
         return at.astimezone(zone_of(self.timezone)).date()
 
+    @property
+    def _peak_kw(self) -> float | None:
+        """The most the system can produce in an hour (kWh): the declared capacity, or the
+        inverters' ratings where they are more."""
+        if self.capacity_kw is None:
+            return None
+        return max(self.capacity_kw, (self.capacity_w or 0.0) / 1000)
+
     def plausible_day(self, kwh: float) -> bool:
         """Whether a day's energy is physically possible: the whole capacity for 24 hours
         at most (an absurd value would lift the never-decreasing lifetime for good)."""
-        return kwh >= 0 and (self.capacity_kw is None or kwh <= self.capacity_kw * 24)
+        peak = self._peak_kw
+        return kwh >= 0 and (peak is None or kwh <= peak * 24)
 
     def plausible_lifetime(self, kwh: float, day: date) -> bool:
         """Whether a lifetime is possible: the capacity for 24 hours a day since creation."""
         if kwh < 0:
             return False
-        if self.capacity_kw is None or self.create_date is None:
+        peak = self._peak_kw
+        if peak is None or self.create_date is None:
             return True
         days = max((day - self.create_date).days, 0) + 1
-        return kwh <= self.capacity_kw * 24 * days
+        return kwh <= peak * 24 * days
 
     def plausible_summary(self, summary: EnergySummary, day: date) -> bool:
         """Whether a summary's today and lifetime are possible on ``day``."""
@@ -150,14 +168,54 @@ class SiteState:
 
     @property
     def max_power_w(self) -> float:
-        """The most power the system can deliver (W)."""
+        """The most power the system can deliver (W): its inverters' ratings (see
+        :mod:`.limits`); before the inverter list, its declared capacity with a margin."""
+        rated = sum(self.inverter_bound(uid) for uid in self.listed_inverters)
+        if rated > 0:
+            return rated
         if self.capacity_kw is None or self.capacity_kw <= 0:
             return NO_CAPACITY_W
         return self.capacity_kw * 1000 * POWER_MARGIN
 
-    def power_problem(self, what: str, values: Iterable[float | None]) -> str | None:
+    def ecu_max_power_w(self, eid: str) -> float:
+        """The most power an ECU's inverters can deliver (W); the system's while the
+        inverter list names none of them."""
+        rated = sum(
+            self.inverter_bound(uid)
+            for uid in self.listed_inverters
+            if self.inverters[uid].eid == eid
+        )
+        return rated or self.max_power_w
+
+    def inverter_bound(self, uid: str) -> float:
+        """The most power an inverter can deliver (W)."""
+        inverter = self.inverters.get(uid)
+        if inverter is None:
+            return inverter_bound(None)
+        return inverter_bound(inverter.model, len(inverter.channels))
+
+    def channel_bound(self, uid: str) -> float:
+        """The most power one channel of an inverter can deliver (W)."""
+        inverter = self.inverters.get(uid)
+        if inverter is None:
+            return channel_bound(None)
+        return channel_bound(inverter.model, len(inverter.channels))
+
+    @property
+    def capacity_w(self) -> float | None:
+        """The system's peak power as far as it is known (W): the declared capacity, or the
+        inverters' ratings without their margin where those are more (an extension the
+        details do not show)."""
+        declared = (self.capacity_kw or 0.0) * 1000
+        rated = self.max_power_w / RATING_MARGIN if self.listed_inverters else 0.0
+        best = max(declared, rated)
+        return best or None
+
+    def power_problem(
+        self, what: str, values: Iterable[float | None], bound: float | None = None
+    ) -> str | None:
         """Why production power values (W) cannot be real, or None."""
-        bound = self.max_power_w
+        bound = self.max_power_w if bound is None else bound
         for value in values:
             if value is not None and value > bound:
                 return f"{what} of {value:g} W, more than the {bound:g} W the system can deliver"
