@@ -85,7 +85,7 @@ def series_name(sid: str, series: str) -> str:
 
 def _sums_before(hass: HomeAssistant, starts: dict[str, datetime]) -> dict[str, float]:
     """Each statistic's sum at its last row before its start (0 without one), in one
-    query: a read waits for the recorder's next commit, so it is asked once."""
+    query."""
     result = statistics_during_period(
         hass,
         min(starts.values()) - LOOKBACK,
@@ -106,9 +106,13 @@ async def async_sums_before(
     hass: HomeAssistant, starts: dict[str, datetime]
 ) -> dict[str, float] | None:
     """The recorder's sum of each statistic before its start (0 without a row); None
-    when the recorder cannot be read now."""
+    when the recorder cannot be read now. What the recorder still holds (rows imported
+    just before, its open session) is committed first, so the read sees it."""
+    recorder = get_instance(hass)
+    if commit := recorder.async_get_commit_future():
+        await commit
     try:
-        return await get_instance(hass).async_add_executor_job(_sums_before, hass, starts)
+        return await recorder.async_add_executor_job(_sums_before, hass, starts)
     except SQLAlchemyError as err:
         LOGGER.debug("Cannot read the statistics' sums before %s: %s", starts, err)
         return None

@@ -1,10 +1,15 @@
 """Helpers of the Home Assistant tests: set an entry up, move a frozen clock."""
 
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, override
 
 from freezegun.api import FrozenDateTimeFactory
+from homeassistant.components.recorder import Recorder
 from homeassistant.components.recorder.statistics import statistics_during_period
+from homeassistant.components.recorder.tasks import RecorderTask
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
@@ -92,21 +97,36 @@ async def advance(hass: HomeAssistant, freezer: FrozenDateTimeFactory, delta: ti
         await hass.async_block_till_done(wait_background_tasks=True)
 
 
+@dataclass(slots=True)
+class _Read(RecorderTask):
+    """A read run on the recorder's own thread, after it commits: with the tests' in-memory
+    database (one connection, which the recorder's session may keep between commits while
+    the clock is frozen) a read from another thread can wait for it in vain."""
+
+    read: Callable[[], Any]
+    future: asyncio.Future[Any]
+
+    @override
+    def run(self, instance: Recorder) -> None:
+        result = self.read()
+        instance.hass.loop.call_soon_threadsafe(self.future.set_result, result)
+
+
 async def recorded_rows(
     hass: HomeAssistant, statistic_id: str, start: datetime, end: datetime
 ) -> list[dict[str, Any]]:
     """The recorder's hourly rows of a statistic in [start, end): start (UTC), state, sum."""
     await async_wait_recording_done(hass)
-    result = await get_instance(hass).async_add_executor_job(
-        statistics_during_period,
-        hass,
-        start,
-        end,
-        {statistic_id},
-        "hour",
-        None,
-        {"state", "sum"},
+    future: asyncio.Future[Any] = hass.loop.create_future()
+    get_instance(hass).queue_task(
+        _Read(
+            lambda: statistics_during_period(
+                hass, start, end, {statistic_id}, "hour", None, {"state", "sum"}
+            ),
+            future,
+        )
     )
+    result = await future
     return [
         {
             "start": datetime.fromtimestamp(r["start"], UTC),

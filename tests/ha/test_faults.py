@@ -14,6 +14,7 @@ from typing import Any
 from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
+from homeassistant.components.recorder.statistics import statistics_during_period
 from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
@@ -424,14 +425,13 @@ async def test_lost_files_keep_totals_and_sums(
     hass_storage[key] = {"version": 1, "key": key, "data": {"site": [], "planner": 7}}
     hass_storage.pop(f"{key}.history", None)
     simulator.inject(Fault(endpoint="summary", scale=0.99, times=None))
-    read = statistics.statistics_during_period
     reads: list[bool] = []
 
     def busy_then_read(*args: Any) -> Any:
         reads.append(len(reads) >= busy_reads)
         if not reads[-1]:
             raise SQLAlchemyError("the pool's lock timed out")
-        return read(*args)
+        return statistics_during_period(*args)
 
     with patch.object(statistics, "statistics_during_period", busy_then_read):
         coordinator = await setup(hass, simulator, mock_config_entry)
