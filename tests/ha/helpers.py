@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, override
 
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.components.recorder import Recorder
+from homeassistant.components.recorder.core import Recorder
 from homeassistant.components.recorder.statistics import statistics_during_period
 from homeassistant.components.recorder.tasks import RecorderTask
 from homeassistant.config_entries import ConfigEntryState
