@@ -1,12 +1,14 @@
 """The system's power between polls: it follows the sun from the last measured power, with
 no API call; the per-device powers stay as measured; the option turns it off."""
 
-from datetime import timedelta
+from dataclasses import replace
+from datetime import datetime, timedelta
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
 from homeassistant.util import dt as dt_util
+import pytest
 from pytest_homeassistant_custom_component.common import (  # type: ignore[import-untyped]
     MockConfigEntry,
 )
@@ -20,8 +22,8 @@ from custom_components.apsystems_ema.sensor import (
     MEASURED_POWER,
     SystemPowerSensor,
 )
-from tests.ha.helpers import MORNING, advance, setup, state_of
-from tests.simulator import Simulator
+from tests.ha.helpers import MORNING, advance, config_entry, setup, state_of
+from tests.simulator import Simulator, demo_site
 
 BETWEEN_POLLS = timedelta(minutes=15)
 
@@ -126,3 +128,25 @@ async def test_the_power_says_what_was_measured_and_whether_it_is_estimated(
     # Another device's power has no such attributes.
     inverter = simulator.site.inverters[0].uid
     assert MEASURED_POWER not in _attributes(hass, f"{sid}_{inverter}_power")
+
+
+async def test_an_extended_system_shows_more_than_its_declared_capacity(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
+    socket_enabled: None,
+) -> None:
+    """The details declare 3.2 kW (an installer's figure from before an extension) while
+    the modules give 5.5 kW at noon: the noon curves are kept (the bound is the inverters'
+    ratings, not 1.5 times the declared capacity), no answer is called unusable."""
+    noon = datetime.fromisoformat("2026-06-17T12:00:00+00:00")
+    async with Simulator(replace(demo_site(noon), declared_kw=3.2)) as sim:
+        freezer.move_to(noon)
+        coordinator = await setup(hass, sim, config_entry(sim))
+        measured = coordinator.site.power_w
+        assert measured is not None
+        assert measured > 1.5 * 3200  # refused by the declared capacity's bound before
+        assert float(state_of(hass, f"{sim.sid}_power")) == pytest.approx(measured, abs=0.1)
+        assert _inverters(hass, sim) == pytest.approx(measured, rel=0.01)
+        assert coordinator.site.capacity_kw == pytest.approx(3.2)
+    assert "unusable" not in caplog.text
