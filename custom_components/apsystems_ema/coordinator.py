@@ -3,7 +3,7 @@ due, has the entry's session (:mod:`.session`) run it, and sleeps until the next
 buttons' calls go through the same locks and the planner's consent."""
 
 import asyncio
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
@@ -17,12 +17,14 @@ from .planner import CallBook, CallKind, Plan, PlanKind, PlannedCall, Planner, P
 from .planner.book import period
 from .records import HourlyRecords
 from .session import SiteSession
-from .state import SiteState
+from .state import SiteState, zone_of
 
 # The planner is pure and cheap: wake at least this often to plan again (no call needed).
 MAX_SLEEP = timedelta(hours=1)
 MIN_SLEEP = timedelta(seconds=30)
 DUE_SLACK = timedelta(seconds=5)
+# Wake just after the system's midnight: the figures of the day (month, year) turn over then.
+MIDNIGHT_SLACK = timedelta(seconds=1)
 
 type APsystemsConfigEntry = ConfigEntry[APsystemsCoordinator]
 
@@ -152,8 +154,14 @@ class APsystemsCoordinator(DataUpdateCoordinator[SiteState]):
         self.next_poll = upcoming.at if upcoming.calls else None
         if upcoming.kind is PlanKind.POLL and upcoming.interval is not None:
             self.poll_interval = upcoming.interval
-        sleep = upcoming.at - now
+        sleep = min(upcoming.at, self._next_midnight(now)) - now
         self.update_interval = min(max(sleep, MIN_SLEEP), MAX_SLEEP)
+
+    def _next_midnight(self, now: datetime) -> datetime:
+        """The instant just after the system's next midnight."""
+        zone = zone_of(self.site.timezone)
+        tomorrow = now.astimezone(zone).date() + timedelta(days=1)
+        return datetime.combine(tomorrow, time(0), zone) + MIDNIGHT_SLACK
 
     # -- buttons ---------------------------------------------------------------------------
 

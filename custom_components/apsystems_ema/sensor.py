@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 from homeassistant.components.sensor import (
     RestoreSensor,
@@ -63,6 +63,19 @@ PARALLEL_UPDATES = 0
 SUN_STEP = "/5"
 
 type Value = float | int | str | datetime | None
+type Period = Literal["day", "month", "year"]
+
+
+def _ended(of: date | None, today: date, period: Period) -> bool:
+    """Whether a figure of the ``period`` holding ``of`` is of a period before ``today``'s."""
+    if of is None:
+        return False
+    if period == "day":
+        return of < today
+    if period == "month":
+        return (of.year, of.month) < (today.year, today.month)
+    return of.year < today.year
+
 
 # The battery's operation mode codes by name. APsystems documents no names for the codes
 # (the storage API of the OpenAPI manual v1.7 calls ``mode`` an operation mode and gives no
@@ -81,7 +94,9 @@ class APsystemsSensorDescription[S](SensorEntityDescription):
     recorded state (lost or damaged files must not make it go back). A ``today`` figure of
     an inverter shows only while it is of the system's day. ``options_fn`` gives an enum's
     options from the state (they must hold the state shown). A value that ``follows_sun``
-    changes between polls: it is shown again every ``SUN_STEP`` (no call is made).
+    changes between polls: it is shown again every ``SUN_STEP`` (no call is made). A figure
+    of a ``period`` (the day, month or year ``as_of`` gives) shows 0 once the system's clock
+    is in a later one: the counter restarted, and nothing of the new one is known yet.
     """
 
     value_fn: Callable[[S], Value]
@@ -91,6 +106,8 @@ class APsystemsSensorDescription[S](SensorEntityDescription):
     today: bool = False
     options_fn: Callable[[S], list[str]] | None = None
     follows_sun: bool = False
+    as_of: Callable[[S], date | None] | None = None
+    period: Period = "day"
 
 
 def current(
@@ -139,8 +156,11 @@ def energy[S](
     enabled: bool = True,
     lifetime: bool = False,
     today: bool = False,
+    as_of: Callable[[S], date | None] | None = None,
+    period: Period = "day",
 ) -> APsystemsSensorDescription[S]:
-    """An energy counter in kWh (usable by the Energy dashboard)."""
+    """An energy counter in kWh (usable by the Energy dashboard); ``as_of`` the date of a
+    figure of the day (month, year: ``period``)."""
     return APsystemsSensorDescription(
         key=key,
         translation_key=translation_key,
@@ -152,6 +172,8 @@ def energy[S](
         value_fn=value_fn,
         lifetime=lifetime,
         today=today,
+        as_of=as_of,
+        period=period,
     )
 
 
@@ -215,9 +237,28 @@ def _light(coordinator: APsystemsCoordinator) -> str | None:
 
 SYSTEM_SENSORS: tuple[APsystemsSensorDescription[APsystemsCoordinator], ...] = (
     energy("lifetime_energy", "lifetime_energy", lambda c: c.site.energy.lifetime, lifetime=True),
-    energy("today_energy", "today_energy", lambda c: c.site.energy.today),
-    energy("month_energy", "month_energy", lambda c: c.site.energy.month, enabled=False),
-    energy("year_energy", "year_energy", lambda c: c.site.energy.year, enabled=False),
+    energy(
+        "today_energy",
+        "today_energy",
+        lambda c: c.site.energy.today,
+        as_of=lambda c: c.site.energy.day,
+    ),
+    energy(
+        "month_energy",
+        "month_energy",
+        lambda c: c.site.energy.month,
+        enabled=False,
+        as_of=lambda c: c.site.energy.day,
+        period="month",
+    ),
+    energy(
+        "year_energy",
+        "year_energy",
+        lambda c: c.site.energy.year,
+        enabled=False,
+        as_of=lambda c: c.site.energy.day,
+        period="year",
+    ),
     power("power", "power", lambda c: c.site.power_w, lambda c: c.site.last_data, follows_sun=True),
     APsystemsSensorDescription(
         key="capacity",
@@ -266,7 +307,9 @@ SYSTEM_SENSORS: tuple[APsystemsSensorDescription[APsystemsCoordinator], ...] = (
 )
 
 ECU_SENSORS: tuple[APsystemsSensorDescription[EcuState], ...] = (
-    energy("today_energy", "ecu_today_energy", lambda e: e.energy.today),
+    energy(
+        "today_energy", "ecu_today_energy", lambda e: e.energy.today, as_of=lambda e: e.energy.day
+    ),
     energy("lifetime_energy", "ecu_lifetime_energy", lambda e: e.energy.lifetime, lifetime=True),
     power("power", "ecu_power", lambda e: e.power_w, lambda e: e.last_report),
     last_report(lambda e: e.last_report),
@@ -274,7 +317,13 @@ ECU_SENSORS: tuple[APsystemsSensorDescription[EcuState], ...] = (
 
 INVERTER_SENSORS: tuple[APsystemsSensorDescription[InverterState], ...] = (
     power("power", "inverter_power", lambda i: i.power_w, lambda i: i.power_at),
-    energy("today_energy", "inverter_today_energy", lambda i: i.today_kwh, today=True),
+    energy(
+        "today_energy",
+        "inverter_today_energy",
+        lambda i: i.today_kwh,
+        today=True,
+        as_of=lambda i: i.energy_day,
+    ),
     energy(
         "lifetime_energy", "inverter_lifetime_energy", lambda i: i.energy.lifetime, lifetime=True
     ),
@@ -304,7 +353,13 @@ INVERTER_SENSORS: tuple[APsystemsSensorDescription[InverterState], ...] = (
 
 CHANNEL_SENSORS: tuple[APsystemsSensorDescription[Channel], ...] = (
     power("power", "channel_power", lambda c: c.power_w, lambda c: c.inverter.power_at),
-    energy("today_energy", "channel_today_energy", lambda c: c.today_kwh, today=True),
+    energy(
+        "today_energy",
+        "channel_today_energy",
+        lambda c: c.today_kwh,
+        today=True,
+        as_of=lambda c: c.inverter.energy_day,
+    ),
     detail(
         "dc_voltage",
         "channel_dc_voltage",
@@ -325,7 +380,12 @@ CHANNEL_SENSORS: tuple[APsystemsSensorDescription[Channel], ...] = (
 def _meter_energies(key: str) -> tuple[APsystemsSensorDescription[MeterState], ...]:
     """A meter's energy in one direction: today's and its lifetime."""
     return (
-        energy(f"{key}_today", f"meter_{key}_today", lambda m: m.energy[key].today),
+        energy(
+            f"{key}_today",
+            f"meter_{key}_today",
+            lambda m: m.energy[key].today,
+            as_of=lambda m: m.energy[key].day,
+        ),
         energy(
             f"{key}_lifetime",
             f"meter_{key}_lifetime",
@@ -370,7 +430,12 @@ def _battery_energies(key: str) -> tuple[APsystemsSensorDescription[StorageState
     """The battery's energy of one kind: today's and its lifetime (the lifetimes of
     ``charge`` and ``discharge`` are the Energy dashboard's battery in and out)."""
     return (
-        energy(f"{key}_today", f"battery_{key}_today", lambda b: b.energy[key].today),
+        energy(
+            f"{key}_today",
+            f"battery_{key}_today",
+            lambda b: b.energy[key].today,
+            as_of=lambda b: b.energy[key].day,
+        ),
         energy(
             f"{key}_lifetime",
             f"battery_{key}_lifetime",
@@ -463,6 +528,12 @@ class APsystemsSensor[S](APsystemsEntity, RestoreSensor):
         state = self.device_state()
         if state is None or not self.shows(state):
             return None
+        if description.as_of is not None and _ended(
+            description.as_of(state),
+            self.coordinator.site.local_day(dt_util.utcnow()),
+            description.period,
+        ):
+            return 0.0
         value = description.value_fn(state)
         if description.sample_fn is not None:
             value = current(

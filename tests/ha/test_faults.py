@@ -343,7 +343,9 @@ async def test_system_midnight_in_another_timezone(
     ha_zone: str,
 ) -> None:
     """Home Assistant runs 12 hours ahead of (or 9 behind) the system's Amsterdam: days
-    change at the system's midnight; today restarts, lifetimes go on, hours are exact."""
+    change at the system's midnight; today restarts, lifetimes go on, hours are exact. The
+    figures of the day show 0 from the system's midnight on, with no call, not yesterday's
+    until the morning's first poll."""
     await hass.config.async_set_time_zone(ha_zone)
     freezer.move_to(NIGHT)
     coordinator = await setup(hass, simulator, mock_config_entry)
@@ -354,6 +356,21 @@ async def test_system_midnight_in_another_timezone(
     await run_until(hass, freezer, simulator, coordinator, midnight - timedelta(minutes=1), watch)
     yesterday = float(state_of(hass, f"{sid}_today_energy"))
     assert yesterday == pytest.approx(simulator.truth.day_energy(DAY), abs=0.05)
+    inverter = simulator.site.ecus[0].inverters[0].uid
+    meter = simulator.site.meters[0]
+    of_the_day = [
+        f"{sid}_today_energy",
+        *(f"{sid}_ecu_{ecu.eid}_today_energy" for ecu in simulator.site.ecus),
+        f"{sid}_{inverter}_today_energy",
+        f"{sid}_{inverter}_ch1_today_energy",
+        f"{sid}_meter_{meter}_imported_today",
+        f"{sid}_meter_{meter}_consumed_today",
+    ]
+    assert all(float(state_of(hass, key)) > 0 for key in of_the_day)
+    calls = len(simulator.calls)
+    await run_until(hass, freezer, simulator, coordinator, midnight + timedelta(seconds=2), watch)
+    assert len(simulator.calls) == calls
+    assert [float(state_of(hass, key)) for key in of_the_day] == [0.0] * len(of_the_day)
     await run_until(hass, freezer, simulator, coordinator, END, watch)
     await coordinator.async_refresh_now()
     await hass.async_block_till_done()
