@@ -162,17 +162,19 @@ async def test_older_files_are_migrated_and_newer_ones_start_afresh(
     mock_config_entry: MockConfigEntry,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    """A state file of version 1.1 (before the devices' lifecycle and the inverters'
-    lifetimes) is brought to 1.2 through the Store's migration: a restart with it costs no
-    call. A file of a newer major version (a downgrade) starts afresh with one warning."""
+    """A state file of version 1.1 (before the devices' lifecycle, the inverters' lifetimes
+    and the envelope of 1.3) is brought to 1.3 through the Store's migration: a restart
+    with it costs no call. A file of a newer major version (a downgrade) starts afresh with
+    one warning."""
     freezer.move_to(MORNING)
     await setup(hass, simulator, mock_config_entry)
     assert await hass.config_entries.async_unload(mock_config_entry.entry_id)
     await hass.async_block_till_done()
     key = f"apsystems_ema.{mock_config_entry.entry_id}"
     old = hass_storage[key]
-    assert old["minor_version"] == 2
+    assert old["minor_version"] == 3
     old["minor_version"] = 1
+    del old["data"]["planner"]["envelope"]
     del old["data"]["site"]["missing"]
     for inverter in old["data"]["site"]["inverters"].values():
         del inverter["anchored"], inverter["last_report"]
@@ -186,7 +188,8 @@ async def test_older_files_are_migrated_and_newer_ones_start_afresh(
     assert "Ignoring" not in caplog.text
     assert await hass.config_entries.async_unload(mock_config_entry.entry_id)
     await hass.async_block_till_done()
-    assert hass_storage[key]["minor_version"] == 2
+    assert hass_storage[key]["minor_version"] == 3
+    assert "envelope" in hass_storage[key]["data"]["planner"]
 
     hass_storage[key]["version"] = 9
     coordinator = await setup(hass, simulator, mock_config_entry)
