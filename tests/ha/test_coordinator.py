@@ -150,10 +150,15 @@ async def test_a_whole_day(
         ecu_lifetime = float(state_of(hass, f"{sid}_ecu_{ecu.eid}_lifetime_energy"))
         assert ecu_lifetime == pytest.approx(simulator.truth.lifetime(end, eid=ecu.eid), abs=0.1)
     assert coordinator.calls_used == len(simulator.calls)
-    # Inverter day energy comes exact with the closing, and is not shown as today's tomorrow.
+    # Inverter day energy comes exact with the closing, and is not shown as today's tomorrow:
+    # after the system's midnight the day's figures show 0 until the new day's first poll.
     uid = simulator.site.ecus[1].inverters[0].uid
     day_energy = simulator.truth.day_energy(MORNING.date(), uid=uid)
-    assert float(state_of(hass, f"{sid}_{uid}_today_energy")) == pytest.approx(day_energy, abs=0.01)
+    inverter = coordinator.site.inverters[uid]
+    assert inverter.energy_day == MORNING.date()
+    assert inverter.today_kwh == pytest.approx(day_energy, abs=0.01)
+    assert float(state_of(hass, f"{sid}_{uid}_today_energy")) == 0.0
+    assert float(state_of(hass, f"{sid}_today_energy")) == 0.0
     await advance(hass, freezer, timedelta(hours=6))  # past the next morning's first poll
     morning = simulator.truth.day_energy(end.date(), dt_util.utcnow(), uid=uid)
     assert float(state_of(hass, f"{sid}_{uid}_today_energy")) <= morning + 0.01
