@@ -1213,3 +1213,22 @@ def test_a_device_failing_for_weeks_is_held_at_most_a_day() -> None:
         at = until
     assert holds[:3] == [timedelta(minutes=30), timedelta(hours=1), timedelta(hours=2)]
     assert max(holds) == holds[-1] == timedelta(days=1)
+
+
+def test_a_share_too_small_for_the_fixed_calls_spends_them_evenly() -> None:
+    """A share that cannot pay for the month's closings, first polls and status lights (as
+    for each of many systems on one App ID) spends them at an even pace: ahead of it, the
+    evening's closing waits for a later day instead of spending the share up front and
+    leaving weeks without a call; at or behind it, the closing runs. A share that pays for
+    them runs its closings however much it spent, while they fit."""
+    now = local(date(2025, 6, 10), 23)
+    state = fresh_state(now, date(2025, 6, 9))
+    state.last_poll = local(date(2025, 6, 10), 20)
+    small = Planner(PlannerConfig(quota=100), site())
+    q = small.quota(book_at(now), now)
+    assert small._budget(q.start, q, PlannerState(), history=False).committed > q.quota == 100
+    # June 10 at 23:00 is about a third of the month: an even pace is about 33 calls.
+    assert small.next_plan(now, book_at(now, 45), state).kind is not PlanKind.CLOSING
+    assert small.next_plan(now, book_at(now, 25), state).kind is PlanKind.CLOSING
+    ample = Planner(PlannerConfig(), site())
+    assert ample.next_plan(now, book_at(now, 900), state).kind is PlanKind.CLOSING

@@ -226,6 +226,19 @@ class Planner:
         remaining = min(q.quota - q.used, q.period_left) - self.reserve(now, q)
         return Budget(remaining, committed, daylight)
 
+    def _behind_pace(self, at: datetime, q: Quota) -> bool:
+        """Whether the entry's spending is ahead of an even pace through its period while its
+        share cannot pay for the period's fixed calls at all (many systems on one App ID:
+        each day's closing, first poll and status light, more than the share): then those
+        are thinned evenly over the period instead of spent up front and followed by weeks
+        of nothing. Never for a share that pays for them (every ordinary system, also one
+        that spent more than planned: its closings run while they fit)."""
+        if self._budget(q.start, q, PlannerState(), history=False).committed <= q.quota:
+            return False
+        span = (q.end - q.start).total_seconds()
+        elapsed = min(max((_utc(at) - q.start).total_seconds() / span, 0.0), 1.0)
+        return q.used > q.quota * elapsed
+
     def _inventory_due(self, now: datetime, end: datetime, state: PlannerState) -> int:
         every = self.config.inventory_every
         due = now if state.inventory_at is None else max(now, state.inventory_at + every)
@@ -531,6 +544,8 @@ class Planner:
             at = max(start, due, *(self._refused_until(c, state) for c in calls))
             if q.used + len(calls) > q.quota - self.reserve(at, q) or len(calls) > q.left:
                 return None
+            if self._behind_pace(at, q):
+                return None
             history = self._backfill_calls(at, q, state)
             reason = f"closing of {day}" + (f", {len(history)} history" if history else "")
             return Plan(at, PlanKind.CLOSING, calls + history, reason, day)
@@ -580,6 +595,8 @@ class Planner:
                 at = max(start, window.start)
                 if any(self._budget(at, p, state).remaining < needed for p in _periods(q)):
                     continue
+                if self._behind_pace(at, q):
+                    continue
             every = self._interval(start, q, state)
             if every is None and not first:
                 continue
@@ -626,7 +643,11 @@ class Planner:
             calls.extend(self._inventory_calls())
             reasons.append("inventory")
         calls.extend(self._detail_calls(at, day, state, q))
-        if at >= self.daylight.local_noon(day) and self._light_day(state) != day:
+        if (
+            at >= self.daylight.local_noon(day)
+            and self._light_day(state) != day
+            and not self._behind_pace(at, q)
+        ):
             calls.append(PlannedCall(CallKind.DETAILS))
             reasons.append("status light")
         calls = self._unheld(calls, at, state, reasons)
