@@ -66,6 +66,7 @@ SETUP_ANCHORS = 8
 FRESH_FOR = timedelta(minutes=5)  # the ECU uploads every 5 minutes
 # A poll that fell due at the window's end still runs when it is woken a little late.
 LATE_POLL = timedelta(minutes=15)
+PAYS_KEPT = 8  # periods whose "does the share pay for the fixed calls" answer is kept
 
 
 def _periods(q: Quota) -> tuple[Quota, ...]:
@@ -135,6 +136,9 @@ class Planner:
         )
         # History the caller still misses, most wanted first (see planner.backfill).
         self.backfill: tuple[PlannedCall, ...] = ()
+        # Per period (its start and the entry's share): whether the share pays for the
+        # period's fixed calls (see _behind_pace; the same all period, so asked once).
+        self._pays: dict[tuple[datetime, int], bool] = {}
 
     # -- calendar ---------------------------------------------------------------------------
 
@@ -233,7 +237,14 @@ class Planner:
         are thinned evenly over the period instead of spent up front and followed by weeks
         of nothing. Never for a share that pays for them (every ordinary system, also one
         that spent more than planned: its closings run while they fit)."""
-        if self._budget(q.start, q, PlannerState(), history=False).committed <= q.quota:
+        key = (q.start, q.quota)
+        pays = self._pays.get(key)
+        if pays is None:
+            if len(self._pays) > PAYS_KEPT:
+                self._pays.clear()
+            fixed = self._budget(q.start, q, PlannerState(), history=False).committed
+            pays = self._pays[key] = fixed <= q.quota
+        if pays:
             return False
         span = (q.end - q.start).total_seconds()
         elapsed = min(max((_utc(at) - q.start).total_seconds() / span, 0.0), 1.0)
