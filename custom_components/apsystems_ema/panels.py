@@ -97,103 +97,86 @@ def _health(coordinator: APsystemsCoordinator) -> Health:
     return coordinator.session.health
 
 
-class InverterHealthSensor(InverterEntity, SensorEntity):
-    """An inverter's relative yield."""
+class _Judged:
+    """What the panel health entities of inverters and channels share: the unit's verdict
+    (None once its inverter left the site) and the description's attributes of it."""
 
-    entity_description: YieldDescription
+    coordinator: APsystemsCoordinator
+    uid: str
+    entity_description: YieldDescription | ProblemDescription
+
+    def _judged(self, health: Health) -> Verdict | None:
+        """The unit's verdict (an inverter's or a channel's)."""
+        raise NotImplementedError
 
     def _verdict(self) -> Verdict | None:
         if self.uid not in self.coordinator.site.inverters:
             return None
-        return _health(self.coordinator).inverter(self.uid)
-
-    @property
-    def native_value(self) -> float | None:
-        """The last figure (%)."""
-        verdict = self._verdict()
-        return None if verdict is None else self.entity_description.value_fn(verdict)
+        return self._judged(_health(self.coordinator))
 
     @property
     def extra_state_attributes(self) -> Mapping[str, Any] | None:
-        """The figure's day and energies."""
+        """The description's attributes of the verdict."""
         verdict = self._verdict()
         return None if verdict is None else self.entity_description.attributes_fn(verdict)
 
 
-class ChannelHealthSensor(ChannelEntity, SensorEntity):
-    """A channel's relative yield, with its orientation group."""
+class _InverterJudged(_Judged):
+    def _judged(self, health: Health) -> Verdict | None:
+        return health.inverter(self.uid)
 
+
+class _ChannelJudged(_Judged):
+    number: int
+
+    def _judged(self, health: Health) -> Verdict | None:
+        return health.channel(self.uid, self.number)
+
+
+class _YieldSensor(_Judged, SensorEntity):
     entity_description: YieldDescription
-
-    def _verdict(self) -> Verdict | None:
-        if self.uid not in self.coordinator.site.inverters:
-            return None
-        return _health(self.coordinator).channel(self.uid, self.number)
 
     @property
     def native_value(self) -> float | None:
         """The last figure (%)."""
         verdict = self._verdict()
         return None if verdict is None else self.entity_description.value_fn(verdict)
+
+
+class _ProblemBinarySensor(_Judged, BinarySensorEntity):
+    entity_description: ProblemDescription
+
+    @property
+    def is_on(self) -> bool | None:
+        """On while underperforming."""
+        verdict = self._verdict()
+        return None if verdict is None else self.entity_description.value_fn(verdict)
+
+
+class InverterHealthSensor(_InverterJudged, _YieldSensor, InverterEntity):
+    """An inverter's relative yield (attributes: the figure's day and energies)."""
+
+
+class ChannelHealthSensor(_ChannelJudged, _YieldSensor, ChannelEntity):
+    """A channel's relative yield, with its orientation group."""
 
     @property
     def extra_state_attributes(self) -> Mapping[str, Any] | None:
         """The figure's day and energies, and the channel's orientation group (1: the
         earliest in the day)."""
-        verdict = self._verdict()
-        if verdict is None:
+        attributes = super().extra_state_attributes
+        if attributes is None:
             return None
         group = _health(self.coordinator).group(self.uid, self.number)
-        return {
-            **self.entity_description.attributes_fn(verdict),
-            "group": None if group is None else group + 1,
-        }
+        return {**attributes, "group": None if group is None else group + 1}
 
 
-class InverterHealthBinarySensor(InverterEntity, BinarySensorEntity):
-    """Whether an inverter underperforms."""
-
-    entity_description: ProblemDescription
-
-    def _verdict(self) -> Verdict | None:
-        if self.uid not in self.coordinator.site.inverters:
-            return None
-        return _health(self.coordinator).inverter(self.uid)
-
-    @property
-    def is_on(self) -> bool | None:
-        """On while underperforming."""
-        verdict = self._verdict()
-        return None if verdict is None else self.entity_description.value_fn(verdict)
-
-    @property
-    def extra_state_attributes(self) -> Mapping[str, Any] | None:
-        """Since when."""
-        verdict = self._verdict()
-        return None if verdict is None else self.entity_description.attributes_fn(verdict)
+class InverterHealthBinarySensor(_InverterJudged, _ProblemBinarySensor, InverterEntity):
+    """Whether an inverter underperforms (attribute: since when)."""
 
 
-class ChannelHealthBinarySensor(ChannelEntity, BinarySensorEntity):
-    """Whether a channel (its module) underperforms."""
-
-    entity_description: ProblemDescription
-
-    def _verdict(self) -> Verdict | None:
-        if self.uid not in self.coordinator.site.inverters:
-            return None
-        return _health(self.coordinator).channel(self.uid, self.number)
-
-    @property
-    def is_on(self) -> bool | None:
-        """On while underperforming."""
-        verdict = self._verdict()
-        return None if verdict is None else self.entity_description.value_fn(verdict)
-
-    @property
-    def extra_state_attributes(self) -> Mapping[str, Any] | None:
-        """Since when."""
-        verdict = self._verdict()
-        return None if verdict is None else self.entity_description.attributes_fn(verdict)
+class ChannelHealthBinarySensor(_ChannelJudged, _ProblemBinarySensor, ChannelEntity):
+    """Whether a channel (its module) underperforms (attribute: since when)."""
 
 
 def health_sensors(coordinator: APsystemsCoordinator, new: Arrivals) -> list[SensorEntity]:
