@@ -40,13 +40,8 @@ from custom_components.apsystems_ema.planner import (
     SiteGeometry,
 )
 from custom_components.apsystems_ema.planner.core import Planner
-from custom_components.apsystems_ema.state import (
-    ChannelState,
-    EcuState,
-    InverterState,
-    SiteState,
-)
 from tests.bench.sites import BY_KEY, QUOTA, SPLIT_SITE, BenchSite
+from tests.health.helpers import site_state
 from tests.simulator import ChannelFault, Simulator, Site, Truth
 
 type Unit = str
@@ -318,17 +313,6 @@ class Result:
         return self.error_sum / self.figures if self.figures else 0.0
 
 
-def _site_state(site: Site) -> SiteState:
-    """The state the integration holds of the site's producing part (ids and channels)."""
-    state = SiteState(site.sid, timezone=site.timezone)
-    for ecu in site.ecus:
-        state.ecus[ecu.eid] = EcuState(ecu.eid)
-        for inv in ecu.inverters:
-            channels = {n: ChannelState() for n in range(1, inv.channels + 1)}
-            state.inverters[inv.uid] = InverterState(inv.uid, ecu.eid, inv.model, channels)
-    return state
-
-
 def _planner(site: Site) -> Planner:
     geometry = SiteGeometry(
         latitude=site.latitude,
@@ -382,7 +366,7 @@ def run_case(case: Case) -> Result:
     first, end = spec.month_start.astimezone(zone).date(), spec.month_end
     faulty_truth, healthy_truth = _truths(base, case)
     sim = Simulator(faulty_truth.site, clock=lambda: setup.astimezone(UTC))
-    state = _site_state(base)
+    state = site_state(base)
     planner, book, memory = _planner(base), CallBook(since=setup), PlannerState()
     memory.closed_day = setup.date() - timedelta(days=1)
     health = Health()

@@ -450,11 +450,10 @@ class Truth:
         self._productions: dict[tuple[date, str | None, str | None, int | None], Production] = {}
 
     # ---------------------------------------------------------------- scopes and time
-    def scale(self, **scope: Unpack[Scope]) -> float:
-        """Sum of the channel W-peaks in the scope (raises KeyError if it names nothing)."""
-        eid, uid, channel = scope.get("eid"), scope.get("uid"), scope.get("channel")
-        total = 0.0
-        found = False
+    def _scoped(
+        self, eid: str | None, uid: str | None, channel: int | None
+    ) -> Iterable[tuple[Inverter, int]]:
+        """The channels in a scope (each with its inverter); None: any."""
         for ecu in self.site.ecus:
             if eid is not None and ecu.eid != eid:
                 continue
@@ -462,10 +461,17 @@ class Truth:
                 if uid is not None and inv.uid != uid:
                     continue
                 for ch in range(1, inv.channels + 1):
-                    if channel is not None and ch != channel:
-                        continue
-                    found = True
-                    total += inv.peak_w * channel_factor(inv.uid, ch)
+                    if channel is None or ch == channel:
+                        yield inv, ch
+
+    def scale(self, **scope: Unpack[Scope]) -> float:
+        """Sum of the channel W-peaks in the scope (raises KeyError if it names nothing)."""
+        eid, uid, channel = scope.get("eid"), scope.get("uid"), scope.get("channel")
+        total = 0.0
+        found = False
+        for inv, ch in self._scoped(eid, uid, channel):
+            found = True
+            total += inv.peak_w * channel_factor(inv.uid, ch)
         if not found and (eid is not None or uid is not None):
             raise KeyError(eid or uid)
         return total
@@ -526,19 +532,9 @@ class Truth:
         self.scale(**scope)  # a scope that names nothing raises KeyError
         eid, uid, channel = key[1:]
         shapes: dict[Shape, float] = {}
-        for ecu in self.site.ecus:
-            if eid is not None and ecu.eid != eid:
-                continue
-            for inv in ecu.inverters:
-                if uid is not None and inv.uid != uid:
-                    continue
-                for ch in range(1, inv.channels + 1):
-                    if channel is not None and ch != channel:
-                        continue
-                    shape = self.shape(inv, ch, day)
-                    shapes[shape] = shapes.get(shape, 0.0) + inv.peak_w * channel_factor(
-                        inv.uid, ch
-                    )
+        for inv, ch in self._scoped(eid, uid, channel):
+            shape = self.shape(inv, ch, day)
+            shapes[shape] = shapes.get(shape, 0.0) + inv.peak_w * channel_factor(inv.uid, ch)
         production = tuple(shapes.items()) or ((PLAIN, 0.0),)
         if len(self._productions) > _PRODUCTIONS_KEPT:
             self._productions.clear()
